@@ -1,0 +1,182 @@
+/**
+ * JSON Schemas of the API's resources, for the OpenAPI document. Request bodies are validated by the
+ * use cases (which give field-level messages); these describe them.
+ */
+const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, "null"], ...extra });
+const time = { type: "string", format: "date-time" };
+
+export const errorSchema = {
+  $id: "Error",
+  type: "object",
+  properties: {
+    Error: {
+      type: "object",
+      properties: {
+        Code: {
+          type: "string",
+          enum: ["validation_failed", "unauthorized", "not_found", "conflict", "payload_too_large", "idempotency_mismatch", "rate_limited", "internal"],
+        },
+        Message: { type: "string" },
+        Details: { type: "array", items: { type: "object", properties: { Path: { type: "string" }, Message: { type: "string" } } } },
+      },
+    },
+  },
+} as const;
+
+export const jobInputSchema = {
+  $id: "JobInput",
+  type: "object",
+  required: ["PhoneNumber"],
+  properties: {
+    PhoneNumber: { type: "string", description: "E.164, e.g. +14155550123", examples: ["+14155550123"] },
+    ExternalId: nullable("string", { description: "Your id; unique per campaign" }),
+    ContactName: nullable("string"),
+    Metadata: { type: "object", description: "Non-PII; kept after PII deletion. At most 50 keys, 8 KiB." },
+    Data: nullable("object", { description: "PII; erased by PII deletion. At most 16 KiB." }),
+    TestJob: { type: "boolean" },
+    HangupOptOut: nullable("boolean"),
+    TimeZone: nullable("string", { description: "IANA zone" }),
+  },
+} as const;
+
+export const jobSchema = {
+  $id: "Job",
+  type: "object",
+  properties: {
+    Id: { type: "string", examples: ["job_01JD0000000000000000000000"] },
+    CampaignId: { type: "string" },
+    PhoneNumber: nullable("string"),
+    ExternalId: nullable("string"),
+    ContactName: nullable("string"),
+    Metadata: { type: "object" },
+    Data: nullable("object"),
+    TestJob: { type: "boolean" },
+    HangupOptOut: nullable("boolean"),
+    TimeZone: nullable("string"),
+    State: { type: "string", enum: ["pending", "in_progress", "completed", "canceled", "failed", "deleted"] },
+    FailureReason: nullable("string", {
+      enum: ["campaign_objective_missed", "max_attempts_exceeded", "contact_refused", "wrong_contact", "opted_out", "invalid_phone_number", "configuration_error", null],
+    }),
+    FailureMessage: nullable("string"),
+    Attempts: { type: "integer" },
+    Callbacks: { type: "integer" },
+    NextCallAt: nullable("string", { format: "date-time" }),
+    Result: nullable("object"),
+    Summary: nullable("string"),
+    ObjectiveMet: nullable("boolean"),
+    CreatedAt: time,
+    UpdatedAt: time,
+    EndedAt: nullable("string", { format: "date-time" }),
+  },
+} as const;
+
+const windowSchema = {
+  type: "object",
+  properties: {
+    Days: { type: "array", items: { type: "string", enum: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] } },
+    Start: { type: "string", examples: ["09:00"] },
+    End: { type: "string", examples: ["20:00"] },
+  },
+};
+
+export const campaignInputSchema = {
+  $id: "CampaignInput",
+  type: "object",
+  properties: {
+    Name: { type: "string" },
+    Status: { type: "string", enum: ["active", "paused", "archived"] },
+    Agent: {
+      type: "object",
+      properties: {
+        Type: { type: "string", enum: ["flow", "llm"] },
+        Prompt: nullable("string"),
+        FirstMessage: nullable("string"),
+        VoicemailMessage: nullable("string"),
+        Model: nullable("string"),
+        Flow: nullable("object", { description: "Start, InboundStart and Nodes: see the README" }),
+      },
+    },
+    AnalysisSchema: { type: "object", description: "JSON Schema of Job.Result" },
+    CampaignObjectivePrompt: nullable("string"),
+    InboundMode: { type: "string", enum: ["reject", "lookup", "lookup_failed", "create_if_not_exists", "create"] },
+    InboundRejectMessage: { type: "string" },
+    PhoneNumbers: { type: "array", items: { type: "string" } },
+    HangupOptOut: { type: "boolean" },
+    Schedule: {
+      type: "object",
+      properties: {
+        TimeZone: { type: "string" },
+        Windows: { type: "array", items: windowSchema },
+        BlackoutDates: { type: "array", items: { type: "string", format: "date" } },
+        MaxAttempts: { type: "integer" },
+        RetryDelaySeconds: { type: "integer" },
+        MaxCallbacks: { type: "integer" },
+        MaxConcurrentCalls: { type: "integer" },
+        MaxCallSeconds: { type: "integer" },
+      },
+    },
+  },
+} as const;
+
+export const campaignSchema = {
+  $id: "Campaign",
+  type: "object",
+  properties: {
+    Id: { type: "string" },
+    ...campaignInputSchema.properties,
+    StatusReason: nullable("string"),
+    CreatedAt: time,
+    UpdatedAt: time,
+  },
+} as const;
+
+export const callSchema = {
+  $id: "Call",
+  type: "object",
+  properties: {
+    Id: { type: "string" },
+    JobId: nullable("string"),
+    CampaignId: { type: "string" },
+    Direction: { type: "string", enum: ["outbound", "inbound"] },
+    From: nullable("string"),
+    To: nullable("string"),
+    Status: { type: "string" },
+    AnsweredBy: nullable("string"),
+    StartedAt: time,
+    AnsweredAt: nullable("string", { format: "date-time" }),
+    EndedAt: nullable("string", { format: "date-time" }),
+    DurationSeconds: nullable("integer"),
+    BilledSeconds: { type: "integer" },
+    EndReason: nullable("string"),
+    Transcript: {
+      type: "array",
+      items: { type: "object", properties: { Role: { type: "string" }, Text: { type: "string" }, At: time } },
+    },
+  },
+} as const;
+
+export const optOutSchema = {
+  $id: "OptOut",
+  type: "object",
+  properties: { PhoneNumber: { type: "string" }, CreatedAt: time },
+} as const;
+
+export const ALL_SCHEMAS = [errorSchema, jobInputSchema, jobSchema, campaignInputSchema, campaignSchema, callSchema, optOutSchema];
+
+export const ref = (id: string) => ({ $ref: `${id}#` });
+export const pageOf = (id: string) => ({
+  type: "object",
+  properties: { Items: { type: "array", items: ref(id) }, NextCursor: nullable("string") },
+});
+export const listQuery = {
+  Limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+  Cursor: { type: "string" },
+};
+export const idParams = { type: "object", required: ["Id"], properties: { Id: { type: "string" } } };
+export const errorResponses = {
+  400: ref("Error"),
+  401: ref("Error"),
+  404: ref("Error"),
+  409: ref("Error"),
+  422: ref("Error"),
+};

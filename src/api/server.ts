@@ -1,0 +1,65 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { Ajv } from "ajv";
+import addFormats from "ajv-formats";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { LIMITS } from "../domain/limits.ts";
+import { isMigrated } from "../store/index.ts";
+import type { Deps } from "../usecases/context.ts";
+import { authHook } from "./auth.ts";
+import { errorHandler, notFoundHandler } from "./errors.ts";
+import { registerIdempotency } from "./idempotency.ts";
+import { campaignRoutes } from "./routes/campaigns.ts";
+import { jobRoutes } from "./routes/jobs.ts";
+import { optOutRoutes } from "./routes/optOuts.ts";
+import { ALL_SCHEMAS } from "./schemas.ts";
+
+/** Extra route groups (the sim carrier, webhooks, ...) plug in here without the server knowing them. */
+export type RouteGroup = (app: FastifyInstance, deps: Deps) => void;
+
+export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Promise<FastifyInstance> {
+  // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default logger type.
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: LIMITS.bodyBytes,
+    disableRequestLogging: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  // Query strings and path params are checked here (coerced to their types); bodies are checked by
+  // the use cases, whose messages name each field and say how to fix it.
+  const ajv = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false, allErrors: true });
+  addFormats.default(ajv);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? () => true : ajv.compile(schema)));
+  // Responses are built by the use cases; the schemas only document them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  for (const s of ALL_SCHEMAS) app.addSchema(s);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: { title: "Cobbery API", version: "1.0.0", description: "AI agents that phone people and get a task done." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  app.get("/healthz", { schema: { hide: true } }, async (_req, reply) => {
+    const ok = await isMigrated(deps.db).catch(() => false);
+    return reply.status(ok ? 200 : 503).send(ok ? { Status: "ok" } : { Status: "unavailable" });
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (v1) => {
+    v1.addHook("onRequest", authHook(deps.db));
+    registerIdempotency(v1, deps.db);
+    campaignRoutes(v1, deps);
+    jobRoutes(v1, deps);
+    optOutRoutes(v1, deps);
+    for (const group of extraRoutes) group(v1, deps);
+  });
+  return app;
+}

@@ -1,0 +1,42 @@
+import { notFound } from "../errors/index.ts";
+import type { Deps } from "../usecases/context.ts";
+import { type BatchResult, campaignForNewJobs, createJobsBatch } from "../usecases/jobs/index.ts";
+import { createApiKey, type KeyInfo, listApiKeys, revokeApiKey } from "../usecases/keys/index.ts";
+
+/**
+ * What the CLI asks of Cobbery. It runs in-process when the CLI may open the database itself, and
+ * through the running server's local socket when the embedded database is already open there.
+ */
+export interface AdminOps {
+  createKey(org: string): Promise<{ key: string; id: string }>;
+  listKeys(org: string): Promise<KeyInfo[] | null>;
+  revokeKey(keyId: string): Promise<boolean>;
+  /** Validates and creates jobs; errors are reported by index within `inputs`. */
+  importBatch(campaignId: string, inputs: unknown[]): Promise<BatchResult>;
+}
+
+export const ADMIN_METHODS = ["createKey", "listKeys", "revokeKey", "importBatch"] as const;
+
+export function directAdmin(deps: Deps): AdminOps {
+  const orgCache = new Map<string, string>();
+  return {
+    async createKey(org) {
+      const r = await deps.db.tx((q) => createApiKey(q, org));
+      return { key: r.key, id: r.id };
+    },
+    listKeys: (org) => listApiKeys(deps.db, org),
+    revokeKey: (keyId) => revokeApiKey(deps.db, keyId),
+    async importBatch(campaignId, inputs) {
+      let orgId = orgCache.get(campaignId);
+      if (!orgId) {
+        const r = await deps.db.query<{ org_id: string }>("select org_id from campaigns where id = $1", [campaignId]);
+        if (!r.rows[0]) throw notFound("Campaign", campaignId);
+        orgId = r.rows[0].org_id;
+        orgCache.set(campaignId, orgId);
+      }
+      const ctx = { deps, orgId };
+      const campaign = await campaignForNewJobs(ctx, campaignId);
+      return createJobsBatch({ ctx, campaign, inputs, pathOf: () => "" });
+    },
+  };
+}

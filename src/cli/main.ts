@@ -1,0 +1,152 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { type Config, ConfigError, loadConfig } from "../config/index.ts";
+import { AppError } from "../errors/index.ts";
+import { createLogger } from "../logging/index.ts";
+import { migrate, openDatabase } from "../store/index.ts";
+import { withAdmin } from "./admin.ts";
+import { acquireDataDirLock } from "./dataDirLock.ts";
+import { importJobsFile } from "./importJobs.ts";
+import { serve } from "./serve.ts";
+
+const USAGE = `Usage: cobbery <command>
+
+  serve [--port N] [--host H] [--data-dir DIR] [--no-worker]   HTTP API + one dispatcher worker
+  worker                                 a dispatcher worker alone (needs DATABASE_URL)
+  migrate                                apply database migrations and exit
+  keys create --org NAME                 print a new API key for the organization (created if missing)
+  keys list --org NAME                   list the organization's keys
+  keys revoke KEY_ID                     revoke a key
+  jobs import --campaign ID FILE         bulk-create jobs from CSV or NDJSON
+  demo                                   run a sample campaign offline and print what happened
+
+Configuration comes from the environment (DATABASE_URL, COBBERY_DATA_DIR, PORT, HOST, ...): see README.md.`;
+
+class UsageError extends Error {}
+
+function flags(args: string[], options: NonNullable<ParseArgsConfig["options"]>) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function required(v: unknown, what: string): string {
+  if (typeof v !== "string" || v === "") throw new UsageError(`${what} is required.`);
+  return v;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  switch (command) {
+    case "serve": {
+      const f = flags(rest, {
+        port: { type: "string" },
+        host: { type: "string" },
+        "data-dir": { type: "string" },
+        "no-worker": { type: "boolean" },
+      });
+      const port = f.values.port === undefined ? undefined : Number(f.values.port);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError("--port must be a port number.");
+      const config = loadConfig(process.env, { port, host: f.values.host as string | undefined, dataDir: f.values["data-dir"] as string | undefined });
+      await serve(config, { worker: !f.values["no-worker"] });
+      return -1; // keeps running
+    }
+    case "worker": {
+      const config = loadConfig();
+      if (!config.databaseUrl) {
+        process.stderr.write("cobbery worker needs a PostgreSQL server that several processes can share: set DATABASE_URL (the embedded database serves one process; use 'cobbery serve' for it).\n");
+        return 1;
+      }
+      process.stderr.write("cobbery worker: the dispatcher is not part of this build yet.\n");
+      return 1;
+    }
+    case "migrate": {
+      const config = loadConfig();
+      const release = config.databaseUrl ? () => {} : acquireDataDirLock(config.dataDir);
+      const db = await openDatabase(config);
+      try {
+        const applied = await migrate(db);
+        out(applied.length === 0 ? "Database is up to date." : `Applied ${applied.join(", ")}.`);
+      } finally {
+        await db.close();
+        release();
+      }
+      return 0;
+    }
+    case "keys":
+      return keys(rest, loadConfig(), out);
+    case "jobs": {
+      const [sub, ...args] = rest;
+      if (sub !== "import") throw new UsageError("Usage: cobbery jobs import --campaign ID FILE");
+      const f = flags(args, { campaign: { type: "string" } });
+      const campaignId = required(f.values.campaign, "--campaign ID");
+      const file = required(f.positionals[0], "FILE");
+      const summary = await withAdmin(loadConfig(), (ops) => importJobsFile({ ops, campaignId, file, progress: process.stderr }));
+      return summary.rejected > 0 && summary.created === 0 ? 1 : 0;
+    }
+    case "demo":
+      process.stderr.write("cobbery demo needs the conversation runtime, which is not part of this build yet.\n");
+      return 1;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      out(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+async function keys(rest: string[], config: Config, out: (s: string) => void): Promise<number> {
+  const [sub, ...args] = rest;
+  const f = flags(args, { org: { type: "string" } });
+  switch (sub) {
+    case "create": {
+      const org = required(f.values.org, "--org NAME");
+      const r = await withAdmin(config, (ops) => ops.createKey(org));
+      out(r.key);
+      return 0;
+    }
+    case "list": {
+      const org = required(f.values.org, "--org NAME");
+      const list = await withAdmin(config, (ops) => ops.listKeys(org));
+      if (list === null) {
+        process.stderr.write(`No organization named "${org}".\n`);
+        return 1;
+      }
+      out(["ID", "HINT", "CREATED", "REVOKED"].join("\t"));
+      for (const k of list) out([k.Id, k.Hint, k.CreatedAt, k.RevokedAt ?? "-"].join("\t"));
+      return 0;
+    }
+    case "revoke": {
+      const id = required(f.positionals[0], "KEY_ID");
+      const ok = await withAdmin(config, (ops) => ops.revokeKey(id));
+      if (!ok) {
+        process.stderr.write(`No key ${id}.\n`);
+        return 1;
+      }
+      out(`Revoked ${id}.`);
+      return 0;
+    }
+    default:
+      throw new UsageError("Usage: cobbery keys create|list --org NAME, cobbery keys revoke KEY_ID");
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    const code = await run(argv);
+    if (code >= 0) process.exitCode = code;
+  } catch (e) {
+    if (e instanceof UsageError) process.stderr.write(`${e.message}\n\n${USAGE}\n`);
+    else if (e instanceof ConfigError || e instanceof AppError) process.stderr.write(`${e.message}\n`);
+    else {
+      createLogger("error", process.stderr as never).error({ err: e }, "command failed");
+      process.stderr.write(`${(e as Error).message}\n`);
+    }
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,33 @@
+import { createApp } from "../app.ts";
+import type { Config } from "../config/index.ts";
+import { directAdmin } from "./adminOps.ts";
+import { startAdminSocket } from "./adminSocket.ts";
+import { acquireDataDirLock } from "./dataDirLock.ts";
+
+/** `cobbery serve`: the HTTP API (and, on the embedded database, the local admin socket). */
+export async function serve(config: Config, opts: { worker: boolean }): Promise<void> {
+  const embedded = !config.databaseUrl;
+  const release = embedded ? acquireDataDirLock(config.dataDir) : () => {};
+  const app = await createApp(config).catch((e) => {
+    release();
+    throw e;
+  });
+  const admin = embedded ? await startAdminSocket(config.dataDir, directAdmin(app.deps)) : null;
+  await app.api.listen({ port: config.port, host: config.host });
+  const where = embedded ? `embedded database in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
+  process.stderr.write(
+    `Cobbery is listening on http://${config.host}:${config.port} (${where}); API docs at /docs${opts.worker ? "" : "; no worker"}.\n`,
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.deps.logger.info({ signal }, "shutting down");
+    await admin?.close();
+    await app.close();
+    release();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}

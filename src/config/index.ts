@@ -1,0 +1,79 @@
+import path from "node:path";
+
+/** Everything Cobbery reads from its environment, parsed once, with units in the names. */
+export interface Config {
+  databaseUrl: string | null;
+  dataDir: string;
+  port: number;
+  host: string;
+  apiKey: string | null;
+  telephony: "sim" | "twilio";
+  llm: { baseUrl: string; apiKey: string | null; model: string | null } | null;
+  llmTimeoutMs: number;
+  orgMaxConcurrentCalls: number;
+  allowPrivateWebhooks: boolean;
+  posthog: { host: string; apiKey: string } | null;
+  logLevel: string;
+}
+
+export interface ConfigOverrides {
+  port?: number | undefined;
+  host?: string | undefined;
+  dataDir?: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}".`);
+  }
+  return n;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? "").toLowerCase();
+  if (raw === "" || raw === "false" || raw === "0") return false;
+  if (raw === "true" || raw === "1") return true;
+  throw new ConfigError(`${name} must be "true" or "false", got "${env[name]}".`);
+}
+
+function text(env: NodeJS.ProcessEnv, name: string): string | null {
+  const v = env[name];
+  return v === undefined || v === "" ? null : v;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOverrides = {}): Config {
+  const telephony = text(env, "COBBERY_TELEPHONY") ?? "sim";
+  if (telephony !== "sim" && telephony !== "twilio") {
+    throw new ConfigError(`COBBERY_TELEPHONY must be "sim" or "twilio", got "${telephony}".`);
+  }
+  const llmBaseUrl = text(env, "COBBERY_LLM_BASE_URL");
+  const posthogHost = text(env, "COBBERY_POSTHOG_HOST");
+  const posthogKey = text(env, "COBBERY_POSTHOG_API_KEY");
+  return {
+    databaseUrl: text(env, "DATABASE_URL"),
+    dataDir: path.resolve(flags.dataDir ?? text(env, "COBBERY_DATA_DIR") ?? ".cobbery"),
+    port: flags.port ?? integer(env, "PORT", 8080, 0, 65535),
+    host: flags.host ?? text(env, "HOST") ?? "127.0.0.1",
+    apiKey: text(env, "COBBERY_API_KEY"),
+    telephony,
+    llm: llmBaseUrl
+      ? {
+          baseUrl: llmBaseUrl.replace(/\/+$/, ""),
+          apiKey: text(env, "COBBERY_LLM_API_KEY"),
+          model: text(env, "COBBERY_LLM_MODEL"),
+        }
+      : null,
+    llmTimeoutMs: integer(env, "COBBERY_LLM_TIMEOUT_MS", 30000, 1, 3_600_000),
+    orgMaxConcurrentCalls: integer(env, "COBBERY_ORG_MAX_CONCURRENT_CALLS", 100, 1, 1_000_000),
+    allowPrivateWebhooks: bool(env, "COBBERY_ALLOW_PRIVATE_WEBHOOKS"),
+    posthog: posthogHost && posthogKey ? { host: posthogHost, apiKey: posthogKey } : null,
+    logLevel: text(env, "LOG_LEVEL") ?? "info",
+  };
+}

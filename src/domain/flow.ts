@@ -1,0 +1,114 @@
+import type { ErrorDetail } from "../errors/index.ts";
+import { checkTemplate } from "../templates/index.ts";
+import { checkText, checkUnknownFields, escapePointer, isPlainObject } from "./limits.ts";
+
+export const EXPECT_KINDS = ["text", "yes_no", "number", "choice", "datetime"] as const;
+export type ExpectKind = (typeof EXPECT_KINDS)[number];
+
+export interface FlowNode {
+  Say: string;
+  Expect?: ExpectKind;
+  Choices?: string[];
+  Save?: string;
+  Next?: string | Record<string, string>;
+  End?: boolean;
+  Action?: "schedule_call";
+}
+
+export interface Flow {
+  Start: string;
+  InboundStart?: string | null;
+  Nodes: Record<string, FlowNode>;
+}
+
+const NODE_FIELDS = ["Say", "Expect", "Choices", "Save", "Next", "End", "Action"] as const;
+
+/** Checks a flow graph: known fields, its Start exists, every Next names a node, an End is reachable. */
+export function validateFlow(raw: unknown, path: string): ErrorDetail[] {
+  const out: ErrorDetail[] = [];
+  if (!isPlainObject(raw)) {
+    return [{ Path: path, Message: 'must be an object {"Start": "<node id>", "Nodes": {...}} for a flow agent.' }];
+  }
+  checkUnknownFields(raw, ["Start", "InboundStart", "Nodes"], path, out);
+  const nodes = raw.Nodes;
+  if (!isPlainObject(nodes) || Object.keys(nodes).length === 0) {
+    out.push({ Path: `${path}/Nodes`, Message: "must be an object with at least one node, keyed by node id." });
+    return out;
+  }
+  const ids = Object.keys(nodes);
+  const mustName = (v: unknown, p: string): void => {
+    if (typeof v !== "string" || !(v in nodes)) {
+      out.push({ Path: p, Message: `must name a node of Flow.Nodes (${ids.slice(0, 10).join(", ")}).` });
+    }
+  };
+  mustName(raw.Start, `${path}/Start`);
+  if (raw.InboundStart !== undefined && raw.InboundStart !== null) mustName(raw.InboundStart, `${path}/InboundStart`);
+  for (const id of ids) {
+    const p = `${path}/Nodes/${escapePointer(id)}`;
+    const node = nodes[id];
+    if (!isPlainObject(node)) {
+      out.push({ Path: p, Message: 'must be an object such as {"Say": "...", "Next": "other"}.' });
+      continue;
+    }
+    checkUnknownFields(node, NODE_FIELDS, p, out);
+    checkText(node.Say, `${p}/Say`, out, { required: true, max: 4000 });
+    const badSay = typeof node.Say === "string" ? checkTemplate(node.Say) : null;
+    if (badSay) out.push({ Path: `${p}/Say`, Message: badSay });
+    if (node.Expect !== undefined && !EXPECT_KINDS.includes(node.Expect as ExpectKind)) {
+      out.push({ Path: `${p}/Expect`, Message: `must be one of ${EXPECT_KINDS.join(", ")}.` });
+    }
+    if (node.Expect === "choice") {
+      const ok = Array.isArray(node.Choices) && node.Choices.length > 0 && node.Choices.every((c) => typeof c === "string" && c.trim() !== "");
+      if (!ok) out.push({ Path: `${p}/Choices`, Message: 'must list the choices as strings when Expect is "choice".' });
+    } else if (node.Choices !== undefined) {
+      out.push({ Path: `${p}/Choices`, Message: 'is only used with "Expect": "choice".' });
+    }
+    if (node.Save !== undefined) {
+      if (typeof node.Save !== "string" || node.Save === "") out.push({ Path: `${p}/Save`, Message: "must be the name of a Result field." });
+      else if (node.Expect === undefined) out.push({ Path: `${p}/Save`, Message: "needs an Expect: a node without one has no answer to save." });
+    }
+    if (node.End !== undefined && typeof node.End !== "boolean") out.push({ Path: `${p}/End`, Message: "must be true or false." });
+    if (node.Action !== undefined && node.Action !== "schedule_call") {
+      out.push({ Path: `${p}/Action`, Message: 'must be "schedule_call" (the only action).' });
+    } else if (node.Action === "schedule_call" && node.Expect !== "datetime") {
+      out.push({ Path: `${p}/Action`, Message: '"schedule_call" needs "Expect": "datetime" on the same node.' });
+    }
+    const next = node.Next;
+    if (node.End === true) {
+      if (next !== undefined) out.push({ Path: `${p}/Next`, Message: "must be absent on an End node." });
+    } else if (next === undefined) {
+      out.push({ Path: `${p}/Next`, Message: 'is required unless "End": true: name the node that follows.' });
+    } else if (typeof next === "string") {
+      mustName(next, `${p}/Next`);
+    } else if (isPlainObject(next) && Object.keys(next).length > 0) {
+      if (node.Expect === undefined) out.push({ Path: `${p}/Next`, Message: "can only map answers when the node has an Expect." });
+      for (const [answer, target] of Object.entries(next)) mustName(target, `${p}/Next/${escapePointer(answer)}`);
+    } else {
+      out.push({ Path: `${p}/Next`, Message: 'must be a node id or a map from answer to node id, e.g. {"yes": "a", "no": "b"}.' });
+    }
+  }
+  if (out.length === 0 && !endReachable(raw as unknown as Flow)) {
+    out.push({ Path: `${path}/Nodes`, Message: `no node with "End": true can be reached from Start "${String(raw.Start)}".` });
+  }
+  return out;
+}
+
+function successors(node: FlowNode): string[] {
+  if (node.Next === undefined) return [];
+  return typeof node.Next === "string" ? [node.Next] : Object.values(node.Next);
+}
+
+function endReachable(flow: Flow): boolean {
+  const seen = new Set<string>();
+  const stack = [flow.Start];
+  while (stack.length > 0) {
+    const id = stack.pop() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const node = flow.Nodes[id];
+    if (!node) continue;
+    if (node.End === true) return true;
+    stack.push(...successors(node));
+  }
+  return false;
+}

@@ -1,0 +1,126 @@
+import type { ErrorDetail } from "../errors/index.ts";
+
+export const LIMITS = {
+  metadataKeys: 50,
+  metadataKeyLength: 40,
+  metadataStringLength: 500,
+  metadataBytes: 8 * 1024,
+  dataBytes: 16 * 1024,
+  batchJobs: 10_000,
+  bodyBytes: 10 * 1024 * 1024,
+  shortText: 200,
+  longText: 20_000,
+} as const;
+
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function checkMetadata(value: unknown, path: string, out: ErrorDetail[]): void {
+  if (!isPlainObject(value)) {
+    out.push({ Path: path, Message: 'must be a JSON object of non-PII values, e.g. {"zip": "94110"}.' });
+    return;
+  }
+  const keys = Object.keys(value);
+  if (keys.length > LIMITS.metadataKeys) {
+    out.push({ Path: path, Message: `has ${keys.length} keys; at most ${LIMITS.metadataKeys} are allowed.` });
+  }
+  for (const k of keys) {
+    const p = `${path}/${escapePointer(k)}`;
+    if (k.length === 0 || k.length > LIMITS.metadataKeyLength) {
+      out.push({ Path: p, Message: `keys must be 1 to ${LIMITS.metadataKeyLength} characters long.` });
+    }
+    const v = value[k];
+    if (typeof v === "string" && v.length > LIMITS.metadataStringLength) {
+      out.push({
+        Path: p,
+        Message: `is ${v.length} characters long; string values are limited to ${LIMITS.metadataStringLength}.`,
+      });
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > LIMITS.metadataBytes) {
+    out.push({ Path: path, Message: `is ${bytes} bytes as JSON; the limit is ${LIMITS.metadataBytes} (8 KiB).` });
+  }
+}
+
+export function checkData(value: unknown, path: string, out: ErrorDetail[]): void {
+  if (value === null) return;
+  if (!isPlainObject(value)) {
+    out.push({ Path: path, Message: 'must be a JSON object (or null), e.g. {"invoice_id": "A-17"}.' });
+    return;
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > LIMITS.dataBytes) {
+    out.push({ Path: path, Message: `is ${bytes} bytes as JSON; the limit is ${LIMITS.dataBytes} (16 KiB).` });
+  }
+}
+
+export function checkText(
+  value: unknown,
+  path: string,
+  out: ErrorDetail[],
+  opts: { nullable?: boolean; max?: number; required?: boolean } = {},
+): void {
+  if (value === undefined) {
+    if (opts.required) out.push({ Path: path, Message: "is required." });
+    return;
+  }
+  if (value === null) {
+    if (!opts.nullable) out.push({ Path: path, Message: "must be a string, not null." });
+    return;
+  }
+  if (typeof value !== "string") {
+    out.push({ Path: path, Message: `must be a string${opts.nullable ? " or null" : ""}.` });
+    return;
+  }
+  const max = opts.max ?? LIMITS.shortText;
+  if (value.length > max) out.push({ Path: path, Message: `is longer than ${max} characters.` });
+  if (opts.required && value.trim() === "") out.push({ Path: path, Message: "must not be empty." });
+}
+
+export function checkBoolean(value: unknown, path: string, out: ErrorDetail[], nullable = false): void {
+  if (value === undefined || (nullable && value === null)) return;
+  if (typeof value !== "boolean") {
+    out.push({ Path: path, Message: `must be true or false${nullable ? " (or null)" : ""}.` });
+  }
+}
+
+const zoneCache = new Map<string, boolean>();
+export function isTimeZone(zone: string): boolean {
+  let ok = zoneCache.get(zone);
+  if (ok === undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      ok = zone.length > 0;
+    } catch {
+      ok = false;
+    }
+    zoneCache.set(zone, ok);
+  }
+  return ok;
+}
+
+export function checkTimeZone(value: unknown, path: string, out: ErrorDetail[], nullable = true): void {
+  if (value === undefined || (nullable && value === null)) return;
+  if (typeof value !== "string" || !isTimeZone(value)) {
+    out.push({ Path: path, Message: 'must be an IANA time zone such as "America/New_York".' });
+  }
+}
+
+export function checkUnknownFields(
+  value: Record<string, unknown>,
+  allowed: readonly string[],
+  path: string,
+  out: ErrorDetail[],
+): void {
+  for (const k of Object.keys(value)) {
+    if (!allowed.includes(k)) {
+      out.push({
+        Path: `${path}/${escapePointer(k)}`,
+        Message: `is not a known field; the fields are ${allowed.join(", ")} (names are PascalCase).`,
+      });
+    }
+  }
+}
+
+export const escapePointer = (k: string): string => k.replaceAll("~", "~0").replaceAll("/", "~1");

@@ -1,0 +1,18 @@
+/**
+ * Calling-window evaluation for campaigns: which zones govern a contact, whether an instant is open,
+ * and the next open instant, with exact DST handling via cached Intl-derived offset tables.
+ */
+export { compileSchedule, isAnyTime } from "./compile.ts";
+export { FALLBACK_AFTER_MS, HORIZON_DAYS, isOpenAt, nextOpenTime, resolveNextOpen } from "./open.ts";
+export { contactZones, zonesForPhoneNumber } from "./phone.ts";
+export type {
+  LocalParts,
+  NextOpen,
+  Schedule,
+  ScheduleIssue,
+  ScheduleWindow,
+  Weekday,
+} from "./types.ts";
+export { WEEKDAYS } from "./types.ts";
+export { validateSchedule } from "./validate.ts";
+export { isValidTimeZone, localParts, offsetAt } from "./zone.ts";

@@ -1,0 +1,121 @@
+import type { CampaignSettings, CampaignStatus } from "../domain/campaign.ts";
+import type { Queryable } from "./db.ts";
+
+export interface Campaign extends CampaignSettings {
+  Id: string;
+  StatusReason: string | null;
+  CreatedAt: string;
+  UpdatedAt: string;
+}
+
+interface CampaignRow {
+  id: string;
+  org_id: string;
+  name: string;
+  status: CampaignStatus;
+  status_reason: string | null;
+  agent: CampaignSettings["Agent"];
+  analysis_schema: Record<string, unknown>;
+  objective_prompt: string | null;
+  inbound_mode: CampaignSettings["InboundMode"];
+  inbound_reject_message: string;
+  phone_numbers: string[];
+  hangup_opt_out: boolean;
+  schedule: CampaignSettings["Schedule"];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toCampaign(r: CampaignRow): Campaign {
+  return {
+    Id: r.id,
+    Name: r.name,
+    Status: r.status,
+    StatusReason: r.status_reason,
+    Agent: r.agent,
+    AnalysisSchema: r.analysis_schema,
+    CampaignObjectivePrompt: r.objective_prompt,
+    InboundMode: r.inbound_mode,
+    InboundRejectMessage: r.inbound_reject_message,
+    PhoneNumbers: r.phone_numbers,
+    HangupOptOut: r.hangup_opt_out,
+    Schedule: r.schedule,
+    CreatedAt: r.created_at.toISOString(),
+    UpdatedAt: r.updated_at.toISOString(),
+  };
+}
+
+const settingsParams = (s: CampaignSettings): unknown[] => [
+  s.Name,
+  s.Status,
+  JSON.stringify(s.Agent),
+  JSON.stringify(s.AnalysisSchema),
+  s.CampaignObjectivePrompt,
+  s.InboundMode,
+  s.InboundRejectMessage,
+  s.PhoneNumbers,
+  s.HangupOptOut,
+  JSON.stringify(s.Schedule),
+];
+
+export async function insertCampaign(q: Queryable, id: string, orgId: string, s: CampaignSettings): Promise<Campaign> {
+  const r = await q.query<CampaignRow>(
+    `insert into campaigns (id, org_id, name, status, agent, analysis_schema, objective_prompt, inbound_mode,
+       inbound_reject_message, phone_numbers, hangup_opt_out, schedule)
+     values ($11, $12, $1, $2, $3::json, $4::json, $5, $6, $7, $8::text[], $9, $10::json)
+     returning *`,
+    [...settingsParams(s), id, orgId],
+  );
+  return toCampaign(r.rows[0]!);
+}
+
+export async function updateCampaign(
+  q: Queryable,
+  id: string,
+  s: CampaignSettings,
+  statusReason: string | null,
+): Promise<Campaign> {
+  const r = await q.query<CampaignRow>(
+    `update campaigns set name = $1, status = $2, agent = $3::json, analysis_schema = $4::json,
+       objective_prompt = $5, inbound_mode = $6, inbound_reject_message = $7, phone_numbers = $8::text[],
+       hangup_opt_out = $9, schedule = $10::json, status_reason = $11, updated_at = now()
+     where id = $12 returning *`,
+    [...settingsParams(s), statusReason, id],
+  );
+  return toCampaign(r.rows[0]!);
+}
+
+export async function getCampaign(q: Queryable, orgId: string, id: string, forUpdate = false): Promise<Campaign | null> {
+  const r = await q.query<CampaignRow>(
+    `select * from campaigns where id = $1 and org_id = $2${forUpdate ? " for update" : ""}`,
+    [id, orgId],
+  );
+  return r.rows[0] ? toCampaign(r.rows[0]) : null;
+}
+
+export async function listCampaigns(q: Queryable, orgId: string, after: string | null, limit: number): Promise<Campaign[]> {
+  const r = await q.query<CampaignRow>(
+    "select * from campaigns where org_id = $1 and ($2::text is null or id > $2) order by id limit $3",
+    [orgId, after, limit],
+  );
+  return r.rows.map(toCampaign);
+}
+
+/**
+ * Makes `numbers` the numbers owned by campaign `id` (none when archived). Returns the numbers
+ * already owned by another campaign: the caller throws a 409, which rolls the transaction back.
+ */
+export async function claimNumbers(q: Queryable, id: string, numbers: readonly string[]): Promise<string[]> {
+  await q.query("delete from campaign_numbers where campaign_id = $1 and not (phone_number = any($2::text[]))", [id, numbers]);
+  // A concurrent claim of the same number waits here on the unique index, then sees it taken.
+  await q.query(
+    `insert into campaign_numbers (phone_number, campaign_id) select unnest($1::text[]), $2
+     on conflict (phone_number) do nothing`,
+    [numbers, id],
+  );
+  const taken = await q.query<{ phone_number: string }>(
+    "select phone_number from campaign_numbers where phone_number = any($1::text[]) and campaign_id <> $2",
+    [numbers, id],
+  );
+  return taken.rows.map((r) => r.phone_number);
+}

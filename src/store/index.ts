@@ -1,0 +1,31 @@
+import path from "node:path";
+import type { Db } from "./db.ts";
+import { openPglite } from "./pglite.ts";
+import { openPostgres } from "./postgres.ts";
+
+export * from "./calls.ts";
+export * from "./campaigns.ts";
+export type { Db, Queryable, QueryResult, Row } from "./db.ts";
+export { PG_UNIQUE_VIOLATION, pgConstraint, pgErrorCode } from "./db.ts";
+export * from "./events.ts";
+export * from "./idempotency.ts";
+export * from "./jobRows.ts";
+export * from "./jobs.ts";
+export { isMigrated, listMigrations, migrate } from "./migrate.ts";
+export * from "./optOuts.ts";
+export * from "./orgs.ts";
+export { erasePii } from "./pii.ts";
+export { openPglite } from "./pglite.ts";
+export { openPostgres, type PostgresDb } from "./postgres.ts";
+
+/** The database the configuration names: a real server via DATABASE_URL, else PGlite in the data dir. */
+export async function openDatabase(cfg: { databaseUrl: string | null; dataDir: string }): Promise<Db> {
+  if (cfg.databaseUrl) return openPostgres(cfg.databaseUrl);
+  return openPglite(path.join(cfg.dataDir, "pgdata"));
+}
+
+/** The database's clock: every scheduling decision uses it, never the process's. */
+export async function dbNow(q: import("./db.ts").Queryable): Promise<Date> {
+  const r = await q.query<{ now: Date }>("select now() as now");
+  return r.rows[0]!.now;
+}

@@ -1,0 +1,50 @@
+import pg from "pg";
+import type { Db, QueryResult, Queryable } from "./db.ts";
+
+// Counts come back as int8; they fit in a double, and PGlite returns numbers too.
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export interface PostgresDb extends Db {
+  readonly pool: pg.Pool;
+}
+
+export async function openPostgres(url: string, max = 10): Promise<PostgresDb> {
+  const pool = new pg.Pool({ connectionString: url, max, types });
+  // A client that dies while idle must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
+    async exec(sql: string): Promise<void> {
+      await c.query(sql);
+    },
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const r = await c.query(sql, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    },
+  });
+  await pool.query("select 1");
+  const base = wrap(pool);
+  return {
+    kind: "postgres",
+    pool,
+    query: base.query,
+    exec: base.exec,
+    async tx(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query("begin");
+        const out = await fn(wrap(client));
+        await client.query("commit");
+        return out;
+      } catch (e) {
+        await client.query("rollback").catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,45 @@
+import type { CampaignStatus } from "../../domain/campaign.ts";
+import { parseCampaign } from "../../domain/campaign.ts";
+import { conflict, notFound, validationFailed } from "../../errors/index.ts";
+import { type Campaign, claimNumbers, getCampaign, updateCampaign as storeUpdate } from "../../store/index.ts";
+import type { Ctx } from "../context.ts";
+import { ensureNumbersFree } from "./createCampaign.ts";
+
+/** PATCH: replaces the top-level fields given; Agent and Schedule merge field by field. */
+export async function updateCampaign({ ctx, id, input }: { ctx: Ctx; id: string; input: unknown }): Promise<Campaign> {
+  return ctx.deps.db.tx(async (q) => {
+    const current = await getCampaign(q, ctx.orgId, id, true);
+    if (!current) throw notFound("Campaign", id);
+    if (current.Status === "archived") throw conflict("The campaign is archived: it can no longer be changed.");
+    const parsed = parseCampaign(current, input, { llmConfigured: ctx.deps.config.llm !== null });
+    if (!parsed.ok) throw validationFailed(parsed.details);
+    await ensureNumbersFree(q, id, parsed.value.PhoneNumbers);
+    return storeUpdate(q, id, parsed.value, current.StatusReason);
+  });
+}
+
+/**
+ * Moves a campaign between active and paused (and to archived). Resuming clears the reason Cobbery
+ * gave when it paused the campaign itself; archiving releases its phone numbers.
+ */
+export async function setCampaignStatus({
+  ctx,
+  id,
+  status,
+  reason = null,
+}: {
+  ctx: Ctx;
+  id: string;
+  status: CampaignStatus;
+  reason?: string | null;
+}): Promise<Campaign> {
+  return ctx.deps.db.tx(async (q) => {
+    const current = await getCampaign(q, ctx.orgId, id, true);
+    if (!current) throw notFound("Campaign", id);
+    if (current.Status === "archived" && status !== "archived") {
+      throw conflict("The campaign is archived: it cannot be paused or resumed.");
+    }
+    if (status === "archived") await claimNumbers(q, id, []);
+    return storeUpdate(q, id, { ...current, Status: status }, status === "active" ? null : reason);
+  });
+}

@@ -1,0 +1,32 @@
+import type { Config } from "../config/index.ts";
+import type { Logger } from "../logging/index.ts";
+import type { Db } from "../store/index.ts";
+
+/** Everything a use case may touch, passed in as one typed bag: no singletons. */
+export interface Deps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+}
+
+/** A use case runs for one organization. */
+export interface Ctx {
+  deps: Deps;
+  orgId: string;
+}
+
+export interface Page<T> {
+  Items: T[];
+  NextCursor: string | null;
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+/** Builds a page from `limit + 1` fetched rows: the extra row only says that there is more. */
+export function toPage<R, T>(rows: R[], limit: number, map: (r: R) => T, cursorOf: (r: R) => string): Page<T> {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  const last = items.at(-1);
+  return { Items: items.map(map), NextCursor: more && last !== undefined ? cursorOf(last) : null };
+}

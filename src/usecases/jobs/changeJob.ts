@@ -1,0 +1,67 @@
+import { parseJobPatch } from "../../domain/jobInput.ts";
+import { conflict, notFound, validationFailed } from "../../errors/index.ts";
+import { dbNow, getCampaign, getJobRow, type Job, type JobRow, type Queryable, toJob, updateJobRow } from "../../store/index.ts";
+import type { Ctx } from "../context.ts";
+import { firstCallAt } from "./firstCallAt.ts";
+import { transitionJob } from "./transition.ts";
+
+async function lockedJob(q: Queryable, ctx: Ctx, id: string): Promise<JobRow> {
+  const row = await getJobRow(q, ctx.orgId, id, true);
+  if (!row) throw notFound("Job", id);
+  return row;
+}
+
+/** PATCH: ContactName, Metadata, Data, TimeZone; Metadata and Data are replaced whole. */
+export async function updateJob({ ctx, id, input }: { ctx: Ctx; id: string; input: unknown }): Promise<Job> {
+  const parsed = parseJobPatch(input);
+  if (!parsed.ok) throw validationFailed(parsed.details);
+  const p = parsed.value;
+  return ctx.deps.db.tx(async (q) => {
+    const row = await lockedJob(q, ctx, id);
+    if (row.state === "deleted") throw conflict("The job's PII was deleted: it can no longer be changed.");
+    const set: Partial<Record<keyof JobRow, unknown>> = {};
+    if (p.ContactName !== undefined) set.contact_name = p.ContactName;
+    if (p.Metadata !== undefined) set.metadata = p.Metadata;
+    if (p.Data !== undefined) set.data = p.Data;
+    if (p.TimeZone !== undefined) {
+      set.time_zone = p.TimeZone;
+      // The contact's zone decides the calling window: a waiting job's next call moves with it.
+      if (row.state === "pending" && row.next_call_at !== null) {
+        const campaign = await getCampaign(q, ctx.orgId, row.campaign_id);
+        const now = await dbNow(q);
+        const from = row.next_call_at > now ? row.next_call_at : now;
+        const job = { TestJob: row.test_job, TimeZone: p.TimeZone, PhoneNumber: row.phone_number };
+        set.next_call_at = campaign ? firstCallAt(campaign.Schedule, job, from) : row.next_call_at;
+      }
+    }
+    return toJob(await updateJobRow(q, id, set));
+  });
+}
+
+export async function cancelJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<Job> {
+  return ctx.deps.db.tx(async (q) => toJob(await transitionJob(q, await lockedJob(q, ctx, id), "cancel")));
+}
+
+/** A failed or canceled job goes back to pending, due now, with MaxAttempts more attempts. */
+export async function retryJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<Job> {
+  return ctx.deps.db.tx(async (q) => {
+    const row = await lockedJob(q, ctx, id);
+    const optedOut = await q.query("select 1 from opt_outs where org_id = $1 and phone_number = $2", [ctx.orgId, row.phone_number]);
+    if (optedOut.rows.length > 0 && (row.state === "failed" || row.state === "canceled")) {
+      throw conflict("The job's number is on the opt-out list: remove it from the list (DELETE /v1/opt-outs/{PhoneNumber}) before retrying.");
+    }
+    const campaign = await getCampaign(q, ctx.orgId, row.campaign_id);
+    const now = await dbNow(q);
+    const job = { TestJob: row.test_job, TimeZone: row.time_zone, PhoneNumber: row.phone_number };
+    return toJob(
+      await transitionJob(q, row, "retry", {
+        failure_reason: null,
+        failure_message: null,
+        ended_at: null,
+        objective_met: null,
+        attempts_base: row.attempts,
+        next_call_at: campaign ? firstCallAt(campaign.Schedule, job, now) : now,
+      }),
+    );
+  });
+}

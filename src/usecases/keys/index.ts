@@ -1,0 +1,49 @@
+import { createHash } from "node:crypto";
+import { newSecret } from "../../ids/index.ts";
+import { ensureOrg, findOrgByName, insertKey, listKeys as storeList, orgOfKey, revokeKey as storeRevoke } from "../../store/index.ts";
+import type { Queryable } from "../../store/index.ts";
+
+/** API keys look like `cbk_<32 url-safe characters>`; only their sha256 is stored. */
+export const hashKey = (key: string): string => createHash("sha256").update(key).digest("hex");
+
+export interface KeyInfo {
+  Id: string;
+  Org: string;
+  Hint: string;
+  CreatedAt: string;
+  LastUsedAt: string | null;
+  RevokedAt: string | null;
+}
+
+export async function createApiKey(q: Queryable, orgName: string): Promise<{ key: string; id: string; orgId: string }> {
+  const orgId = await ensureOrg(q, orgName);
+  const key = `cbk_${newSecret(24)}`;
+  const id = await insertKey(q, orgId, hashKey(key), `${key.slice(0, 8)}…`);
+  return { key, id, orgId };
+}
+
+/** COBBERY_API_KEY at start: organization `default` exists and accepts this key. */
+export async function bootstrapApiKey(q: Queryable, key: string): Promise<void> {
+  const orgId = await ensureOrg(q, "default");
+  await insertKey(q, orgId, hashKey(key), `${key.slice(0, 8)}…`);
+  await q.query("update api_keys set revoked_at = null where key_hash = $1 and org_id = $2", [hashKey(key), orgId]);
+}
+
+export async function authenticate(q: Queryable, key: string): Promise<{ orgId: string; keyId: string } | null> {
+  return orgOfKey(q, hashKey(key));
+}
+
+export async function listApiKeys(q: Queryable, orgName: string): Promise<KeyInfo[] | null> {
+  const orgId = await findOrgByName(q, orgName);
+  if (!orgId) return null;
+  return (await storeList(q, orgId)).map((k) => ({
+    Id: k.id,
+    Org: orgName,
+    Hint: k.hint,
+    CreatedAt: k.created_at.toISOString(),
+    LastUsedAt: k.last_used_at?.toISOString() ?? null,
+    RevokedAt: k.revoked_at?.toISOString() ?? null,
+  }));
+}
+
+export const revokeApiKey = (q: Queryable, keyId: string): Promise<boolean> => storeRevoke(q, keyId);
