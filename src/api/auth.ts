@@ -15,7 +15,10 @@ const unauthorized = (msg: string) => new AppError("unauthorized", msg);
 export function authHook(db: Db) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const h = req.headers.authorization;
-    if (!h) throw unauthorized("Missing Authorization header: send 'Authorization: Bearer <key>' (create a key with 'bin/cobbery keys create --org NAME').");
+    if (!h)
+      throw unauthorized(
+        "Missing Authorization header: send 'Authorization: Bearer <key>' (create a key with 'bin/cobbery keys create --org NAME').",
+      );
     const m = /^Bearer\s+(\S+)$/i.exec(h);
     if (!m) throw unauthorized("The Authorization header must be 'Bearer <key>'.");
     const found = await authenticate(db, m[1] as string);

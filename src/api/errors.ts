@@ -10,8 +10,12 @@ interface AjvLikeError {
 function detailsOf(errors: AjvLikeError[], part: string | undefined): ErrorDetail[] {
   return errors.map((e) => {
     const base = e.instancePath ?? "";
-    if (e.params?.missingProperty) return { Path: `${base}/${e.params.missingProperty}`, Message: "is required." };
-    return { Path: base || "/", Message: `${e.message ?? "is not valid"}${part === "querystring" ? " (query parameter)" : ""}.` };
+    if (e.params?.missingProperty)
+      return { Path: `${base}/${e.params.missingProperty}`, Message: "is required." };
+    return {
+      Path: base || "/",
+      Message: `${e.message ?? "is not valid"}${part === "querystring" ? " (query parameter)" : ""}.`,
+    };
   });
 }
 
@@ -21,31 +25,54 @@ export function toAppError(error: FastifyError | Error): AppError {
   const fe = error as FastifyError & { validation?: AjvLikeError[]; validationContext?: string };
   if (fe.validation) {
     const details = detailsOf(fe.validation, fe.validationContext);
-    return new AppError("validation_failed", details.map((d) => `${d.Path} ${d.Message}`).join("; "), details);
+    return new AppError(
+      "validation_failed",
+      details.map((d) => `${d.Path} ${d.Message}`).join("; "),
+      details,
+    );
   }
   switch (fe.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new AppError("payload_too_large", "The request body is larger than 10 MiB: send fewer jobs per request (a batch takes at most 10,000).");
+      return new AppError(
+        "payload_too_large",
+        "The request body is larger than 10 MiB: send fewer jobs per request (a batch takes at most 10,000).",
+      );
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return new AppError("validation_failed", `The body is not valid JSON: ${fe.message}`, [{ Path: "/", Message: "must be valid JSON." }]);
+      return new AppError("validation_failed", `The body is not valid JSON: ${fe.message}`, [
+        { Path: "/", Message: "must be valid JSON." },
+      ]);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new AppError("validation_failed", "Send JSON with Content-Type: application/json.", [{ Path: "/", Message: "must be JSON." }]);
+      return new AppError("validation_failed", "Send JSON with Content-Type: application/json.", [
+        { Path: "/", Message: "must be JSON." },
+      ]);
   }
-  if (fe.statusCode === 429) return new AppError("rate_limited", "Too many requests: slow down and retry after a moment.");
+  if (fe.statusCode === 429)
+    return new AppError("rate_limited", "Too many requests: slow down and retry after a moment.");
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError("validation_failed", fe.message, [{ Path: "/", Message: fe.message }]);
   }
-  return new AppError("internal", "Something went wrong on our side; the error was logged. Retrying is safe with an Idempotency-Key.");
+  return new AppError(
+    "internal",
+    "Something went wrong on our side; the error was logged. Retrying is safe with an Idempotency-Key.",
+  );
 }
 
-export function errorHandler(this: unknown, error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+export function errorHandler(
+  this: unknown,
+  error: FastifyError,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const e = toAppError(error);
   if (e.code === "internal") req.log.error({ err: error, reqId: req.id }, "request failed");
   void reply.status(httpStatusOf[e.code]).send(e.toBody());
 }
 
 export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): void {
-  const e = new AppError("not_found", `No route ${req.method} ${req.url.split("?")[0]}: see /openapi.json for the API.`);
+  const e = new AppError(
+    "not_found",
+    `No route ${req.method} ${req.url.split("?")[0]}: see /openapi.json for the API.`,
+  );
   void reply.status(404).send(e.toBody());
 }

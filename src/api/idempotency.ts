@@ -39,21 +39,35 @@ export function registerIdempotency(app: FastifyInstance, db: Db): void {
     const key = req.headers["idempotency-key"];
     if (req.method !== "POST" || typeof key !== "string" || !req.orgId) return;
     if (key.length === 0 || key.length > 255) {
-      throw new AppError("validation_failed", "Idempotency-Key must be 1 to 255 characters.", [{ Path: "/Idempotency-Key", Message: "is too long or empty." }]);
+      throw new AppError("validation_failed", "Idempotency-Key must be 1 to 255 characters.", [
+        { Path: "/Idempotency-Key", Message: "is too long or empty." },
+      ]);
     }
     const path = req.routeOptions.url ?? req.url;
-    const hash = createHash("sha256").update(`${req.url}\n${canonicalJson(req.body ?? null)}`).digest("hex");
+    const hash = createHash("sha256")
+      .update(`${req.url}\n${canonicalJson(req.body ?? null)}`)
+      .digest("hex");
     const claim = await claimIdempotencyKey(db, req.orgId, key, req.method, path, hash);
     switch (claim.kind) {
       case "new":
         req.idempotencyKey = key;
         return;
       case "mismatch":
-        throw new AppError("idempotency_mismatch", "This Idempotency-Key was used with a different request body or path in the last 24 hours: use a new key for a new request.");
+        throw new AppError(
+          "idempotency_mismatch",
+          "This Idempotency-Key was used with a different request body or path in the last 24 hours: use a new key for a new request.",
+        );
       case "running":
-        throw new AppError("conflict", "A request with this Idempotency-Key is still running: retry once it has finished.");
+        throw new AppError(
+          "conflict",
+          "A request with this Idempotency-Key is still running: retry once it has finished.",
+        );
       case "replay":
-        void reply.status(claim.statusCode).header("idempotent-replayed", "true").type("application/json").send(claim.body);
+        void reply
+          .status(claim.statusCode)
+          .header("idempotent-replayed", "true")
+          .type("application/json")
+          .send(claim.body);
         return reply;
     }
   });

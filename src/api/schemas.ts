@@ -14,10 +14,22 @@ export const errorSchema = {
       properties: {
         Code: {
           type: "string",
-          enum: ["validation_failed", "unauthorized", "not_found", "conflict", "payload_too_large", "idempotency_mismatch", "rate_limited", "internal"],
+          enum: [
+            "validation_failed",
+            "unauthorized",
+            "not_found",
+            "conflict",
+            "payload_too_large",
+            "idempotency_mismatch",
+            "rate_limited",
+            "internal",
+          ],
         },
         Message: { type: "string" },
-        Details: { type: "array", items: { type: "object", properties: { Path: { type: "string" }, Message: { type: "string" } } } },
+        Details: {
+          type: "array",
+          items: { type: "object", properties: { Path: { type: "string" }, Message: { type: "string" } } },
+        },
       },
     },
   },
@@ -55,7 +67,16 @@ export const jobSchema = {
     TimeZone: nullable("string"),
     State: { type: "string", enum: ["pending", "in_progress", "completed", "canceled", "failed", "deleted"] },
     FailureReason: nullable("string", {
-      enum: ["campaign_objective_missed", "max_attempts_exceeded", "contact_refused", "wrong_contact", "opted_out", "invalid_phone_number", "configuration_error", null],
+      enum: [
+        "campaign_objective_missed",
+        "max_attempts_exceeded",
+        "contact_refused",
+        "wrong_contact",
+        "opted_out",
+        "invalid_phone_number",
+        "configuration_error",
+        null,
+      ],
     }),
     FailureMessage: nullable("string"),
     Attempts: { type: "integer" },
@@ -73,7 +94,10 @@ export const jobSchema = {
 const windowSchema = {
   type: "object",
   properties: {
-    Days: { type: "array", items: { type: "string", enum: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] } },
+    Days: {
+      type: "array",
+      items: { type: "string", enum: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] },
+    },
     Start: { type: "string", examples: ["09:00"] },
     End: { type: "string", examples: ["20:00"] },
   },
@@ -98,7 +122,10 @@ export const campaignInputSchema = {
     },
     AnalysisSchema: { type: "object", description: "JSON Schema of Job.Result" },
     CampaignObjectivePrompt: nullable("string"),
-    InboundMode: { type: "string", enum: ["reject", "lookup", "lookup_failed", "create_if_not_exists", "create"] },
+    InboundMode: {
+      type: "string",
+      enum: ["reject", "lookup", "lookup_failed", "create_if_not_exists", "create"],
+    },
     InboundRejectMessage: { type: "string" },
     PhoneNumbers: { type: "array", items: { type: "string" } },
     HangupOptOut: { type: "boolean" },
@@ -161,7 +188,15 @@ export const optOutSchema = {
   properties: { PhoneNumber: { type: "string" }, CreatedAt: time },
 } as const;
 
-export const ALL_SCHEMAS = [errorSchema, jobInputSchema, jobSchema, campaignInputSchema, campaignSchema, callSchema, optOutSchema];
+export const ALL_SCHEMAS = [
+  errorSchema,
+  jobInputSchema,
+  jobSchema,
+  campaignInputSchema,
+  campaignSchema,
+  callSchema,
+  optOutSchema,
+];
 
 export const ref = (id: string) => ({ $ref: `${id}#` });
 export const pageOf = (id: string) => ({

@@ -27,9 +27,17 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   });
   // Query strings and path params are checked here (coerced to their types); bodies are checked by
   // the use cases, whose messages name each field and say how to fix it.
-  const ajv = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false, allErrors: true });
+  const ajv = new Ajv({
+    coerceTypes: true,
+    useDefaults: true,
+    removeAdditional: false,
+    strict: false,
+    allErrors: true,
+  });
   addFormats.default(ajv);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? () => true : ajv.compile(schema)));
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === "body" ? () => true : ajv.compile(schema),
+  );
   // Responses are built by the use cases; the schemas only document them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
@@ -39,11 +47,17 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
-      info: { title: "Cobbery API", version: "1.0.0", description: "AI agents that phone people and get a task done." },
+      info: {
+        title: "Cobbery API",
+        version: "1.0.0",
+        description: "AI agents that phone people and get a task done.",
+      },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
-    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`),
+    },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 

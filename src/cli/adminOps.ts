@@ -29,7 +29,9 @@ export function directAdmin(deps: Deps): AdminOps {
     async importBatch(campaignId, inputs) {
       let orgId = orgCache.get(campaignId);
       if (!orgId) {
-        const r = await deps.db.query<{ org_id: string }>("select org_id from campaigns where id = $1", [campaignId]);
+        const r = await deps.db.query<{ org_id: string }>("select org_id from campaigns where id = $1", [
+          campaignId,
+        ]);
         if (!r.rows[0]) throw notFound("Campaign", campaignId);
         orgId = r.rows[0].org_id;
         orgCache.set(campaignId, orgId);

@@ -43,14 +43,26 @@ export function socketAdmin(file: string): AdminOps {
     new Promise((resolve, reject) => {
       const body = JSON.stringify({ args });
       const req = http.request(
-        { socketPath: file, path: `/rpc/${method}`, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+        {
+          socketPath: file,
+          path: `/rpc/${method}`,
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
             const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
             if (res.statusCode === 200) resolve(parsed.result);
-            else reject(new AppError(parsed.Error?.Code ?? "internal", parsed.Error?.Message ?? "admin call failed", parsed.Error?.Details ?? []));
+            else
+              reject(
+                new AppError(
+                  parsed.Error?.Code ?? "internal",
+                  parsed.Error?.Message ?? "admin call failed",
+                  parsed.Error?.Details ?? [],
+                ),
+              );
           });
         },
       );

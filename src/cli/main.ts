@@ -48,15 +48,22 @@ async function run(argv: string[]): Promise<number> {
         "no-worker": { type: "boolean" },
       });
       const port = f.values.port === undefined ? undefined : Number(f.values.port);
-      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError("--port must be a port number.");
-      const config = loadConfig(process.env, { port, host: f.values.host as string | undefined, dataDir: f.values["data-dir"] as string | undefined });
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+        throw new UsageError("--port must be a port number.");
+      const config = loadConfig(process.env, {
+        port,
+        host: f.values.host as string | undefined,
+        dataDir: f.values["data-dir"] as string | undefined,
+      });
       await serve(config, { worker: !f.values["no-worker"] });
       return -1; // keeps running
     }
     case "worker": {
       const config = loadConfig();
       if (!config.databaseUrl) {
-        process.stderr.write("cobbery worker needs a PostgreSQL server that several processes can share: set DATABASE_URL (the embedded database serves one process; use 'cobbery serve' for it).\n");
+        process.stderr.write(
+          "cobbery worker needs a PostgreSQL server that several processes can share: set DATABASE_URL (the embedded database serves one process; use 'cobbery serve' for it).\n",
+        );
         return 1;
       }
       process.stderr.write("cobbery worker: the dispatcher is not part of this build yet.\n");
@@ -83,11 +90,15 @@ async function run(argv: string[]): Promise<number> {
       const f = flags(args, { campaign: { type: "string" } });
       const campaignId = required(f.values.campaign, "--campaign ID");
       const file = required(f.positionals[0], "FILE");
-      const summary = await withAdmin(loadConfig(), (ops) => importJobsFile({ ops, campaignId, file, progress: process.stderr }));
+      const summary = await withAdmin(loadConfig(), (ops) =>
+        importJobsFile({ ops, campaignId, file, progress: process.stderr }),
+      );
       return summary.rejected > 0 && summary.created === 0 ? 1 : 0;
     }
     case "demo":
-      process.stderr.write("cobbery demo needs the conversation runtime, which is not part of this build yet.\n");
+      process.stderr.write(
+        "cobbery demo needs the conversation runtime, which is not part of this build yet.\n",
+      );
       return 1;
     case undefined:
     case "help":

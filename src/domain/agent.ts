@@ -1,7 +1,7 @@
 import type { ErrorDetail } from "../errors/index.ts";
+import { checkTemplate } from "../templates/index.ts";
 import type { Agent } from "./campaign.ts";
 import { validateFlow } from "./flow.ts";
-import { checkTemplate } from "../templates/index.ts";
 import { checkText, checkUnknownFields, LIMITS } from "./limits.ts";
 
 const AGENT_FIELDS = ["Type", "Prompt", "FirstMessage", "VoicemailMessage", "Model", "Flow"] as const;
@@ -24,12 +24,16 @@ export function validateAgent(a: Agent, path: string, llmConfigured: boolean): E
       break;
     case "llm":
       if (typeof a.Prompt !== "string" || a.Prompt.trim() === "") {
-        out.push({ Path: `${path}/Prompt`, Message: "is required for an llm agent: the system prompt (a template)." });
+        out.push({
+          Path: `${path}/Prompt`,
+          Message: "is required for an llm agent: the system prompt (a template).",
+        });
       }
       if (!llmConfigured) {
         out.push({
           Path: `${path}/Type`,
-          Message: 'is "llm" but no LLM is configured: set COBBERY_LLM_BASE_URL (and COBBERY_LLM_API_KEY, COBBERY_LLM_MODEL), or use a "flow" agent.',
+          Message:
+            'is "llm" but no LLM is configured: set COBBERY_LLM_BASE_URL (and COBBERY_LLM_API_KEY, COBBERY_LLM_MODEL), or use a "flow" agent.',
         });
       }
       break;

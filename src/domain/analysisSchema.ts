@@ -9,11 +9,20 @@ const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 /** AnalysisSchema must compile as JSON Schema and describe an object with named properties. */
 export function validateAnalysisSchema(schema: unknown, path: string): ErrorDetail[] {
   if (!isPlainObject(schema)) {
-    return [{ Path: path, Message: 'must be a JSON Schema object, e.g. {"type": "object", "properties": {"age": {"type": "number"}}}.' }];
+    return [
+      {
+        Path: path,
+        Message:
+          'must be a JSON Schema object, e.g. {"type": "object", "properties": {"age": {"type": "number"}}}.',
+      },
+    ];
   }
-  if (schema.type !== "object") return [{ Path: `${path}/type`, Message: 'must be "object": Job.Result is an object.' }];
+  if (schema.type !== "object")
+    return [{ Path: `${path}/type`, Message: 'must be "object": Job.Result is an object.' }];
   if (schema.properties !== undefined && !isPlainObject(schema.properties)) {
-    return [{ Path: `${path}/properties`, Message: "must be an object mapping each result field to its schema." }];
+    return [
+      { Path: `${path}/properties`, Message: "must be an object mapping each result field to its schema." },
+    ];
   }
   try {
     ajv.compile(schema);

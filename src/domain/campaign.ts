@@ -2,10 +2,10 @@ import type { ErrorDetail } from "../errors/index.ts";
 import { validateSchedule } from "../schedule/index.ts";
 import { validateAgent } from "./agent.ts";
 import { validateAnalysisSchema } from "./analysisSchema.ts";
-import { checkBoolean, checkText, checkUnknownFields, isPlainObject, LIMITS } from "./limits.ts";
-import { checkPhoneNumber } from "./phone.ts";
 import type { Flow } from "./flow.ts";
 import type { Parsed } from "./jobInput.ts";
+import { checkBoolean, checkText, checkUnknownFields, isPlainObject, LIMITS } from "./limits.ts";
+import { checkPhoneNumber } from "./phone.ts";
 
 export const CAMPAIGN_STATUSES = ["active", "paused", "archived"] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -93,7 +93,14 @@ export function mergeCampaign(base: CampaignSettings | null, raw: Record<string,
   const b = base ?? {
     Name: "",
     Status: "active" as CampaignStatus,
-    Agent: { Type: "flow", Prompt: null, FirstMessage: null, VoicemailMessage: null, Model: null, Flow: null },
+    Agent: {
+      Type: "flow",
+      Prompt: null,
+      FirstMessage: null,
+      VoicemailMessage: null,
+      Model: null,
+      Flow: null,
+    },
     AnalysisSchema: { type: "object", properties: {} },
     CampaignObjectivePrompt: null,
     InboundMode: "reject" as InboundMode,
@@ -115,7 +122,9 @@ export function mergeCampaign(base: CampaignSettings | null, raw: Record<string,
     InboundRejectMessage: pick("InboundRejectMessage"),
     PhoneNumbers: pick("PhoneNumbers"),
     HangupOptOut: pick("HangupOptOut"),
-    Schedule: isPlainObject(raw.Schedule) ? ({ ...b.Schedule, ...raw.Schedule } as Schedule) : pick("Schedule"),
+    Schedule: isPlainObject(raw.Schedule)
+      ? ({ ...b.Schedule, ...raw.Schedule } as Schedule)
+      : pick("Schedule"),
   };
 }
 
@@ -126,26 +135,37 @@ export function parseCampaign(
 ): Parsed<CampaignSettings> {
   if (!isPlainObject(raw)) return { ok: false, details: [{ Path: "/", Message: "must be a JSON object." }] };
   const out: ErrorDetail[] = [];
-  checkUnknownFields(raw, base ? TOP_FIELDS.filter((f) => f !== "Status") : TOP_FIELDS, "", out);
+  checkUnknownFields(raw, TOP_FIELDS, "", out);
   if (base === null && raw.Agent === undefined) {
-    out.push({ Path: "/Agent", Message: 'is required, e.g. {"Type": "flow", "Flow": {...}} or {"Type": "llm", "Prompt": "..."}.' });
+    out.push({
+      Path: "/Agent",
+      Message: 'is required, e.g. {"Type": "flow", "Flow": {...}} or {"Type": "llm", "Prompt": "..."}.',
+    });
   }
-  if (raw.Agent !== undefined && !isPlainObject(raw.Agent)) out.push({ Path: "/Agent", Message: "must be an object." });
-  if (raw.Schedule !== undefined && !isPlainObject(raw.Schedule)) out.push({ Path: "/Schedule", Message: "must be an object." });
+  if (raw.Agent !== undefined && !isPlainObject(raw.Agent))
+    out.push({ Path: "/Agent", Message: "must be an object." });
+  if (raw.Schedule !== undefined && !isPlainObject(raw.Schedule))
+    out.push({ Path: "/Schedule", Message: "must be an object." });
   if (out.length > 0) return { ok: false, details: out };
   const s = mergeCampaign(base, raw);
   checkText(s.Name, "/Name", out, { required: true });
-  if (!CAMPAIGN_STATUSES.includes(s.Status)) out.push({ Path: "/Status", Message: `must be one of ${CAMPAIGN_STATUSES.join(", ")}.` });
+  if (!CAMPAIGN_STATUSES.includes(s.Status))
+    out.push({ Path: "/Status", Message: `must be one of ${CAMPAIGN_STATUSES.join(", ")}.` });
   out.push(...validateAgent(s.Agent, "/Agent", opts.llmConfigured));
   out.push(...validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema"));
-  checkText(s.CampaignObjectivePrompt, "/CampaignObjectivePrompt", out, { nullable: true, max: LIMITS.longText });
+  checkText(s.CampaignObjectivePrompt, "/CampaignObjectivePrompt", out, {
+    nullable: true,
+    max: LIMITS.longText,
+  });
   if (typeof s.CampaignObjectivePrompt === "string" && !opts.llmConfigured) {
     out.push({
       Path: "/CampaignObjectivePrompt",
-      Message: "needs an LLM to judge the objective, and none is configured: set COBBERY_LLM_BASE_URL (and COBBERY_LLM_API_KEY, COBBERY_LLM_MODEL), or leave CampaignObjectivePrompt null.",
+      Message:
+        "needs an LLM to judge the objective, and none is configured: set COBBERY_LLM_BASE_URL (and COBBERY_LLM_API_KEY, COBBERY_LLM_MODEL), or leave CampaignObjectivePrompt null.",
     });
   }
-  if (!INBOUND_MODES.includes(s.InboundMode)) out.push({ Path: "/InboundMode", Message: `must be one of ${INBOUND_MODES.join(", ")}.` });
+  if (!INBOUND_MODES.includes(s.InboundMode))
+    out.push({ Path: "/InboundMode", Message: `must be one of ${INBOUND_MODES.join(", ")}.` });
   checkText(s.InboundRejectMessage, "/InboundRejectMessage", out, { max: 1000 });
   checkBoolean(s.HangupOptOut, "/HangupOptOut", out);
   out.push(...validatePhoneNumbers(s.PhoneNumbers));
@@ -154,7 +174,8 @@ export function parseCampaign(
 }
 
 function validatePhoneNumbers(v: unknown): ErrorDetail[] {
-  if (!Array.isArray(v)) return [{ Path: "/PhoneNumbers", Message: 'must be an array of E.164 numbers, e.g. ["+14155550123"].' }];
+  if (!Array.isArray(v))
+    return [{ Path: "/PhoneNumbers", Message: 'must be an array of E.164 numbers, e.g. ["+14155550123"].' }];
   const out: ErrorDetail[] = [];
   const seen = new Set<string>();
   v.forEach((n, i) => {
@@ -168,7 +189,12 @@ function validatePhoneNumbers(v: unknown): ErrorDetail[] {
 
 function validateScheduleFields(s: Schedule): ErrorDetail[] {
   const out: ErrorDetail[] = [];
-  checkUnknownFields(s as unknown as Record<string, unknown>, Object.keys(DEFAULT_SCHEDULE), "/Schedule", out);
+  checkUnknownFields(
+    s as unknown as Record<string, unknown>,
+    Object.keys(DEFAULT_SCHEDULE),
+    "/Schedule",
+    out,
+  );
   for (const [k, [min, max]] of Object.entries(SCHEDULE_NUMBERS)) {
     const v = (s as unknown as Record<string, unknown>)[k];
     if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {

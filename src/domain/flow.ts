@@ -27,12 +27,17 @@ const NODE_FIELDS = ["Say", "Expect", "Choices", "Save", "Next", "End", "Action"
 export function validateFlow(raw: unknown, path: string): ErrorDetail[] {
   const out: ErrorDetail[] = [];
   if (!isPlainObject(raw)) {
-    return [{ Path: path, Message: 'must be an object {"Start": "<node id>", "Nodes": {...}} for a flow agent.' }];
+    return [
+      { Path: path, Message: 'must be an object {"Start": "<node id>", "Nodes": {...}} for a flow agent.' },
+    ];
   }
   checkUnknownFields(raw, ["Start", "InboundStart", "Nodes"], path, out);
   const nodes = raw.Nodes;
   if (!isPlainObject(nodes) || Object.keys(nodes).length === 0) {
-    out.push({ Path: `${path}/Nodes`, Message: "must be an object with at least one node, keyed by node id." });
+    out.push({
+      Path: `${path}/Nodes`,
+      Message: "must be an object with at least one node, keyed by node id.",
+    });
     return out;
   }
   const ids = Object.keys(nodes);
@@ -42,7 +47,8 @@ export function validateFlow(raw: unknown, path: string): ErrorDetail[] {
     }
   };
   mustName(raw.Start, `${path}/Start`);
-  if (raw.InboundStart !== undefined && raw.InboundStart !== null) mustName(raw.InboundStart, `${path}/InboundStart`);
+  if (raw.InboundStart !== undefined && raw.InboundStart !== null)
+    mustName(raw.InboundStart, `${path}/InboundStart`);
   for (const id of ids) {
     const p = `${path}/Nodes/${escapePointer(id)}`;
     const node = nodes[id];
@@ -58,20 +64,36 @@ export function validateFlow(raw: unknown, path: string): ErrorDetail[] {
       out.push({ Path: `${p}/Expect`, Message: `must be one of ${EXPECT_KINDS.join(", ")}.` });
     }
     if (node.Expect === "choice") {
-      const ok = Array.isArray(node.Choices) && node.Choices.length > 0 && node.Choices.every((c) => typeof c === "string" && c.trim() !== "");
-      if (!ok) out.push({ Path: `${p}/Choices`, Message: 'must list the choices as strings when Expect is "choice".' });
+      const ok =
+        Array.isArray(node.Choices) &&
+        node.Choices.length > 0 &&
+        node.Choices.every((c) => typeof c === "string" && c.trim() !== "");
+      if (!ok)
+        out.push({
+          Path: `${p}/Choices`,
+          Message: 'must list the choices as strings when Expect is "choice".',
+        });
     } else if (node.Choices !== undefined) {
       out.push({ Path: `${p}/Choices`, Message: 'is only used with "Expect": "choice".' });
     }
     if (node.Save !== undefined) {
-      if (typeof node.Save !== "string" || node.Save === "") out.push({ Path: `${p}/Save`, Message: "must be the name of a Result field." });
-      else if (node.Expect === undefined) out.push({ Path: `${p}/Save`, Message: "needs an Expect: a node without one has no answer to save." });
+      if (typeof node.Save !== "string" || node.Save === "")
+        out.push({ Path: `${p}/Save`, Message: "must be the name of a Result field." });
+      else if (node.Expect === undefined)
+        out.push({
+          Path: `${p}/Save`,
+          Message: "needs an Expect: a node without one has no answer to save.",
+        });
     }
-    if (node.End !== undefined && typeof node.End !== "boolean") out.push({ Path: `${p}/End`, Message: "must be true or false." });
+    if (node.End !== undefined && typeof node.End !== "boolean")
+      out.push({ Path: `${p}/End`, Message: "must be true or false." });
     if (node.Action !== undefined && node.Action !== "schedule_call") {
       out.push({ Path: `${p}/Action`, Message: 'must be "schedule_call" (the only action).' });
     } else if (node.Action === "schedule_call" && node.Expect !== "datetime") {
-      out.push({ Path: `${p}/Action`, Message: '"schedule_call" needs "Expect": "datetime" on the same node.' });
+      out.push({
+        Path: `${p}/Action`,
+        Message: '"schedule_call" needs "Expect": "datetime" on the same node.',
+      });
     }
     const next = node.Next;
     if (node.End === true) {
@@ -81,14 +103,22 @@ export function validateFlow(raw: unknown, path: string): ErrorDetail[] {
     } else if (typeof next === "string") {
       mustName(next, `${p}/Next`);
     } else if (isPlainObject(next) && Object.keys(next).length > 0) {
-      if (node.Expect === undefined) out.push({ Path: `${p}/Next`, Message: "can only map answers when the node has an Expect." });
-      for (const [answer, target] of Object.entries(next)) mustName(target, `${p}/Next/${escapePointer(answer)}`);
+      if (node.Expect === undefined)
+        out.push({ Path: `${p}/Next`, Message: "can only map answers when the node has an Expect." });
+      for (const [answer, target] of Object.entries(next))
+        mustName(target, `${p}/Next/${escapePointer(answer)}`);
     } else {
-      out.push({ Path: `${p}/Next`, Message: 'must be a node id or a map from answer to node id, e.g. {"yes": "a", "no": "b"}.' });
+      out.push({
+        Path: `${p}/Next`,
+        Message: 'must be a node id or a map from answer to node id, e.g. {"yes": "a", "no": "b"}.',
+      });
     }
   }
   if (out.length === 0 && !endReachable(raw as unknown as Flow)) {
-    out.push({ Path: `${path}/Nodes`, Message: `no node with "End": true can be reached from Start "${String(raw.Start)}".` });
+    out.push({
+      Path: `${path}/Nodes`,
+      Message: `no node with "End": true can be reached from Start "${String(raw.Start)}".`,
+    });
   }
   return out;
 }

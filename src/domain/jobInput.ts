@@ -39,12 +39,20 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; details: ErrorDeta
 export function parseJobInput(raw: unknown, path = ""): Parsed<JobInput> {
   const details: ErrorDetail[] = [];
   if (!isPlainObject(raw)) {
-    return { ok: false, details: [{ Path: path || "/", Message: 'must be a JSON object such as {"PhoneNumber": "+14155550123"}.' }] };
+    return {
+      ok: false,
+      details: [
+        { Path: path || "/", Message: 'must be a JSON object such as {"PhoneNumber": "+14155550123"}.' },
+      ],
+    };
   }
   checkUnknownFields(raw, JOB_INPUT_FIELDS, path, details);
   let phone = "";
   if (raw.PhoneNumber === undefined) {
-    details.push({ Path: `${path}/PhoneNumber`, Message: "is required: give an E.164 number such as +14155550123." });
+    details.push({
+      Path: `${path}/PhoneNumber`,
+      Message: "is required: give an E.164 number such as +14155550123.",
+    });
   } else {
     const c = checkPhoneNumber(raw.PhoneNumber);
     if (c.ok) phone = c.e164;

@@ -39,7 +39,10 @@ export function checkMetadata(value: unknown, path: string, out: ErrorDetail[]):
   }
   const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > LIMITS.metadataBytes) {
-    out.push({ Path: path, Message: `is ${bytes} bytes as JSON; the limit is ${LIMITS.metadataBytes} (8 KiB).` });
+    out.push({
+      Path: path,
+      Message: `is ${bytes} bytes as JSON; the limit is ${LIMITS.metadataBytes} (8 KiB).`,
+    });
   }
 }
 
@@ -51,7 +54,10 @@ export function checkData(value: unknown, path: string, out: ErrorDetail[]): voi
   }
   const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > LIMITS.dataBytes) {
-    out.push({ Path: path, Message: `is ${bytes} bytes as JSON; the limit is ${LIMITS.dataBytes} (16 KiB).` });
+    out.push({
+      Path: path,
+      Message: `is ${bytes} bytes as JSON; the limit is ${LIMITS.dataBytes} (16 KiB).`,
+    });
   }
 }
 

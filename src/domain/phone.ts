@@ -18,7 +18,8 @@ export function checkPhoneNumber(raw: unknown): PhoneCheck {
   if (!parsed || parsed.nationalNumber.length < 6 || !parsed.isValid()) {
     return {
       ok: false,
-      message: "is not a valid phone number for its country (emergency and short service numbers are refused).",
+      message:
+        "is not a valid phone number for its country (emergency and short service numbers are refused).",
     };
   }
   return { ok: true, e164: parsed.number };

@@ -48,7 +48,10 @@ export class AppError extends Error {
 export const validationFailed = (details: ErrorDetail[], message?: string): AppError =>
   new AppError(
     "validation_failed",
-    message ?? (details.length === 1 ? `${details[0]?.Path}: ${details[0]?.Message}` : "The request is not valid: see Details."),
+    message ??
+      (details.length === 1
+        ? `${details[0]?.Path}: ${details[0]?.Message}`
+        : "The request is not valid: see Details."),
     details,
   );
 

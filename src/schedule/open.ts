@@ -109,7 +109,12 @@ function extremesFirst(zones: readonly string[], at: number): readonly string[] 
 }
 
 /** Intersection of all zones' open intervals in [lo, hi); zones with identical offsets are done once. */
-function chunkIntersection(c: CompiledSchedule, zones: readonly string[], lo: number, hi: number): Interval[] {
+function chunkIntersection(
+  c: CompiledSchedule,
+  zones: readonly string[],
+  lo: number,
+  hi: number,
+): Interval[] {
   let acc: Interval[] | undefined;
   const seen = new Set<string>();
   for (const zone of zones) {
@@ -130,7 +135,12 @@ function chunkIntersection(c: CompiledSchedule, zones: readonly string[], lo: nu
  * Earliest instant in [from, to) open in all zones. Searches a first day, then week-sized chunks, so
  * the common "opens later today" case touches a few intervals and hopeless cases stay bounded.
  */
-function earliestOpen(c: CompiledSchedule, zones: readonly string[], from: number, to: number): number | null {
+function earliestOpen(
+  c: CompiledSchedule,
+  zones: readonly string[],
+  from: number,
+  to: number,
+): number | null {
   const ordered = extremesFirst(zones, from);
   let lo = from;
   let size = DAY_MS;

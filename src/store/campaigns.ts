@@ -58,7 +58,12 @@ const settingsParams = (s: CampaignSettings): unknown[] => [
   JSON.stringify(s.Schedule),
 ];
 
-export async function insertCampaign(q: Queryable, id: string, orgId: string, s: CampaignSettings): Promise<Campaign> {
+export async function insertCampaign(
+  q: Queryable,
+  id: string,
+  orgId: string,
+  s: CampaignSettings,
+): Promise<Campaign> {
   const r = await q.query<CampaignRow>(
     `insert into campaigns (id, org_id, name, status, agent, analysis_schema, objective_prompt, inbound_mode,
        inbound_reject_message, phone_numbers, hangup_opt_out, schedule)
@@ -85,7 +90,12 @@ export async function updateCampaign(
   return toCampaign(r.rows[0]!);
 }
 
-export async function getCampaign(q: Queryable, orgId: string, id: string, forUpdate = false): Promise<Campaign | null> {
+export async function getCampaign(
+  q: Queryable,
+  orgId: string,
+  id: string,
+  forUpdate = false,
+): Promise<Campaign | null> {
   const r = await q.query<CampaignRow>(
     `select * from campaigns where id = $1 and org_id = $2${forUpdate ? " for update" : ""}`,
     [id, orgId],
@@ -93,7 +103,12 @@ export async function getCampaign(q: Queryable, orgId: string, id: string, forUp
   return r.rows[0] ? toCampaign(r.rows[0]) : null;
 }
 
-export async function listCampaigns(q: Queryable, orgId: string, after: string | null, limit: number): Promise<Campaign[]> {
+export async function listCampaigns(
+  q: Queryable,
+  orgId: string,
+  after: string | null,
+  limit: number,
+): Promise<Campaign[]> {
   const r = await q.query<CampaignRow>(
     "select * from campaigns where org_id = $1 and ($2::text is null or id > $2) order by id limit $3",
     [orgId, after, limit],
@@ -106,7 +121,10 @@ export async function listCampaigns(q: Queryable, orgId: string, after: string |
  * already owned by another campaign: the caller throws a 409, which rolls the transaction back.
  */
 export async function claimNumbers(q: Queryable, id: string, numbers: readonly string[]): Promise<string[]> {
-  await q.query("delete from campaign_numbers where campaign_id = $1 and not (phone_number = any($2::text[]))", [id, numbers]);
+  await q.query(
+    "delete from campaign_numbers where campaign_id = $1 and not (phone_number = any($2::text[]))",
+    [id, numbers],
+  );
   // A concurrent claim of the same number waits here on the unique index, then sees it taken.
   await q.query(
     `insert into campaign_numbers (phone_number, campaign_id) select unnest($1::text[]), $2

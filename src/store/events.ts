@@ -31,4 +31,3 @@ export async function insertEvents(q: Queryable, events: readonly NewEvent[]): P
     [JSON.stringify(rows)],
   );
 }
-

@@ -18,23 +18,31 @@ export async function claimIdempotencyKey(
   requestHash: string,
 ): Promise<IdempotencyClaim> {
   // A record older than the TTL is forgotten: the key may be used again.
-  await q.query(`delete from idempotency_keys where org_id = $1 and key = $2 and created_at < now() - interval '${TTL}'`, [
-    orgId,
-    key,
-  ]);
+  await q.query(
+    `delete from idempotency_keys where org_id = $1 and key = $2 and created_at < now() - interval '${TTL}'`,
+    [orgId, key],
+  );
   const ins = await q.query(
     `insert into idempotency_keys (org_id, key, method, path, request_hash, state)
      values ($1, $2, $3, $4, $5, 'running') on conflict do nothing`,
     [orgId, key, method, path, requestHash],
   );
   if (ins.rowCount > 0) return { kind: "new" };
-  const r = await q.query<{ method: string; path: string; request_hash: string; state: string; status_code: number; response_body: string }>(
+  const r = await q.query<{
+    method: string;
+    path: string;
+    request_hash: string;
+    state: string;
+    status_code: number;
+    response_body: string;
+  }>(
     "select method, path, request_hash, state, status_code, response_body from idempotency_keys where org_id = $1 and key = $2",
     [orgId, key],
   );
   const row = r.rows[0];
   if (!row) return claimIdempotencyKey(q, orgId, key, method, path, requestHash);
-  if (row.request_hash !== requestHash || row.method !== method || row.path !== path) return { kind: "mismatch" };
+  if (row.request_hash !== requestHash || row.method !== method || row.path !== path)
+    return { kind: "mismatch" };
   if (row.state === "running") return { kind: "running" };
   return { kind: "replay", statusCode: row.status_code, body: row.response_body };
 }
@@ -56,7 +64,10 @@ export async function completeIdempotencyKey(
 
 /** Forgets a key whose request failed on our side, so that the client may try again. */
 export async function releaseIdempotencyKey(q: Queryable, orgId: string, key: string): Promise<void> {
-  await q.query("delete from idempotency_keys where org_id = $1 and key = $2 and state = 'running'", [orgId, key]);
+  await q.query("delete from idempotency_keys where org_id = $1 and key = $2 and state = 'running'", [
+    orgId,
+    key,
+  ]);
 }
 
 export async function purgeExpiredIdempotencyKeys(q: Queryable): Promise<number> {

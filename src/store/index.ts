@@ -14,8 +14,8 @@ export * from "./jobs.ts";
 export { isMigrated, listMigrations, migrate } from "./migrate.ts";
 export * from "./optOuts.ts";
 export * from "./orgs.ts";
-export { erasePii } from "./pii.ts";
 export { openPglite } from "./pglite.ts";
+export { erasePii } from "./pii.ts";
 export { openPostgres, type PostgresDb } from "./postgres.ts";
 
 /** The database the configuration names: a real server via DATABASE_URL, else PGlite in the data dir. */

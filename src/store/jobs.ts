@@ -63,11 +63,16 @@ export async function insertJobs(
   return r.rows;
 }
 
-export async function getJobRow(q: Queryable, orgId: string, id: string, forUpdate = false): Promise<JobRow | null> {
-  const r = await q.query<JobRow>(`select * from jobs where id = $1 and org_id = $2${forUpdate ? " for update" : ""}`, [
-    id,
-    orgId,
-  ]);
+export async function getJobRow(
+  q: Queryable,
+  orgId: string,
+  id: string,
+  forUpdate = false,
+): Promise<JobRow | null> {
+  const r = await q.query<JobRow>(
+    `select * from jobs where id = $1 and org_id = $2${forUpdate ? " for update" : ""}`,
+    [id, orgId],
+  );
   return r.rows[0] ?? null;
 }
 
@@ -116,7 +121,11 @@ export async function listJobRows(
 export const DB_NOW = Symbol("now()");
 
 /** Sets the given columns (from code, never from input) and updated_at; returns the new row. */
-export async function updateJobRow(q: Queryable, id: string, set: Partial<Record<keyof JobRow, unknown>>): Promise<JobRow> {
+export async function updateJobRow(
+  q: Queryable,
+  id: string,
+  set: Partial<Record<keyof JobRow, unknown>>,
+): Promise<JobRow> {
   const jsonCols = new Set(["metadata", "data", "result"]);
   const assignments: string[] = [];
   const params: unknown[] = [];

@@ -27,7 +27,9 @@ export async function migrate(db: Db): Promise<string[]> {
       "create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())",
     );
     const done = new Set(
-      (await q.query<{ version: number }>("select version from schema_migrations")).rows.map((r) => r.version),
+      (await q.query<{ version: number }>("select version from schema_migrations")).rows.map(
+        (r) => r.version,
+      ),
     );
     const applied: string[] = [];
     for (const m of listMigrations()) {

@@ -1,22 +1,30 @@
-import type { Queryable } from "./db.ts";
 import { statesFrom } from "../domain/jobStates.ts";
+import type { Queryable } from "./db.ts";
 import type { JobRow } from "./jobRows.ts";
 
-export async function insertOptOut(q: Queryable, orgId: string, phone: string): Promise<{ created: boolean; createdAt: Date }> {
+export async function insertOptOut(
+  q: Queryable,
+  orgId: string,
+  phone: string,
+): Promise<{ created: boolean; createdAt: Date }> {
   const ins = await q.query<{ created_at: Date }>(
     "insert into opt_outs (org_id, phone_number) values ($1, $2) on conflict do nothing returning created_at",
     [orgId, phone],
   );
   if (ins.rows[0]) return { created: true, createdAt: ins.rows[0].created_at };
-  const r = await q.query<{ created_at: Date }>("select created_at from opt_outs where org_id = $1 and phone_number = $2", [
-    orgId,
-    phone,
-  ]);
+  const r = await q.query<{ created_at: Date }>(
+    "select created_at from opt_outs where org_id = $1 and phone_number = $2",
+    [orgId, phone],
+  );
   return { created: false, createdAt: r.rows[0]!.created_at };
 }
 
 /** Ends the number's not-yet-ended jobs failed/opted_out, in every campaign of the organization. */
-export async function failJobsOfOptedOutNumber(q: Queryable, orgId: string, phone: string): Promise<JobRow[]> {
+export async function failJobsOfOptedOutNumber(
+  q: Queryable,
+  orgId: string,
+  phone: string,
+): Promise<JobRow[]> {
   const r = await q.query<JobRow>(
     `update jobs set state = 'failed', failure_reason = 'opted_out',
        failure_message = 'The number was added to the opt-out list.', next_call_at = null,

@@ -26,17 +26,18 @@ export async function findOrgByName(q: Queryable, name: string): Promise<string 
 
 export async function insertKey(q: Queryable, orgId: string, keyHash: string, hint: string): Promise<string> {
   const id = newId("key");
-  await q.query("insert into api_keys (id, org_id, key_hash, hint) values ($1, $2, $3, $4) on conflict (key_hash) do nothing", [
-    id,
-    orgId,
-    keyHash,
-    hint,
-  ]);
+  await q.query(
+    "insert into api_keys (id, org_id, key_hash, hint) values ($1, $2, $3, $4) on conflict (key_hash) do nothing",
+    [id, orgId, keyHash, hint],
+  );
   return id;
 }
 
 /** The organization of a live key, or null. */
-export async function orgOfKey(q: Queryable, keyHash: string): Promise<{ orgId: string; keyId: string } | null> {
+export async function orgOfKey(
+  q: Queryable,
+  keyHash: string,
+): Promise<{ orgId: string; keyId: string } | null> {
   const r = await q.query<{ org_id: string; id: string }>(
     "select org_id, id from api_keys where key_hash = $1 and revoked_at is null",
     [keyHash],
@@ -54,6 +55,8 @@ export async function listKeys(q: Queryable, orgId: string): Promise<ApiKeyRow[]
 }
 
 export async function revokeKey(q: Queryable, keyId: string): Promise<boolean> {
-  const r = await q.query("update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1", [keyId]);
+  const r = await q.query("update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1", [
+    keyId,
+  ]);
   return r.rowCount > 0;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import type { Db, QueryResult, Queryable } from "./db.ts";
+import type { Db, Queryable, QueryResult } from "./db.ts";
 
 /** Embedded PostgreSQL (WASM). `dir` null keeps it in memory (tests). One process at a time. */
 export async function openPglite(dir: string | null): Promise<Db> {

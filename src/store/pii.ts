@@ -1,5 +1,5 @@
-import type { Queryable } from "./db.ts";
 import { statesFrom } from "../domain/jobStates.ts";
+import type { Queryable } from "./db.ts";
 
 /**
  * Erases the PII of the given jobs (already canceled if they were live): the contact's fields, the

@@ -1,10 +1,12 @@
 import pg from "pg";
-import type { Db, QueryResult, Queryable } from "./db.ts";
+import type { Db, Queryable, QueryResult } from "./db.ts";
 
 // Counts come back as int8; they fit in a double, and PGlite returns numbers too.
 const types = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === 20
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 export interface PostgresDb extends Db {

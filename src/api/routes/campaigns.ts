@@ -16,17 +16,39 @@ const tags = ["Campaigns"];
 export function campaignRoutes(app: FastifyInstance, deps: Deps): void {
   app.post(
     "/v1/campaigns",
-    { schema: { tags, summary: "Create a campaign", body: ref("CampaignInput"), response: { 201: ref("Campaign"), ...errorResponses } } },
-    async (req, reply) => reply.status(201).send(await createCampaign({ ctx: ctxOf(deps, req), input: req.body })),
+    {
+      schema: {
+        tags,
+        summary: "Create a campaign",
+        body: ref("CampaignInput"),
+        response: { 201: ref("Campaign"), ...errorResponses },
+      },
+    },
+    async (req, reply) =>
+      reply.status(201).send(await createCampaign({ ctx: ctxOf(deps, req), input: req.body })),
   );
   app.get<{ Querystring: ListQuery }>(
     "/v1/campaigns",
-    { schema: { tags, summary: "List campaigns, oldest first", querystring: { type: "object", properties: listQuery }, response: { 200: pageOf("Campaign") } } },
+    {
+      schema: {
+        tags,
+        summary: "List campaigns, oldest first",
+        querystring: { type: "object", properties: listQuery },
+        response: { 200: pageOf("Campaign") },
+      },
+    },
     async (req) => listCampaigns({ ctx: ctxOf(deps, req), ...pageArgs(req.query) }),
   );
   app.get<{ Params: IdParams }>(
     "/v1/campaigns/:Id",
-    { schema: { tags, summary: "Get a campaign", params: idParams, response: { 200: ref("Campaign"), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Get a campaign",
+        params: idParams,
+        response: { 200: ref("Campaign"), ...errorResponses },
+      },
+    },
     async (req) => getCampaign({ ctx: ctxOf(deps, req), id: req.params.Id }),
   );
   app.patch<{ Params: IdParams }>(
@@ -48,7 +70,14 @@ export function campaignRoutes(app: FastifyInstance, deps: Deps): void {
   ] as const) {
     app.post<{ Params: IdParams }>(
       `/v1/campaigns/:Id/${action}`,
-      { schema: { tags, summary: `${action[0]?.toUpperCase()}${action.slice(1)} a campaign`, params: idParams, response: { 200: ref("Campaign"), ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: `${action[0]?.toUpperCase()}${action.slice(1)} a campaign`,
+          params: idParams,
+          response: { 200: ref("Campaign"), ...errorResponses },
+        },
+      },
       async (req) => setCampaignStatus({ ctx: ctxOf(deps, req), id: req.params.Id, status }),
     );
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { validationFailed } from "../../errors/index.ts";
 import { isPlainObject, LIMITS } from "../../domain/limits.ts";
+import { validationFailed } from "../../errors/index.ts";
 import type { Deps } from "../../usecases/context.ts";
 import {
   campaignForNewJobs,
@@ -21,13 +21,28 @@ import { errorResponses, idParams, listQuery, pageOf, ref } from "../schemas.ts"
 import { ctxOf, type IdParams, type ListQuery, pageArgs } from "./common.ts";
 
 const tags = ["Jobs"];
-const campaignParams = { type: "object", required: ["CampaignId"], properties: { CampaignId: { type: "string" } } };
+const campaignParams = {
+  type: "object",
+  required: ["CampaignId"],
+  properties: { CampaignId: { type: "string" } },
+};
 
 export function jobRoutes(app: FastifyInstance, deps: Deps): void {
   app.post<{ Params: { CampaignId: string } }>(
     "/v1/campaigns/:CampaignId/jobs",
-    { schema: { tags, summary: "Create a job (one contact)", params: campaignParams, body: ref("JobInput"), response: { 201: ref("Job"), ...errorResponses } } },
-    async (req, reply) => reply.status(201).send(await createJob({ ctx: ctxOf(deps, req), campaignId: req.params.CampaignId, input: req.body })),
+    {
+      schema: {
+        tags,
+        summary: "Create a job (one contact)",
+        params: campaignParams,
+        body: ref("JobInput"),
+        response: { 201: ref("Job"), ...errorResponses },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .status(201)
+        .send(await createJob({ ctx: ctxOf(deps, req), campaignId: req.params.CampaignId, input: req.body })),
   );
   app.post<{ Params: { CampaignId: string } }>(
     "/v1/campaigns/:CampaignId/jobs/batch",
@@ -36,14 +51,24 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
         tags,
         summary: "Create up to 10,000 jobs; valid rows are created even when others are not",
         params: campaignParams,
-        body: { type: "object", required: ["Jobs"], properties: { Jobs: { type: "array", items: ref("JobInput"), maxItems: LIMITS.batchJobs } } },
+        body: {
+          type: "object",
+          required: ["Jobs"],
+          properties: { Jobs: { type: "array", items: ref("JobInput"), maxItems: LIMITS.batchJobs } },
+        },
         response: {
           200: {
             type: "object",
             properties: {
               Created: { type: "integer" },
               Items: { type: "array", items: ref("Job") },
-              Errors: { type: "array", items: { type: "object", properties: { Index: { type: "integer" }, Error: { type: "object" } } } },
+              Errors: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: { Index: { type: "integer" }, Error: { type: "object" } },
+                },
+              },
             },
           },
           ...errorResponses,
@@ -53,10 +78,20 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
     async (req) => {
       const body = req.body;
       if (!isPlainObject(body) || !Array.isArray(body.Jobs)) {
-        throw validationFailed([{ Path: "/Jobs", Message: 'is required: an array of jobs, e.g. {"Jobs": [{"PhoneNumber": "+14155550123"}]}.' }]);
+        throw validationFailed([
+          {
+            Path: "/Jobs",
+            Message: 'is required: an array of jobs, e.g. {"Jobs": [{"PhoneNumber": "+14155550123"}]}.',
+          },
+        ]);
       }
       if (body.Jobs.length > LIMITS.batchJobs) {
-        throw validationFailed([{ Path: "/Jobs", Message: `has ${body.Jobs.length} jobs; a batch takes at most ${LIMITS.batchJobs}: split it.` }]);
+        throw validationFailed([
+          {
+            Path: "/Jobs",
+            Message: `has ${body.Jobs.length} jobs; a batch takes at most ${LIMITS.batchJobs}: split it.`,
+          },
+        ]);
       }
       const ctx = ctxOf(deps, req);
       const campaign = await campaignForNewJobs(ctx, req.params.CampaignId);
@@ -91,7 +126,14 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
   );
   app.get<{ Params: IdParams }>(
     "/v1/jobs/:Id",
-    { schema: { tags, summary: "Get a job", params: idParams, response: { 200: ref("Job"), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Get a job",
+        params: idParams,
+        response: { 200: ref("Job"), ...errorResponses },
+      },
+    },
     async (req) => getJob({ ctx: ctxOf(deps, req), id: req.params.Id }),
   );
   app.patch<{ Params: IdParams }>(
@@ -101,7 +143,15 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
         tags,
         summary: "Change ContactName, Metadata, Data or TimeZone (Metadata and Data are replaced whole)",
         params: idParams,
-        body: { type: "object", properties: { ContactName: { type: ["string", "null"] }, Metadata: { type: "object" }, Data: { type: ["object", "null"] }, TimeZone: { type: ["string", "null"] } } },
+        body: {
+          type: "object",
+          properties: {
+            ContactName: { type: ["string", "null"] },
+            Metadata: { type: "object" },
+            Data: { type: ["object", "null"] },
+            TimeZone: { type: ["string", "null"] },
+          },
+        },
         response: { 200: ref("Job"), ...errorResponses },
       },
     },
@@ -109,32 +159,81 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
   );
   app.post<{ Params: IdParams }>(
     "/v1/jobs/:Id/cancel",
-    { schema: { tags, summary: "Cancel a pending or in-progress job", params: idParams, response: { 200: ref("Job"), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Cancel a pending or in-progress job",
+        params: idParams,
+        response: { 200: ref("Job"), ...errorResponses },
+      },
+    },
     async (req) => cancelJob({ ctx: ctxOf(deps, req), id: req.params.Id }),
   );
   app.post<{ Params: IdParams }>(
     "/v1/jobs/:Id/retry",
-    { schema: { tags, summary: "Turn a failed or canceled job back to pending, due now", params: idParams, response: { 200: ref("Job"), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Turn a failed or canceled job back to pending, due now",
+        params: idParams,
+        response: { 200: ref("Job"), ...errorResponses },
+      },
+    },
     async (req) => retryJob({ ctx: ctxOf(deps, req), id: req.params.Id }),
   );
   app.delete<{ Params: IdParams }>(
     "/v1/jobs/:Id/pii",
-    { schema: { tags, summary: "Erase the job's PII (any state); answers the job, now deleted", params: idParams, response: { 200: ref("Job"), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Erase the job's PII (any state); answers the job, now deleted",
+        params: idParams,
+        response: { 200: ref("Job"), ...errorResponses },
+      },
+    },
     async (req) => deleteJobPii({ ctx: ctxOf(deps, req), id: req.params.Id }),
   );
   app.get<{ Params: IdParams; Querystring: ListQuery }>(
     "/v1/jobs/:Id/calls",
-    { schema: { tags, summary: "The job's calls, oldest first", params: idParams, querystring: { type: "object", properties: listQuery }, response: { 200: pageOf("Call"), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "The job's calls, oldest first",
+        params: idParams,
+        querystring: { type: "object", properties: listQuery },
+        response: { 200: pageOf("Call"), ...errorResponses },
+      },
+    },
     async (req) => listJobCalls({ ctx: ctxOf(deps, req), id: req.params.Id, ...pageArgs(req.query) }),
   );
   app.post<{ Params: IdParams }>(
     "/v1/campaigns/:Id/jobs/cancel",
-    { schema: { tags, summary: "Cancel every pending or in-progress job of a campaign", params: idParams, response: { 200: { type: "object", properties: { Canceled: { type: "integer" } } }, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Cancel every pending or in-progress job of a campaign",
+        params: idParams,
+        response: {
+          200: { type: "object", properties: { Canceled: { type: "integer" } } },
+          ...errorResponses,
+        },
+      },
+    },
     async (req) => cancelCampaignJobs({ ctx: ctxOf(deps, req), campaignId: req.params.Id }),
   );
   app.delete<{ Params: IdParams }>(
     "/v1/campaigns/:Id/pii",
-    { schema: { tags, summary: "Erase the PII of every job of a campaign", params: idParams, response: { 200: { type: "object", properties: { Deleted: { type: "integer" } } }, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Erase the PII of every job of a campaign",
+        params: idParams,
+        response: {
+          200: { type: "object", properties: { Deleted: { type: "integer" } } },
+          ...errorResponses,
+        },
+      },
+    },
     async (req) => deleteCampaignPii({ ctx: ctxOf(deps, req), campaignId: req.params.Id }),
   );
 }

@@ -9,7 +9,14 @@ const tags = ["Opt-outs"];
 export function optOutRoutes(app: FastifyInstance, deps: Deps): void {
   app.get<{ Querystring: ListQuery }>(
     "/v1/opt-outs",
-    { schema: { tags, summary: "The organization's opt-out list, oldest first", querystring: { type: "object", properties: listQuery }, response: { 200: pageOf("OptOut") } } },
+    {
+      schema: {
+        tags,
+        summary: "The organization's opt-out list, oldest first",
+        querystring: { type: "object", properties: listQuery },
+        response: { 200: pageOf("OptOut") },
+      },
+    },
     async (req) => listOptOuts({ ctx: ctxOf(deps, req), ...pageArgs(req.query) }),
   );
   app.post(
@@ -33,7 +40,10 @@ export function optOutRoutes(app: FastifyInstance, deps: Deps): void {
       schema: {
         tags,
         summary: "Remove a number from the list (jobs it ended stay ended)",
-        params: { type: "object", properties: { PhoneNumber: { type: "string", description: "E.164; write + as %2B" } } },
+        params: {
+          type: "object",
+          properties: { PhoneNumber: { type: "string", description: "E.164; write + as %2B" } },
+        },
         response: { 204: { type: "null" }, ...errorResponses },
       },
     },

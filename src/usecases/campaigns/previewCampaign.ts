@@ -1,5 +1,5 @@
-import { validationFailed } from "../../errors/index.ts";
 import { isPlainObject } from "../../domain/limits.ts";
+import { validationFailed } from "../../errors/index.ts";
 import { renderTemplate, templateScope } from "../../templates/index.ts";
 import type { Ctx } from "../context.ts";
 import { getCampaign } from "./readCampaigns.ts";
@@ -12,11 +12,21 @@ export interface Preview {
   MissingVariables: string[];
 }
 
-export async function previewCampaign({ ctx, id, input }: { ctx: Ctx; id: string; input: unknown }): Promise<Preview> {
+export async function previewCampaign({
+  ctx,
+  id,
+  input,
+}: {
+  ctx: Ctx;
+  id: string;
+  input: unknown;
+}): Promise<Preview> {
   const campaign = await getCampaign({ ctx, id });
   const job = isPlainObject(input) ? input.Job : undefined;
   if (job !== undefined && !isPlainObject(job)) {
-    throw validationFailed([{ Path: "/Job", Message: 'must be a job object, e.g. {"ContactName": "Jane", "Metadata": {}}.' }]);
+    throw validationFailed([
+      { Path: "/Job", Message: 'must be a job object, e.g. {"ContactName": "Jane", "Metadata": {}}.' },
+    ]);
   }
   const scope = templateScope(job ?? {}, campaign);
   const agent = campaign.Agent;
@@ -32,7 +42,10 @@ export async function previewCampaign({ ctx, id, input }: { ctx: Ctx; id: string
     for (const m of r.missing) missing.add(m);
     return r.text;
   };
-  const firstTurn = parts.map(render).filter((t) => t.trim() !== "").join(" ");
+  const firstTurn = parts
+    .map(render)
+    .filter((t) => t.trim() !== "")
+    .join(" ");
   const systemPrompt = agent.Type === "llm" && agent.Prompt ? render(agent.Prompt) : null;
   return { FirstTurn: firstTurn, SystemPrompt: systemPrompt, MissingVariables: [...missing].sort() };
 }

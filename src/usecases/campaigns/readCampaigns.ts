@@ -18,5 +18,10 @@ export async function listCampaigns({
   limit: number;
 }): Promise<Page<Campaign>> {
   const rows = await storeList(ctx.deps.db, ctx.orgId, cursor, limit + 1);
-  return toPage(rows, limit, (c) => c, (c) => c.Id);
+  return toPage(
+    rows,
+    limit,
+    (c) => c,
+    (c) => c.Id,
+  );
 }

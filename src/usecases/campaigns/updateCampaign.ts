@@ -1,20 +1,36 @@
 import type { CampaignStatus } from "../../domain/campaign.ts";
 import { parseCampaign } from "../../domain/campaign.ts";
 import { conflict, notFound, validationFailed } from "../../errors/index.ts";
-import { type Campaign, claimNumbers, getCampaign, updateCampaign as storeUpdate } from "../../store/index.ts";
+import {
+  type Campaign,
+  claimNumbers,
+  getCampaign,
+  updateCampaign as storeUpdate,
+} from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 import { ensureNumbersFree } from "./createCampaign.ts";
 
 /** PATCH: replaces the top-level fields given; Agent and Schedule merge field by field. */
-export async function updateCampaign({ ctx, id, input }: { ctx: Ctx; id: string; input: unknown }): Promise<Campaign> {
+export async function updateCampaign({
+  ctx,
+  id,
+  input,
+}: {
+  ctx: Ctx;
+  id: string;
+  input: unknown;
+}): Promise<Campaign> {
   return ctx.deps.db.tx(async (q) => {
     const current = await getCampaign(q, ctx.orgId, id, true);
     if (!current) throw notFound("Campaign", id);
-    if (current.Status === "archived") throw conflict("The campaign is archived: it can no longer be changed.");
+    if (current.Status === "archived")
+      throw conflict("The campaign is archived: it can no longer be changed.");
     const parsed = parseCampaign(current, input, { llmConfigured: ctx.deps.config.llm !== null });
     if (!parsed.ok) throw validationFailed(parsed.details);
-    await ensureNumbersFree(q, id, parsed.value.PhoneNumbers);
-    return storeUpdate(q, id, parsed.value, current.StatusReason);
+    // Archiving releases the campaign's numbers; otherwise they must still be free.
+    if (parsed.value.Status === "archived") await claimNumbers(q, id, []);
+    else await ensureNumbersFree(q, id, parsed.value.PhoneNumbers);
+    return storeUpdate(q, id, parsed.value, parsed.value.Status === "active" ? null : current.StatusReason);
   });
 }
 

@@ -42,7 +42,13 @@ export async function cancelJobRows(
   return r.rows;
 }
 
-export async function cancelCampaignJobs({ ctx, campaignId }: { ctx: Ctx; campaignId: string }): Promise<{ Canceled: number }> {
+export async function cancelCampaignJobs({
+  ctx,
+  campaignId,
+}: {
+  ctx: Ctx;
+  campaignId: string;
+}): Promise<{ Canceled: number }> {
   await campaignForBulk(ctx, campaignId);
   const rows = await ctx.deps.db.tx((q) => cancelJobRows(q, ctx.orgId, { campaignId }));
   return { Canceled: rows.length };

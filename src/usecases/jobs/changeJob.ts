@@ -1,6 +1,15 @@
 import { parseJobPatch } from "../../domain/jobInput.ts";
 import { conflict, notFound, validationFailed } from "../../errors/index.ts";
-import { dbNow, getCampaign, getJobRow, type Job, type JobRow, type Queryable, toJob, updateJobRow } from "../../store/index.ts";
+import {
+  dbNow,
+  getCampaign,
+  getJobRow,
+  type Job,
+  type JobRow,
+  type Queryable,
+  toJob,
+  updateJobRow,
+} from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 import { firstCallAt } from "./firstCallAt.ts";
 import { transitionJob } from "./transition.ts";
@@ -46,9 +55,14 @@ export async function cancelJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<
 export async function retryJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<Job> {
   return ctx.deps.db.tx(async (q) => {
     const row = await lockedJob(q, ctx, id);
-    const optedOut = await q.query("select 1 from opt_outs where org_id = $1 and phone_number = $2", [ctx.orgId, row.phone_number]);
+    const optedOut = await q.query("select 1 from opt_outs where org_id = $1 and phone_number = $2", [
+      ctx.orgId,
+      row.phone_number,
+    ]);
     if (optedOut.rows.length > 0 && (row.state === "failed" || row.state === "canceled")) {
-      throw conflict("The job's number is on the opt-out list: remove it from the list (DELETE /v1/opt-outs/{PhoneNumber}) before retrying.");
+      throw conflict(
+        "The job's number is on the opt-out list: remove it from the list (DELETE /v1/opt-outs/{PhoneNumber}) before retrying.",
+      );
     }
     const campaign = await getCampaign(q, ctx.orgId, row.campaign_id);
     const now = await dbNow(q);

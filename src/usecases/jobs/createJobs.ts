@@ -1,7 +1,15 @@
 import { type JobInput, parseJobInput } from "../../domain/jobInput.ts";
 import { AppError, conflict, notFound, validationFailed } from "../../errors/index.ts";
 import { newId } from "../../ids/index.ts";
-import { type Campaign, dbNow, getCampaign, insertJobs, type Job, type NewJobRow, toJob } from "../../store/index.ts";
+import {
+  type Campaign,
+  dbNow,
+  getCampaign,
+  insertJobs,
+  type Job,
+  type NewJobRow,
+  toJob,
+} from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 import { firstCallAt } from "./firstCallAt.ts";
 
@@ -65,7 +73,15 @@ export async function createJobsBatch({
 }
 
 /** POST /v1/campaigns/{Id}/jobs: one job, or the error that stopped it. */
-export async function createJob({ ctx, campaignId, input }: { ctx: Ctx; campaignId: string; input: unknown }): Promise<Job> {
+export async function createJob({
+  ctx,
+  campaignId,
+  input,
+}: {
+  ctx: Ctx;
+  campaignId: string;
+  input: unknown;
+}): Promise<Job> {
   const campaign = await campaignForNewJobs(ctx, campaignId);
   const r = await createJobsBatch({ ctx, campaign, inputs: [input], pathOf: () => "" });
   const first = r.Items[0];
@@ -90,6 +106,8 @@ export function toNewRow(id: string, campaign: Campaign, input: JobInput, now: D
 }
 
 const externalIdTaken = (path: string): AppError =>
-  new AppError("conflict", "Another job of this campaign already has this ExternalId: ExternalId is unique per campaign.", [
-    { Path: `${path}/ExternalId`, Message: "is already used by another job of this campaign." },
-  ]);
+  new AppError(
+    "conflict",
+    "Another job of this campaign already has this ExternalId: ExternalId is unique per campaign.",
+    [{ Path: `${path}/ExternalId`, Message: "is already used by another job of this campaign." }],
+  );

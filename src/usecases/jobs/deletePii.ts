@@ -1,6 +1,14 @@
 import { statesFrom } from "../../domain/jobStates.ts";
 import { notFound } from "../../errors/index.ts";
-import { erasePii, getJobRow, insertEvents, type Job, type JobRow, type Queryable, toJob } from "../../store/index.ts";
+import {
+  erasePii,
+  getJobRow,
+  insertEvents,
+  type Job,
+  type JobRow,
+  type Queryable,
+  toJob,
+} from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 import { campaignForBulk, cancelJobRows } from "./cancelJobs.ts";
 
@@ -12,7 +20,11 @@ import { campaignForBulk, cancelJobRows } from "./cancelJobs.ts";
 async function eraseJobs(q: Queryable, orgId: string, rows: JobRow[]): Promise<number> {
   const live = rows.filter((r) => statesFrom("cancel").includes(r.state)).map((r) => r.id);
   await cancelJobRows(q, orgId, { ids: live });
-  const erased = await erasePii(q, orgId, rows.map((r) => r.id));
+  const erased = await erasePii(
+    q,
+    orgId,
+    rows.map((r) => r.id),
+  );
   const fresh = erased.filter((r) => r.previous_state !== "deleted");
   await insertEvents(
     q,
@@ -38,7 +50,13 @@ export async function deleteJobPii({ ctx, id }: { ctx: Ctx; id: string }): Promi
 }
 
 /** DELETE /v1/campaigns/{Id}/pii: every job of the campaign, in chunks so that huge campaigns fit. */
-export async function deleteCampaignPii({ ctx, campaignId }: { ctx: Ctx; campaignId: string }): Promise<{ Deleted: number }> {
+export async function deleteCampaignPii({
+  ctx,
+  campaignId,
+}: {
+  ctx: Ctx;
+  campaignId: string;
+}): Promise<{ Deleted: number }> {
   await campaignForBulk(ctx, campaignId);
   let deleted = 0;
   for (;;) {

@@ -11,6 +11,10 @@ export function firstCallAt(
   now: Date,
 ): Date | null {
   if (job.TestJob) return now;
-  const zones = contactZones({ jobTimeZone: job.TimeZone, phoneNumber: job.PhoneNumber, scheduleTimeZone: schedule.TimeZone });
+  const zones = contactZones({
+    jobTimeZone: job.TimeZone,
+    phoneNumber: job.PhoneNumber,
+    scheduleTimeZone: schedule.TimeZone,
+  });
   return nextOpenTime(schedule, zones, now);
 }

@@ -32,7 +32,8 @@ export function parseJobQuery(q: JobQuery): JobFilter {
   const out: ErrorDetail[] = [];
   const f: JobFilter = { CampaignId: q.CampaignId, ExternalId: q.ExternalId };
   if (q.State !== undefined) {
-    if (!JOB_STATES.includes(q.State as JobState)) out.push({ Path: "/State", Message: `must be one of ${JOB_STATES.join(", ")}.` });
+    if (!JOB_STATES.includes(q.State as JobState))
+      out.push({ Path: "/State", Message: `must be one of ${JOB_STATES.join(", ")}.` });
     else f.State = q.State as JobState;
   }
   if (q.PhoneNumber !== undefined) {
@@ -47,7 +48,10 @@ export function parseJobQuery(q: JobQuery): JobFilter {
   }
   if (q.UpdatedSince !== undefined) {
     if (Number.isNaN(Date.parse(q.UpdatedSince))) {
-      out.push({ Path: "/UpdatedSince", Message: "must be an ISO 8601 time such as 2026-01-31T12:00:00.000Z." });
+      out.push({
+        Path: "/UpdatedSince",
+        Message: "must be an ISO 8601 time such as 2026-01-31T12:00:00.000Z.",
+      });
     } else f.UpdatedSince = new Date(q.UpdatedSince).toISOString();
   }
   if (out.length > 0) throw validationFailed(out);

@@ -1,6 +1,13 @@
 import { canTransition, type JobTransition, refusalMessage, targetState } from "../../domain/jobStates.ts";
 import { conflict } from "../../errors/index.ts";
-import { DB_NOW, insertEvents, type JobRow, jobEventProps, type Queryable, updateJobRow } from "../../store/index.ts";
+import {
+  DB_NOW,
+  insertEvents,
+  type JobRow,
+  jobEventProps,
+  type Queryable,
+  updateJobRow,
+} from "../../store/index.ts";
 
 const EVENT_OF: Record<JobTransition, string> = {
   dial: "job.dialing",

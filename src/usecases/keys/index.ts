@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { newSecret } from "../../ids/index.ts";
-import { ensureOrg, findOrgByName, insertKey, listKeys as storeList, orgOfKey, revokeKey as storeRevoke } from "../../store/index.ts";
 import type { Queryable } from "../../store/index.ts";
+import {
+  ensureOrg,
+  findOrgByName,
+  insertKey,
+  orgOfKey,
+  listKeys as storeList,
+  revokeKey as storeRevoke,
+} from "../../store/index.ts";
 
 /** API keys look like `cbk_<32 url-safe characters>`; only their sha256 is stored. */
 export const hashKey = (key: string): string => createHash("sha256").update(key).digest("hex");
@@ -15,7 +22,10 @@ export interface KeyInfo {
   RevokedAt: string | null;
 }
 
-export async function createApiKey(q: Queryable, orgName: string): Promise<{ key: string; id: string; orgId: string }> {
+export async function createApiKey(
+  q: Queryable,
+  orgName: string,
+): Promise<{ key: string; id: string; orgId: string }> {
   const orgId = await ensureOrg(q, orgName);
   const key = `cbk_${newSecret(24)}`;
   const id = await insertKey(q, orgId, hashKey(key), `${key.slice(0, 8)}…`);
@@ -26,10 +36,16 @@ export async function createApiKey(q: Queryable, orgName: string): Promise<{ key
 export async function bootstrapApiKey(q: Queryable, key: string): Promise<void> {
   const orgId = await ensureOrg(q, "default");
   await insertKey(q, orgId, hashKey(key), `${key.slice(0, 8)}…`);
-  await q.query("update api_keys set revoked_at = null where key_hash = $1 and org_id = $2", [hashKey(key), orgId]);
+  await q.query("update api_keys set revoked_at = null where key_hash = $1 and org_id = $2", [
+    hashKey(key),
+    orgId,
+  ]);
 }
 
-export async function authenticate(q: Queryable, key: string): Promise<{ orgId: string; keyId: string } | null> {
+export async function authenticate(
+  q: Queryable,
+  key: string,
+): Promise<{ orgId: string; keyId: string } | null> {
   return orgOfKey(q, hashKey(key));
 }
 

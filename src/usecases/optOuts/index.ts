@@ -1,5 +1,5 @@
-import { checkPhoneNumber } from "../../domain/phone.ts";
 import { isPlainObject } from "../../domain/limits.ts";
+import { checkPhoneNumber } from "../../domain/phone.ts";
 import { notFound, validationFailed } from "../../errors/index.ts";
 import {
   deleteOptOut,
@@ -26,8 +26,15 @@ function phoneOf(raw: unknown, path: string): string {
  * Adds a number to the organization's opt-out list and, in the same transaction, ends that number's
  * not-yet-ended jobs failed/opted_out, so that no call can start after the commit.
  */
-export async function addOptOut({ ctx, input }: { ctx: Ctx; input: unknown }): Promise<{ created: boolean; optOut: OptOut }> {
-  if (!isPlainObject(input)) throw validationFailed([{ Path: "/", Message: 'must be {"PhoneNumber": "+14155550123"}.' }]);
+export async function addOptOut({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: unknown;
+}): Promise<{ created: boolean; optOut: OptOut }> {
+  if (!isPlainObject(input))
+    throw validationFailed([{ Path: "/", Message: 'must be {"PhoneNumber": "+14155550123"}.' }]);
   const phone = phoneOf(input.PhoneNumber, "/PhoneNumber");
   return ctx.deps.db.tx(async (q) => {
     const r = await insertOptOut(q, ctx.orgId, phone);
@@ -52,9 +59,18 @@ export async function removeOptOut({ ctx, phoneNumber }: { ctx: Ctx; phoneNumber
   if (!(await deleteOptOut(ctx.deps.db, ctx.orgId, phone))) throw notFound("Opt-out for number", "given");
 }
 
-export async function listOptOuts({ ctx, cursor, limit }: { ctx: Ctx; cursor: string | null; limit: number }): Promise<Page<OptOut>> {
+export async function listOptOuts({
+  ctx,
+  cursor,
+  limit,
+}: {
+  ctx: Ctx;
+  cursor: string | null;
+  limit: number;
+}): Promise<Page<OptOut>> {
   const after = cursor === null ? null : Number(cursor);
-  if (after !== null && !Number.isInteger(after)) throw validationFailed([{ Path: "/Cursor", Message: "is not a cursor this API gave." }]);
+  if (after !== null && !Number.isInteger(after))
+    throw validationFailed([{ Path: "/Cursor", Message: "is not a cursor this API gave." }]);
   const rows = await storeList(ctx.deps.db, ctx.orgId, after, limit + 1);
   return toPage(
     rows,

@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { flowCampaign, startTestApp, type TestApp } from "../helpers/app.ts";
+
+describe("campaigns", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  test("create fills defaults and answers 201 with a cmp_ id", async () => {
+    const r = await t.request("POST", "/v1/campaigns", flowCampaign());
+    assert.equal(r.status, 201);
+    assert.match(r.body.Id, /^cmp_[0-9A-Z]{26}$/);
+    assert.equal(r.body.Status, "active");
+    assert.equal(r.body.InboundMode, "reject");
+    assert.equal(r.body.Schedule.MaxAttempts, 3);
+    assert.equal(r.body.Schedule.TimeZone, "America/New_York");
+    assert.match(r.body.CreatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // AnalysisSchema keeps the user's property order (export columns follow it).
+    const ordered = await t.request(
+      "POST",
+      "/v1/campaigns",
+      flowCampaign({ AnalysisSchema: { type: "object", properties: { zeta: {}, alpha: {}, mid: {} } } }),
+    );
+    assert.deepEqual(Object.keys(ordered.body.AnalysisSchema.properties), ["zeta", "alpha", "mid"]);
+  });
+
+  test("validation names each field and says how to fix it", async () => {
+    const r = await t.request("POST", "/v1/campaigns", {
+      Name: "",
+      Agent: { Type: "flow", Flow: { Start: "nope", Nodes: { a: { Say: "Hi", Next: "b" } } } },
+      AnalysisSchema: { type: "array" },
+      Schedule: { Windows: [{ Days: ["mon"], Start: "21:00", End: "09:00" }], MaxAttempts: 0 },
+      InboundMode: "sometimes",
+    });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.Error.Code, "validation_failed");
+    const paths = r.body.Error.Details.map((d: { Path: string }) => d.Path);
+    for (const p of [
+      "/Name",
+      "/Agent/Flow/Start",
+      "/Agent/Flow/Nodes/a/Next",
+      "/AnalysisSchema/type",
+      "/Schedule/MaxAttempts",
+      "/InboundMode",
+    ]) {
+      assert.ok(paths.includes(p), `expected a detail at ${p}, got ${paths.join(", ")}`);
+    }
+    assert.ok(
+      paths.some((p: string) => p.startsWith("/Schedule/Windows/0")),
+      "window error",
+    );
+    for (const d of r.body.Error.Details) assert.ok(d.Message.length > 5);
+  });
+
+  test("a flow whose End cannot be reached is refused", async () => {
+    const r = await t.request("POST", "/v1/campaigns", {
+      Name: "loop",
+      Agent: {
+        Type: "flow",
+        Flow: {
+          Start: "a",
+          Nodes: { a: { Say: "A", Next: "b" }, b: { Say: "B", Next: "a" }, c: { Say: "C", End: true } },
+        },
+      },
+    });
+    assert.equal(r.status, 400);
+    assert.match(r.body.Error.Details[0].Message, /End/);
+  });
+
+  test("an llm agent or an objective prompt without an LLM configured is refused, naming the setting", async () => {
+    const llm = await t.request("POST", "/v1/campaigns", {
+      Name: "x",
+      Agent: { Type: "llm", Prompt: "You are Ana" },
+    });
+    assert.equal(llm.status, 400);
+    assert.match(JSON.stringify(llm.body), /COBBERY_LLM_BASE_URL/);
+    const obj = await t.request(
+      "POST",
+      "/v1/campaigns",
+      flowCampaign({ CampaignObjectivePrompt: "Got the size" }),
+    );
+    assert.equal(obj.status, 400);
+    assert.match(JSON.stringify(obj.body), /COBBERY_LLM_BASE_URL/);
+  });
+
+  test("a phone number belongs to one non-archived campaign across organizations", async () => {
+    const a = await t.request("POST", "/v1/campaigns", flowCampaign({ PhoneNumbers: ["+14155550100"] }));
+    assert.equal(a.status, 201);
+    const otherKey = await t.newOrgKey("other-org-numbers");
+    const b = await t.request("POST", "/v1/campaigns", flowCampaign({ PhoneNumbers: ["+14155550100"] }), {
+      key: otherKey,
+    });
+    assert.equal(b.status, 409);
+    assert.equal(b.body.Error.Code, "conflict");
+    // A paused campaign keeps its number; an archived one releases it.
+    const paused = await t.request("POST", `/v1/campaigns/${a.body.Id}/pause`);
+    assert.equal(paused.body.Status, "paused");
+    const c = await t.request("POST", "/v1/campaigns", flowCampaign({ PhoneNumbers: ["+14155550100"] }), {
+      key: otherKey,
+    });
+    assert.equal(c.status, 409);
+    const archived = await t.request("PATCH", `/v1/campaigns/${a.body.Id}`, { Status: "archived" });
+    assert.equal(archived.body.Status, "archived");
+    const d = await t.request("POST", "/v1/campaigns", flowCampaign({ PhoneNumbers: ["+14155550100"] }), {
+      key: otherKey,
+    });
+    assert.equal(d.status, 201);
+    const unarchive = await t.request("PATCH", `/v1/campaigns/${a.body.Id}`, { Status: "active" });
+    assert.equal(unarchive.status, 409);
+  });
+
+  test("PATCH replaces top-level fields and merges Schedule and Agent field by field", async () => {
+    const c = (await t.request("POST", "/v1/campaigns", flowCampaign())).body;
+    const r = await t.request("PATCH", `/v1/campaigns/${c.Id}`, {
+      Name: "Renamed",
+      Schedule: { MaxAttempts: 5 },
+      Agent: { FirstMessage: "Hello" },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.Name, "Renamed");
+    assert.equal(r.body.Schedule.MaxAttempts, 5);
+    assert.equal(r.body.Schedule.TimeZone, "America/New_York");
+    assert.equal(r.body.Agent.FirstMessage, "Hello");
+    assert.equal(r.body.Agent.Flow.Start, "intro");
+    const bad = await t.request("PATCH", `/v1/campaigns/${c.Id}`, { Schedule: { RetryDelaySeconds: -1 } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.Error.Details[0].Path, "/Schedule/RetryDelaySeconds");
+  });
+
+  test("pause and resume; StatusReason cleared on resume", async () => {
+    const c = (await t.request("POST", "/v1/campaigns", flowCampaign())).body;
+    const p = await t.request("POST", `/v1/campaigns/${c.Id}/pause`);
+    assert.equal(p.status, 200);
+    assert.equal(p.body.Status, "paused");
+    const r = await t.request("POST", `/v1/campaigns/${c.Id}/resume`);
+    assert.equal(r.body.Status, "active");
+    assert.equal(r.body.StatusReason, null);
+  });
+
+  test("an archived campaign takes no new jobs", async () => {
+    const c = (await t.request("POST", "/v1/campaigns", flowCampaign({ Status: "archived" }))).body;
+    assert.equal(c.Status, "archived");
+    const j = await t.request("POST", `/v1/campaigns/${c.Id}/jobs`, { PhoneNumber: "+14155550123" });
+    assert.equal(j.status, 409);
+    const resume = await t.request("POST", `/v1/campaigns/${c.Id}/resume`);
+    assert.equal(resume.status, 409);
+  });
+
+  test("preview renders the first turn and lists missing variables", async () => {
+    const c = (
+      await t.request(
+        "POST",
+        "/v1/campaigns",
+        flowCampaign({
+          Agent: {
+            Type: "flow",
+            FirstMessage: "Hi {{ Job.ContactName }}, about invoice {{ Job.Data.invoice_id }}.",
+            Flow: { Start: "a", Nodes: { a: { Say: "Zip {{ Job.Metadata.zip }}?", End: true } } },
+          },
+        }),
+      )
+    ).body;
+    const r = await t.request("POST", `/v1/campaigns/${c.Id}/preview`, {
+      Job: { ContactName: "Jane", Metadata: { zip: "94110" } },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.FirstTurn, "Hi Jane, about invoice . Zip 94110?");
+    assert.deepEqual(r.body.MissingVariables, ["Job.Data.invoice_id"]);
+  });
+
+  test("lists page oldest first with a cursor", async () => {
+    const key = await t.newOrgKey("paging-campaigns");
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push((await t.request("POST", "/v1/campaigns", flowCampaign({ Name: `c${i}` }), { key })).body.Id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = cursor ? `&Cursor=${cursor}` : "";
+      const page = await t.request("GET", `/v1/campaigns?Limit=2${q}`, undefined, { key });
+      assert.equal(page.status, 200);
+      assert.ok(page.body.Items.length <= 2);
+      seen.push(...page.body.Items.map((c: { Id: string }) => c.Id));
+      cursor = page.body.NextCursor;
+    } while (cursor);
+    assert.deepEqual(seen, ids);
+    const bad = await t.request("GET", "/v1/campaigns?Limit=0", undefined, { key });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.Error.Details[0].Path, "/Limit");
+  });
+});

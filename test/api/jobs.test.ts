@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { flowCampaign, startTestApp, type TestApp } from "../helpers/app.ts";
+
+describe("jobs", () => {
+  let t: TestApp;
+  let campaignId: string;
+  before(async () => {
+    t = await startTestApp();
+    campaignId = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+  });
+  after(() => t.close());
+  const create = (body: unknown) => t.request("POST", `/v1/campaigns/${campaignId}/jobs`, body);
+
+  test("only PhoneNumber is required; the job is pending and due in an open window", async () => {
+    const r = await create({ PhoneNumber: "+14155550123" });
+    assert.equal(r.status, 201);
+    assert.match(r.body.Id, /^job_/);
+    assert.equal(r.body.State, "pending");
+    assert.equal(r.body.Attempts, 0);
+    assert.deepEqual(r.body.Metadata, {});
+    assert.equal(r.body.Data, null);
+    assert.equal(r.body.TestJob, false);
+    assert.ok(r.body.NextCallAt, "an always-open campaign has a next call time");
+    const got = await t.request("GET", `/v1/jobs/${r.body.Id}`);
+    assert.deepEqual(got.body, r.body);
+  });
+
+  test("input errors name the field: phone numbers, emergency numbers, metadata limits, unknown fields", async () => {
+    const cases: Array<[unknown, string]> = [
+      [{}, "/PhoneNumber"],
+      [{ PhoneNumber: "4155550123" }, "/PhoneNumber"],
+      [{ PhoneNumber: "+1911" }, "/PhoneNumber"],
+      [{ PhoneNumber: "+112" }, "/PhoneNumber"],
+      [{ PhoneNumber: "+11234567890" }, "/PhoneNumber"],
+      [{ PhoneNumber: "+14155550123", Metadata: { zip: "x".repeat(501) } }, "/Metadata/zip"],
+      [
+        {
+          PhoneNumber: "+14155550123",
+          Metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])),
+        },
+        "/Metadata",
+      ],
+      [{ PhoneNumber: "+14155550123", Metadata: { ["k".repeat(41)]: 1 } }, `/Metadata/${"k".repeat(41)}`],
+      [{ PhoneNumber: "+14155550123", Data: { blob: "x".repeat(17 * 1024) } }, "/Data"],
+      [{ PhoneNumber: "+14155550123", TimeZone: "Mars/Olympus" }, "/TimeZone"],
+      [{ PhoneNumber: "+14155550123", Phone: "x" }, "/Phone"],
+      [{ PhoneNumber: "+14155550123", TestJob: "yes" }, "/TestJob"],
+    ];
+    for (const [body, path] of cases) {
+      const r = await create(body);
+      assert.equal(r.status, 400, JSON.stringify(body).slice(0, 80));
+      assert.equal(r.body.Error.Code, "validation_failed");
+      assert.ok(
+        r.body.Error.Details.some((d: { Path: string }) => d.Path === path),
+        `${path} in ${JSON.stringify(r.body.Error.Details)}`,
+      );
+    }
+    const metadata8k = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, "x".repeat(450)]));
+    const big = await create({ PhoneNumber: "+14155550123", Metadata: metadata8k });
+    assert.equal(big.status, 400);
+    assert.match(big.body.Error.Details[0].Message, /8 KiB/);
+  });
+
+  test("a body that is not JSON, or too large, gets the error format", async () => {
+    const r = await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, "{not json");
+    assert.equal(r.status, 400);
+    assert.equal(r.body.Error.Code, "validation_failed");
+    const huge = await t.request("POST", `/v1/campaigns/${campaignId}/jobs/batch`, {
+      Jobs: [{ PhoneNumber: "+14155550123", ContactName: "x".repeat(11 * 1024 * 1024) }],
+    });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.body.Error.Code, "payload_too_large");
+  });
+
+  test("ExternalId is unique per campaign", async () => {
+    const a = await create({ PhoneNumber: "+14155550123", ExternalId: "crm-1" });
+    assert.equal(a.status, 201);
+    const b = await create({ PhoneNumber: "+14155550124", ExternalId: "crm-1" });
+    assert.equal(b.status, 409);
+    assert.equal(b.body.Error.Details[0].Path, "/ExternalId");
+    const other = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+    const c = await t.request("POST", `/v1/campaigns/${other}/jobs`, {
+      PhoneNumber: "+14155550124",
+      ExternalId: "crm-1",
+    });
+    assert.equal(c.status, 201);
+    const list = await t.request("GET", `/v1/jobs?ExternalId=crm-1&CampaignId=${campaignId}`);
+    assert.deepEqual(
+      list.body.Items.map((j: { Id: string }) => j.Id),
+      [a.body.Id],
+    );
+  });
+
+  test("batch creates the valid rows and reports the others by index", async () => {
+    const r = await t.request("POST", `/v1/campaigns/${campaignId}/jobs/batch`, {
+      Jobs: [
+        { PhoneNumber: "+14155550130", ExternalId: "b-1" },
+        { PhoneNumber: "bad" },
+        { PhoneNumber: "+14155550131", ExternalId: "b-1" },
+        { PhoneNumber: "+14155550132", Metadata: { zip: "10001" } },
+      ],
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.Created, 2);
+    assert.deepEqual(
+      r.body.Errors.map((e: { Index: number; Error: { Code: string } }) => [e.Index, e.Error.Code]),
+      [
+        [1, "validation_failed"],
+        [2, "conflict"],
+      ],
+    );
+    assert.equal(r.body.Errors[0].Error.Details[0].Path, "/Jobs/1/PhoneNumber");
+    assert.deepEqual(
+      r.body.Items.map((j: { ExternalId: string | null }) => j.ExternalId),
+      ["b-1", null],
+    );
+    const tooMany = await t.request("POST", `/v1/campaigns/${campaignId}/jobs/batch`, {
+      Jobs: Array.from({ length: 10_001 }, () => ({ PhoneNumber: "+14155550123" })),
+    });
+    assert.equal(tooMany.status, 400);
+  });
+
+  test("list filters and paginates oldest first", async () => {
+    const cmp = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await t.request("POST", `/v1/campaigns/${cmp}/jobs`, {
+        PhoneNumber: `+1415555020${i}`,
+        TestJob: i % 2 === 0,
+      });
+      made.push(r.body.Id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { Items: Array<{ Id: string }>; NextCursor: string | null } } = await t.request(
+        "GET",
+        `/v1/jobs?CampaignId=${cmp}&Limit=3${cursor ? `&Cursor=${cursor}` : ""}`,
+      );
+      seen.push(...page.body.Items.map((j) => j.Id));
+      cursor = page.body.NextCursor;
+    } while (cursor);
+    assert.deepEqual(seen, made);
+    const tests = await t.request("GET", `/v1/jobs?CampaignId=${cmp}&TestJob=true`);
+    assert.equal(tests.body.Items.length, 4);
+    const byPhone = await t.request("GET", `/v1/jobs?PhoneNumber=%2B14155550203`);
+    assert.deepEqual(
+      byPhone.body.Items.map((j: { Id: string }) => j.Id),
+      [made[3]],
+    );
+    const pending = await t.request("GET", `/v1/jobs?CampaignId=${cmp}&State=pending&Limit=1000`);
+    assert.equal(pending.body.Items.length, 7);
+    const future = await t.request("GET", `/v1/jobs?CampaignId=${cmp}&UpdatedSince=2999-01-01T00:00:00Z`);
+    assert.equal(future.body.Items.length, 0);
+    const bad = await t.request("GET", "/v1/jobs?State=done");
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.Error.Details[0].Path, "/State");
+  });
+
+  test("PATCH replaces Metadata and Data whole; PhoneNumber cannot be patched", async () => {
+    const j = (await create({ PhoneNumber: "+14155550140", Metadata: { a: 1, b: 2 }, Data: { x: 1 } })).body;
+    const r = await t.request("PATCH", `/v1/jobs/${j.Id}`, {
+      Metadata: { c: 3 },
+      ContactName: "Ann",
+      TimeZone: "Europe/London",
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.Metadata, { c: 3 });
+    assert.deepEqual(r.body.Data, { x: 1 });
+    assert.equal(r.body.ContactName, "Ann");
+    assert.equal(r.body.TimeZone, "Europe/London");
+    const bad = await t.request("PATCH", `/v1/jobs/${j.Id}`, { PhoneNumber: "+14155550141" });
+    assert.equal(bad.status, 400);
+  });
+
+  test("state machine: cancel, cancel again 409, retry, retry of pending 409", async () => {
+    const j = (await create({ PhoneNumber: "+14155550150" })).body;
+    const c = await t.request("POST", `/v1/jobs/${j.Id}/cancel`);
+    assert.equal(c.status, 200);
+    assert.equal(c.body.State, "canceled");
+    assert.equal(c.body.NextCallAt, null);
+    assert.ok(c.body.EndedAt);
+    const again = await t.request("POST", `/v1/jobs/${j.Id}/cancel`);
+    assert.equal(again.status, 409);
+    const retried = await t.request("POST", `/v1/jobs/${j.Id}/retry`);
+    assert.equal(retried.status, 200);
+    assert.equal(retried.body.State, "pending");
+    assert.equal(retried.body.EndedAt, null);
+    assert.ok(retried.body.NextCallAt);
+    const retryPending = await t.request("POST", `/v1/jobs/${j.Id}/retry`);
+    assert.equal(retryPending.status, 409);
+    const events = await t.database.db.query<{ event: string }>(
+      "select event from events where job_id = $1 order by seq",
+      [j.Id],
+    );
+    assert.deepEqual(
+      events.rows.map((e) => e.event),
+      ["job.created", "job.canceled", "job.retried"],
+    );
+  });
+
+  test("bulk cancel cancels only the campaign's waiting jobs", async () => {
+    const cmp = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+    for (let i = 0; i < 3; i++)
+      await t.request("POST", `/v1/campaigns/${cmp}/jobs`, { PhoneNumber: `+1415555030${i}` });
+    const other = (await create({ PhoneNumber: "+14155550310" })).body;
+    const r = await t.request("POST", `/v1/campaigns/${cmp}/jobs/cancel`);
+    assert.deepEqual(r.body, { Canceled: 3 });
+    const again = await t.request("POST", `/v1/campaigns/${cmp}/jobs/cancel`);
+    assert.deepEqual(again.body, { Canceled: 0 });
+    assert.equal((await t.request("GET", `/v1/jobs/${other.Id}`)).body.State, "pending");
+  });
+
+  test("a job's calls list is empty before any call, and 404 for unknown jobs", async () => {
+    const j = (await create({ PhoneNumber: "+14155550160" })).body;
+    const r = await t.request("GET", `/v1/jobs/${j.Id}/calls`);
+    assert.deepEqual(r.body, { Items: [], NextCursor: null });
+    const missing = await t.request("GET", "/v1/jobs/job_nope/calls");
+    assert.equal(missing.status, 404);
+  });
+});

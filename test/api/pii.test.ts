@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { flowCampaign, startTestApp, type TestApp } from "../helpers/app.ts";
+
+/** Every table's rows as text, to search for planted values. */
+async function dumpEverything(t: TestApp): Promise<string> {
+  const tables = await t.database.db.query<{ table_name: string }>(
+    "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'",
+  );
+  assert.ok(tables.rows.length >= 8, "all tables are searched");
+  const parts: string[] = [];
+  for (const { table_name } of tables.rows) {
+    const rows = await t.database.db.query(`select * from ${table_name}`);
+    parts.push(`${table_name}: ${JSON.stringify(rows.rows)}`);
+  }
+  return parts.join("\n");
+}
+
+describe("PII deletion", () => {
+  let t: TestApp;
+  let campaignId: string;
+  before(async () => {
+    t = await startTestApp();
+    campaignId = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+  });
+  after(() => t.close());
+
+  test("erases every planted canary from every column of every table", async () => {
+    const phone = "+16175550177";
+    const name = "Zebulon Canaryfield";
+    const secret = "canary-data-9f3b1c";
+    const created = await t.request(
+      "POST",
+      `/v1/campaigns/${campaignId}/jobs`,
+      {
+        PhoneNumber: phone,
+        ContactName: name,
+        Data: { invoice: secret },
+        Metadata: { zip: "02139", segment: "gold" },
+      },
+      { headers: { "idempotency-key": "canary-create-1" } },
+    );
+    assert.equal(created.status, 201);
+    const id = created.body.Id;
+    // A second idempotent request that echoes the job (the batch endpoint).
+    const batch = await t.request(
+      "POST",
+      `/v1/campaigns/${campaignId}/jobs/batch`,
+      { Jobs: [{ PhoneNumber: "+16175550178" }] },
+      { headers: { "idempotency-key": "unrelated" } },
+    );
+    assert.equal(batch.status, 200);
+    const before = await dumpEverything(t);
+    for (const canary of [phone, name, secret]) assert.ok(before.includes(canary), `${canary} planted`);
+
+    const del = await t.request("DELETE", `/v1/jobs/${id}/pii`);
+    assert.equal(del.status, 200);
+    assert.equal(del.body.State, "deleted");
+    for (const f of ["PhoneNumber", "ContactName", "Data", "Result", "Summary"])
+      assert.equal(del.body[f], null, f);
+    assert.deepEqual(del.body.Metadata, { zip: "02139", segment: "gold" });
+
+    const afterDump = await dumpEverything(t);
+    for (const canary of [phone, name, secret])
+      assert.equal(afterDump.includes(canary), false, `${canary} still stored`);
+    assert.ok(afterDump.includes("+16175550178"), "other jobs are untouched");
+
+    // Stays deleted: PATCH 409, a second deletion 200, retry and cancel 409.
+    assert.equal((await t.request("PATCH", `/v1/jobs/${id}`, { ContactName: "x" })).status, 409);
+    const second = await t.request("DELETE", `/v1/jobs/${id}/pii`);
+    assert.equal(second.status, 200);
+    assert.equal(second.body.State, "deleted");
+    assert.equal((await t.request("POST", `/v1/jobs/${id}/retry`)).status, 409);
+    assert.equal((await t.request("POST", `/v1/jobs/${id}/cancel`)).status, 409);
+    // A pending job is canceled first; analytics keep its earlier state.
+    const events = await t.database.db.query<{ event: string }>(
+      "select event from events where job_id = $1 order by seq",
+      [id],
+    );
+    assert.deepEqual(
+      events.rows.map((e) => e.event),
+      ["job.created", "job.canceled", "job.pii_deleted"],
+    );
+    const row = await t.database.db.query<{ state_before_deletion: string }>(
+      "select state_before_deletion from jobs where id = $1",
+      [id],
+    );
+    assert.equal(row.rows[0]?.state_before_deletion, "canceled");
+  });
+
+  test("the opt-out list is not touched by PII deletion", async () => {
+    const phone = "+16175550190";
+    assert.equal((await t.request("POST", "/v1/opt-outs", { PhoneNumber: phone })).status, 201);
+    const j = (await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, { PhoneNumber: phone })).body;
+    assert.equal(j.State, "failed");
+    assert.equal((await t.request("DELETE", `/v1/jobs/${j.Id}/pii`)).status, 200);
+    const list = await t.request("GET", "/v1/opt-outs");
+    assert.ok(list.body.Items.some((o: { PhoneNumber: string }) => o.PhoneNumber === phone));
+  });
+
+  test("campaign-wide deletion erases every job and counts them", async () => {
+    const cmp = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+    for (let i = 0; i < 4; i++)
+      await t.request("POST", `/v1/campaigns/${cmp}/jobs`, {
+        PhoneNumber: `+1617555021${i}`,
+        ContactName: `Name${i}`,
+      });
+    const r = await t.request("DELETE", `/v1/campaigns/${cmp}/pii`);
+    assert.deepEqual(r.body, { Deleted: 4 });
+    const jobs = await t.request("GET", `/v1/jobs?CampaignId=${cmp}`);
+    assert.ok(
+      jobs.body.Items.every(
+        (j: { State: string; PhoneNumber: null; ContactName: null }) =>
+          j.State === "deleted" && j.PhoneNumber === null && j.ContactName === null,
+      ),
+    );
+    assert.deepEqual((await t.request("DELETE", `/v1/campaigns/${cmp}/pii`)).body, { Deleted: 0 });
+  });
+});

@@ -1,0 +1,42 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { type Db, openPglite, openPostgres } from "../../src/store/index.ts";
+
+/** Which database the suite runs on: COBBERY_TEST_DB=pglite (default) or postgres. */
+export const TEST_DB = process.env.COBBERY_TEST_DB === "postgres" ? "postgres" : "pglite";
+export const TEST_DATABASE_URL =
+  process.env.COBBERY_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export interface TestDatabase {
+  db: Db;
+  /** The URL of the throwaway database on the real server, null on PGlite. */
+  url: string | null;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database: in-memory PGlite, or a throwaway database on the real server. */
+export async function freshDatabase(kind: "pglite" | "postgres" = TEST_DB): Promise<TestDatabase> {
+  if (kind === "pglite") {
+    const db = await openPglite(null);
+    return { db, url: null, drop: () => db.close() };
+  }
+  const name = `cobbery_t_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const db = await openPostgres(url.toString());
+  return {
+    db,
+    url: url.toString(),
+    async drop() {
+      await db.close();
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
