@@ -13,10 +13,10 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
     throw e;
   });
   const admin = embedded ? await startAdminSocket(config.dataDir, directAdmin(app.deps)) : null;
-  await app.api.listen({ port: config.port, host: config.host });
+  const address = await app.api.listen({ port: config.port, host: config.host });
   const where = embedded ? `embedded database in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   process.stderr.write(
-    `Cobbery is listening on http://${config.host}:${config.port} (${where}); API docs at /docs${opts.worker ? "" : "; no worker"}.\n`,
+    `Cobbery is listening on ${address} (${where}); API docs at /docs${opts.worker ? "" : "; no worker"}.\n`,
   );
   let stopping = false;
   const stop = async (signal: string) => {

@@ -13,11 +13,18 @@ describe("opt-outs", () => {
 
   test("adding a number ends its waiting jobs in every campaign; 201 then 200", async () => {
     const other = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
-    const a = (await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, { PhoneNumber: "+14155550170" })).body;
-    const b = (await t.request("POST", `/v1/campaigns/${other}/jobs`, { PhoneNumber: "+14155550170", TestJob: true })).body;
-    const done = (await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, { PhoneNumber: "+14155550170" })).body;
+    const a = (await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, { PhoneNumber: "+14155550170" }))
+      .body;
+    const b = (
+      await t.request("POST", `/v1/campaigns/${other}/jobs`, { PhoneNumber: "+14155550170", TestJob: true })
+    ).body;
+    const done = (
+      await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, { PhoneNumber: "+14155550170" })
+    ).body;
     await t.request("POST", `/v1/jobs/${done.Id}/cancel`);
-    const unrelated = (await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, { PhoneNumber: "+14155550171" })).body;
+    const unrelated = (
+      await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, { PhoneNumber: "+14155550171" })
+    ).body;
 
     const r = await t.request("POST", "/v1/opt-outs", { PhoneNumber: "+14155550170" });
     assert.equal(r.status, 201);
@@ -28,7 +35,11 @@ describe("opt-outs", () => {
       assert.equal(got.FailureReason, "opted_out");
       assert.equal(got.NextCallAt, null);
     }
-    assert.equal((await t.request("GET", `/v1/jobs/${done.Id}`)).body.State, "canceled", "ended jobs keep their state");
+    assert.equal(
+      (await t.request("GET", `/v1/jobs/${done.Id}`)).body.State,
+      "canceled",
+      "ended jobs keep their state",
+    );
     assert.equal((await t.request("GET", `/v1/jobs/${unrelated.Id}`)).body.State, "pending");
     const again = await t.request("POST", "/v1/opt-outs", { PhoneNumber: "+14155550170" });
     assert.equal(again.status, 200);
@@ -36,7 +47,10 @@ describe("opt-outs", () => {
       "select event, properties from events where job_id = $1 order by seq",
       [a.Id],
     );
-    assert.deepEqual(events.rows.map((e) => e.event), ["job.created", "job.opted_out", "job.failed"]);
+    assert.deepEqual(
+      events.rows.map((e) => e.event),
+      ["job.created", "job.opted_out", "job.failed"],
+    );
     assert.equal(events.rows[2]?.properties.failure_reason, "opted_out");
   });
 
@@ -55,7 +69,8 @@ describe("opt-outs", () => {
 
   test("removing an opt-out reopens nothing; removing an unknown one is 404; bad numbers are 400", async () => {
     await t.request("POST", "/v1/opt-outs", { PhoneNumber: "+14155550173" });
-    const j = (await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, { PhoneNumber: "+14155550173" })).body;
+    const j = (await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, { PhoneNumber: "+14155550173" }))
+      .body;
     const del = await t.request("DELETE", "/v1/opt-outs/%2B14155550173");
     assert.equal(del.status, 204);
     assert.equal((await t.request("GET", `/v1/jobs/${j.Id}`)).body.State, "failed");
@@ -70,8 +85,13 @@ describe("opt-outs", () => {
     const numbers = ["+14155550181", "+14155550180", "+14155550183"];
     for (const n of numbers) await t.request("POST", "/v1/opt-outs", { PhoneNumber: n }, { key });
     const p1 = await t.request("GET", "/v1/opt-outs?Limit=2", undefined, { key });
-    const p2 = await t.request("GET", `/v1/opt-outs?Limit=2&Cursor=${p1.body.NextCursor}`, undefined, { key });
-    assert.deepEqual([...p1.body.Items, ...p2.body.Items].map((o: { PhoneNumber: string }) => o.PhoneNumber), numbers);
+    const p2 = await t.request("GET", `/v1/opt-outs?Limit=2&Cursor=${p1.body.NextCursor}`, undefined, {
+      key,
+    });
+    assert.deepEqual(
+      [...p1.body.Items, ...p2.body.Items].map((o: { PhoneNumber: string }) => o.PhoneNumber),
+      numbers,
+    );
     assert.equal(p2.body.NextCursor, null);
   });
 });

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+
+const BIN = path.resolve("bin/cobbery");
+
+function cli(args: string[], env: Record<string, string>) {
+  const r = spawnSync(BIN, args, {
+    env: { ...process.env, ...env, DATABASE_URL: "" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("CLI beside a running server on the embedded database", () => {
+  let dataDir: string;
+  let server: ChildProcess;
+  let base: string;
+  before(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "cobbery-cli-"));
+    server = spawn(BIN, ["serve", "--port", "0", "--data-dir", dataDir], {
+      env: { ...process.env, DATABASE_URL: "", LOG_LEVEL: "warn" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    base = await new Promise<string>((resolve, reject) => {
+      let err = "";
+      server.stderr?.on("data", (c: Buffer) => {
+        err += c.toString();
+        const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
+        if (m) resolve(m[1] as string);
+      });
+      server.on("exit", (code) => reject(new Error(`server exited ${code}: ${err}`)));
+    });
+  });
+  after(() => {
+    server.kill("SIGTERM");
+  });
+
+  test("keys create reaches the server through the owner-only socket, and the key works", async () => {
+    const r = cli(["keys", "create", "--org", "acme"], { COBBERY_DATA_DIR: dataDir });
+    assert.equal(r.code, 0, r.stderr);
+    const key = r.stdout.trim();
+    assert.match(key, /^cbk_[A-Za-z0-9_-]{32}$/);
+    assert.equal(r.stdout.split("\n").filter(Boolean).length, 1, "the key alone, one line");
+    assert.equal(statSync(path.join(dataDir, "cobbery.sock")).mode & 0o777, 0o600);
+    const res = await fetch(`${base}/v1/campaigns`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(res.status, 200);
+    const list = cli(["keys", "list", "--org", "acme"], { COBBERY_DATA_DIR: dataDir });
+    assert.equal(list.code, 0);
+    const keyId = list.stdout.split("\n")[1]?.split("\t")[0] as string;
+    assert.match(keyId, /^key_/);
+    assert.equal(cli(["keys", "revoke", keyId], { COBBERY_DATA_DIR: dataDir }).code, 0);
+    const revoked = await fetch(`${base}/v1/campaigns`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(revoked.status, 401);
+  });
+
+  test("a second server on the same data directory is refused with a clear message", () => {
+    const r = cli(["serve", "--port", "0"], { COBBERY_DATA_DIR: dataDir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /in use by process/);
+  });
+
+  test("worker on the embedded database exits 1 and says to set DATABASE_URL", () => {
+    const r = cli(["worker"], { COBBERY_DATA_DIR: dataDir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /DATABASE_URL/);
+  });
+});
+
+describe("CLI on its own", () => {
+  test("migrate applies the migrations once, and the data survives a restart", () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "cobbery-migrate-"));
+    const first = cli(["migrate"], { COBBERY_DATA_DIR: dataDir });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /Applied 0001_init\.sql/);
+    const key = cli(["keys", "create", "--org", "solo"], { COBBERY_DATA_DIR: dataDir });
+    assert.equal(key.code, 0, key.stderr);
+    const second = cli(["migrate"], { COBBERY_DATA_DIR: dataDir });
+    assert.match(second.stdout, /up to date/);
+    const list = cli(["keys", "list", "--org", "solo"], { COBBERY_DATA_DIR: dataDir });
+    assert.equal(list.stdout.trim().split("\n").length, 2, "the key made before is still there");
+  });
+
+  test("unknown commands and missing flags exit 2 with usage", () => {
+    assert.equal(cli(["frobnicate"], {}).code, 2);
+    const r = cli(["keys", "create"], {});
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--org NAME is required/);
+  });
+});
