@@ -1,25 +1,35 @@
 import type { FastifyInstance } from "fastify";
 import { buildApi, type RouteGroup } from "./api/server.ts";
 import type { Config } from "./config/index.ts";
+import { type AnsweredCallHandler, Dispatcher, hangUpAnswered } from "./dispatcher/index.ts";
 import { createLogger, type Logger } from "./logging/index.ts";
 import { type Db, migrate, openDatabase } from "./store/index.ts";
+import { createTelephony, simRoutes, type Telephony } from "./telephony/index.ts";
 import type { Deps } from "./usecases/context.ts";
 import { bootstrapApiKey } from "./usecases/keys/index.ts";
 
 export interface App {
   deps: Deps;
   api: FastifyInstance;
+  telephony: Telephony;
+  /** Builds a dispatcher worker on this app's dependencies (not started). */
+  newDispatcher(): Dispatcher;
   close(): Promise<void>;
+}
+
+export interface AppOptions {
+  db?: Db;
+  logger?: Logger;
+  telephony?: Telephony;
+  extraRoutes?: RouteGroup[];
+  onAnswered?: AnsweredCallHandler;
 }
 
 /**
  * The composition root: reads the config it is given once, opens and migrates the database, and
  * wires the dependencies. Nothing is built at import time.
  */
-export async function createApp(
-  config: Config,
-  opts: { db?: Db; logger?: Logger; extraRoutes?: RouteGroup[] } = {},
-): Promise<App> {
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const db = opts.db ?? (await openDatabase(config));
   try {
@@ -31,10 +41,19 @@ export async function createApp(
     throw e;
   }
   const deps: Deps = { db, config, logger };
-  const api = await buildApi(deps, opts.extraRoutes ?? []);
+  const telephony = opts.telephony ?? createTelephony(config, db);
+  const routes = [...(opts.extraRoutes ?? []), ...(config.telephony === "sim" ? [simRoutes] : [])];
+  const api = await buildApi(deps, routes);
+  const onAnswered = opts.onAnswered ?? hangUpAnswered;
   return {
     deps,
     api,
+    telephony,
+    newDispatcher: () =>
+      new Dispatcher(
+        { db, telephony, logger, onAnswered },
+        { ...config.dispatch, orgMaxConcurrentCalls: config.orgMaxConcurrentCalls },
+      ),
     async close() {
       await api.close();
       await db.close();

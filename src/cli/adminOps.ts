@@ -1,5 +1,6 @@
 import { notFound } from "../errors/index.ts";
 import type { Deps } from "../usecases/context.ts";
+import { type ImportBatchResult, importJobsBatch } from "../usecases/jobs/importJobs.ts";
 import { type BatchResult, campaignForNewJobs, createJobsBatch } from "../usecases/jobs/index.ts";
 import { createApiKey, type KeyInfo, listApiKeys, revokeApiKey } from "../usecases/keys/index.ts";
 
@@ -13,13 +14,31 @@ export interface AdminOps {
   revokeKey(keyId: string): Promise<boolean>;
   /** Validates and creates jobs; errors are reported by index within `inputs`. */
   importBatch(campaignId: string, inputs: unknown[]): Promise<BatchResult>;
+  /**
+   * importBatch through the COPY bulk path, without the created jobs in the answer. Present only in
+   * process on a real PostgreSQL (not over the socket): the importer uses it when it is there.
+   */
+  importBulk?(campaignId: string, inputs: unknown[]): Promise<ImportBatchResult>;
 }
 
 export const ADMIN_METHODS = ["createKey", "listKeys", "revokeKey", "importBatch"] as const;
 
 export function directAdmin(deps: Deps): AdminOps {
   const orgCache = new Map<string, string>();
-  return {
+  const campaignCtx = async (campaignId: string) => {
+    let orgId = orgCache.get(campaignId);
+    if (!orgId) {
+      const r = await deps.db.query<{ org_id: string }>("select org_id from campaigns where id = $1", [
+        campaignId,
+      ]);
+      if (!r.rows[0]) throw notFound("Campaign", campaignId);
+      orgId = r.rows[0].org_id;
+      orgCache.set(campaignId, orgId);
+    }
+    const ctx = { deps, orgId };
+    return { ctx, campaign: await campaignForNewJobs(ctx, campaignId) };
+  };
+  const ops: AdminOps = {
     async createKey(org) {
       const r = await deps.db.tx((q) => createApiKey(q, org));
       return { key: r.key, id: r.id };
@@ -27,18 +46,13 @@ export function directAdmin(deps: Deps): AdminOps {
     listKeys: (org) => listApiKeys(deps.db, org),
     revokeKey: (keyId) => revokeApiKey(deps.db, keyId),
     async importBatch(campaignId, inputs) {
-      let orgId = orgCache.get(campaignId);
-      if (!orgId) {
-        const r = await deps.db.query<{ org_id: string }>("select org_id from campaigns where id = $1", [
-          campaignId,
-        ]);
-        if (!r.rows[0]) throw notFound("Campaign", campaignId);
-        orgId = r.rows[0].org_id;
-        orgCache.set(campaignId, orgId);
-      }
-      const ctx = { deps, orgId };
-      const campaign = await campaignForNewJobs(ctx, campaignId);
+      const { ctx, campaign } = await campaignCtx(campaignId);
       return createJobsBatch({ ctx, campaign, inputs, pathOf: () => "" });
     },
   };
+  if (deps.db.kind === "postgres") {
+    ops.importBulk = (campaignId, inputs) =>
+      importJobsBatch({ target: () => campaignCtx(campaignId), inputs });
+  }
+  return ops;
 }

@@ -6,7 +6,7 @@ import { migrate, openDatabase } from "../store/index.ts";
 import { withAdmin } from "./admin.ts";
 import { acquireDataDirLock } from "./dataDirLock.ts";
 import { importJobsFile } from "./importJobs.ts";
-import { serve } from "./serve.ts";
+import { runWorker, serve } from "./serve.ts";
 
 const USAGE = `Usage: cobbery <command>
 
@@ -66,8 +66,8 @@ async function run(argv: string[]): Promise<number> {
         );
         return 1;
       }
-      process.stderr.write("cobbery worker: the dispatcher is not part of this build yet.\n");
-      return 1;
+      await runWorker(config);
+      return -1;
     }
     case "migrate": {
       const config = loadConfig();

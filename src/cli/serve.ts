@@ -13,6 +13,8 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
     throw e;
   });
   const admin = embedded ? await startAdminSocket(config.dataDir, directAdmin(app.deps)) : null;
+  const dispatcher = opts.worker ? app.newDispatcher() : null;
+  await dispatcher?.start();
   const address = await app.api.listen({ port: config.port, host: config.host });
   const where = embedded ? `embedded database in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   process.stderr.write(
@@ -23,6 +25,8 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
     if (stopping) return;
     stopping = true;
     app.deps.logger.info({ signal }, "shutting down");
+    // Stop claiming first; live calls finish (or are handed back through their leases).
+    await dispatcher?.stop();
     await admin?.close();
     await app.close();
     release();
@@ -30,4 +34,22 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** `cobbery worker`: a dispatcher alone, against the shared PostgreSQL. */
+export async function runWorker(config: Config): Promise<void> {
+  const app = await createApp(config);
+  const dispatcher = app.newDispatcher();
+  await dispatcher.start();
+  process.stderr.write(`Cobbery worker ${dispatcher.id} is dispatching.\n`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await dispatcher.stop();
+    await app.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
 }

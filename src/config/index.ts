@@ -14,6 +14,12 @@ export interface Config {
   allowPrivateWebhooks: boolean;
   posthog: { host: string; apiKey: string } | null;
   logLevel: string;
+  dispatch: {
+    leaseSeconds: number;
+    batchSize: number;
+    maxInFlight: number;
+    pollMs: number;
+  };
 }
 
 export interface ConfigOverrides {
@@ -75,5 +81,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     allowPrivateWebhooks: bool(env, "COBBERY_ALLOW_PRIVATE_WEBHOOKS"),
     posthog: posthogHost && posthogKey ? { host: posthogHost, apiKey: posthogKey } : null,
     logLevel: text(env, "LOG_LEVEL") ?? "info",
+    dispatch: {
+      leaseSeconds: integer(env, "COBBERY_DISPATCH_LEASE_SECONDS", 30, 1, 3600),
+      batchSize: integer(env, "COBBERY_DISPATCH_BATCH_SIZE", 100, 1, 10_000),
+      maxInFlight: integer(env, "COBBERY_DISPATCH_MAX_IN_FLIGHT", 1000, 1, 1_000_000),
+      pollMs: integer(env, "COBBERY_DISPATCH_POLL_MS", 500, 10, 60_000),
+    },
   };
 }

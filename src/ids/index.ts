@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
  * Crockford base32 like ULID) so that ordering by id is ordering by creation: lists page on the id
  * alone. Within one millisecond a process keeps ids increasing by bumping the random part.
  */
-export type IdPrefix = "org" | "key" | "cmp" | "job" | "call" | "whk" | "evt" | "imp";
+export type IdPrefix = "org" | "key" | "cmp" | "job" | "call" | "whk" | "evt" | "imp" | "wrk";
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -52,6 +52,10 @@ export interface JobRow {
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
+  fence: number;
+  lease_owner: string | null;
+  live_call_id: string | null;
+  callback_due: boolean;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

@@ -60,6 +60,8 @@ export async function insertJobs(
     }
   }
   await insertEvents(q, events);
+  // Wakes idle dispatcher workers when this transaction commits.
+  await q.query("select pg_notify('cobbery_due', '')");
   return r.rows;
 }
 
@@ -142,4 +144,11 @@ export async function updateJobRow(
     [id, ...params],
   );
   return r.rows[0]!;
+}
+
+/** Asks the worker holding each of these live calls to end it, once this transaction commits. */
+export async function notifyHangups(q: Queryable, callIds: ReadonlyArray<string | null>): Promise<void> {
+  const ids = callIds.filter((c): c is string => c !== null);
+  if (ids.length === 0) return;
+  await q.query("select pg_notify('cobbery_hangup', id) from unnest($1::text[]) as id", [ids]);
 }

@@ -22,6 +22,7 @@ export async function openPglite(dir: string | null): Promise<Db> {
     query: base.query,
     exec: base.exec,
     tx: (fn) => pg.transaction((t) => fn(wrap(t))),
+    listen: (channel, fn) => pg.listen(channel, fn),
     close: () => pg.close(),
   };
 }

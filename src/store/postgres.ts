@@ -47,6 +47,19 @@ export async function openPostgres(url: string, max = 10): Promise<PostgresDb> {
         client.release();
       }
     },
+    async listen(channel, fn) {
+      // LISTEN needs a session of its own, outside the pool.
+      const client = new pg.Client({ connectionString: url });
+      client.on("error", () => {});
+      await client.connect();
+      client.on("notification", (n) => {
+        if (n.channel === channel) fn(n.payload ?? "");
+      });
+      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+      return async () => {
+        await client.end().catch(() => {});
+      };
+    },
     close: () => pool.end(),
   };
 }

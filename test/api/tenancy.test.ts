@@ -67,7 +67,7 @@ describe("tenancy and auth", () => {
 
   test("the OpenAPI document and docs are served", async () => {
     const r = await fetch(`${t.url}/openapi.json`);
-    const doc = await r.json();
+    const doc = (await r.json()) as any;
     assert.equal(doc.openapi.startsWith("3."), true);
     for (const p of ["/v1/campaigns", "/v1/campaigns/{CampaignId}/jobs", "/v1/jobs/{Id}/pii", "/v1/opt-outs"])
       assert.ok(doc.paths[p], p);

@@ -107,3 +107,18 @@ export function flowCampaign(extra: Record<string, unknown> = {}): Record<string
     ...extra,
   };
 }
+
+/** Polls until check() returns a value (not undefined/false), or fails after timeoutMs. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

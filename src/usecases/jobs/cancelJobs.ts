@@ -1,6 +1,13 @@
 import { statesFrom } from "../../domain/jobStates.ts";
 import { notFound } from "../../errors/index.ts";
-import { getCampaign, insertEvents, type JobRow, jobEventProps, type Queryable } from "../../store/index.ts";
+import {
+  getCampaign,
+  insertEvents,
+  type JobRow,
+  jobEventProps,
+  notifyHangups,
+  type Queryable,
+} from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 
 export async function campaignForBulk(ctx: Ctx, campaignId: string): Promise<void> {
@@ -27,6 +34,10 @@ export async function cancelJobRows(
      from prev where j.id = prev.id
      returning j.*, prev.state as from_state`,
     [orgId, statesFrom("cancel"), "ids" in where ? where.ids : where.campaignId],
+  );
+  await notifyHangups(
+    q,
+    r.rows.map((j) => j.live_call_id),
   );
   await insertEvents(
     q,

@@ -5,6 +5,7 @@ import {
   insertEvents,
   type JobRow,
   jobEventProps,
+  notifyHangups,
   type Queryable,
   updateJobRow,
 } from "../../store/index.ts";
@@ -38,6 +39,7 @@ export async function transitionJob(
     ...(ended ? { next_call_at: null, ended_at: DB_NOW } : {}),
     ...changes,
   });
+  if (next.state !== "in_progress") await notifyHangups(q, [row.live_call_id]);
   await insertEvents(q, [
     {
       orgId: row.org_id,

@@ -7,6 +7,7 @@ import {
   insertEvents,
   insertOptOut,
   jobEventProps,
+  notifyHangups,
   listOptOuts as storeList,
 } from "../../store/index.ts";
 import { type Ctx, type Page, toPage } from "../context.ts";
@@ -39,6 +40,10 @@ export async function addOptOut({
   return ctx.deps.db.tx(async (q) => {
     const r = await insertOptOut(q, ctx.orgId, phone);
     const jobs = await failJobsOfOptedOutNumber(q, ctx.orgId, phone);
+    await notifyHangups(
+      q,
+      jobs.map((j) => j.live_call_id),
+    );
     await insertEvents(
       q,
       jobs.flatMap((j) => {

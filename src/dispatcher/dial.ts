@@ -1,0 +1,73 @@
+import type { Logger } from "../logging/index.ts";
+import type { Claim } from "../store/dispatch/claim.ts";
+import { abandonCalls, type ClaimedCall, lockForDial, markDialed } from "../store/dispatch/dial.ts";
+import { type Db, dbNow } from "../store/index.ts";
+import type { CallOutcome, PlacedCall, Telephony } from "../telephony/port.ts";
+
+export interface DialedCall {
+  claim: Claim;
+  /** The fencing token the claim gave the job. */
+  fence: number;
+  placed: PlacedCall;
+  dialedAt: Date;
+}
+
+const claimedCall = (c: Claim): ClaimedCall => ({
+  jobId: c.job.id,
+  callId: c.callId,
+  fence: c.job.fence + 1,
+});
+
+/** A carrier that fails to take a call leaves an unanswered attempt (carrier_failed). */
+function failedPlacement(callId: string, at: Date): PlacedCall {
+  const outcome: CallOutcome = { kind: "unanswered", reason: "carrier_failed", ringingAt: null, endedAt: at };
+  return { callId, carrierCallId: "", outcome: () => Promise.resolve(outcome) };
+}
+
+/**
+ * Dials claimed calls: re-locks their jobs, hands those still ours to the carrier while holding the
+ * locks, and records them as dialed (an attempt each) in the same transaction. Claims whose job was
+ * canceled or opted out since are closed without dialing.
+ */
+export async function dialClaims(
+  db: Db,
+  telephony: Telephony,
+  claims: readonly Claim[],
+  logger: Logger,
+): Promise<DialedCall[]> {
+  if (claims.length === 0) return [];
+  return db.tx(async (q) => {
+    const ours = await lockForDial(q, claims.map(claimedCall));
+    const toDial = claims.filter((c) => ours.has(c.callId));
+    await abandonCalls(q, claims.filter((c) => !ours.has(c.callId)).map(claimedCall));
+    if (toDial.length === 0) return [];
+    const now = await dbNow(q);
+    let placed: PlacedCall[];
+    try {
+      placed = await telephony.placeCalls(
+        toDial.map((c) => ({
+          callId: c.callId,
+          orgId: c.job.org_id,
+          from: c.job.caller_id,
+          to: c.job.phone_number,
+          startedAt: now,
+        })),
+      );
+    } catch (e) {
+      logger.warn({ err: e, calls: toDial.length }, "carrier refused the calls");
+      placed = toDial.map((c) => failedPlacement(c.callId, now));
+    }
+    const byId = new Map(placed.map((p) => [p.callId, p]));
+    const dialed = toDial.map((c) => ({
+      claim: c,
+      fence: c.job.fence + 1,
+      placed: byId.get(c.callId) ?? failedPlacement(c.callId, now),
+      dialedAt: now,
+    }));
+    await markDialed(
+      q,
+      dialed.map((d) => ({ ...claimedCall(d.claim), carrierCallId: d.placed.carrierCallId })),
+    );
+    return dialed;
+  });
+}

@@ -1,0 +1,49 @@
+import { retryOrFail } from "../domain/outcomes.ts";
+import { type CallClose, closeCalls } from "../store/dispatch/finish.ts";
+import { releaseLeases, takeOverExpiredLeases } from "../store/dispatch/reap.ts";
+import { type Db, dbNow } from "../store/index.ts";
+
+/**
+ * Recovers the attempts of workers that stopped (crash, SIGKILL, a pause past the lease): the live
+ * call is closed as worker_lost and never dialed again; an attempt that was dialed counts and is
+ * retried or failed like an unanswered one; one that was not dialed goes back to pending, due now.
+ */
+export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
+  return db.tx(async (q) => {
+    const lost = await takeOverExpiredLeases(q, limit);
+    if (lost.length === 0) return 0;
+    const now = await dbNow(q);
+    const closes: CallClose[] = [];
+    const release: Array<{ id: string; fence: number }> = [];
+    for (const j of lost) {
+      if (j.call_id === null) {
+        release.push({ id: j.id, fence: j.fence });
+        continue;
+      }
+      const dialed = j.dialed_at !== null;
+      const connectedMs = j.answered_at ? Math.max(0, now.getTime() - j.answered_at.getTime()) : 0;
+      closes.push({
+        callId: j.call_id,
+        jobId: j.id,
+        fence: j.fence,
+        status: dialed ? "failed" : "canceled",
+        endReason: "worker_lost",
+        answeredBy: j.answered_by,
+        ringingAt: null,
+        answeredAt: j.answered_at,
+        endedAt: now,
+        durationSeconds: Math.round(connectedMs / 1000),
+        billedSeconds: Math.ceil(connectedMs / 1000),
+        decision:
+          j.state !== "in_progress"
+            ? { kind: "none" }
+            : dialed
+              ? retryOrFail(j, j.schedule, "worker_lost", now)
+              : { kind: "retry", at: now },
+      });
+    }
+    await closeCalls(q, closes);
+    await releaseLeases(q, release);
+    return lost.length;
+  });
+}

@@ -1,0 +1,43 @@
+import { retryOrFail } from "../domain/outcomes.ts";
+import type { CallClose } from "../store/dispatch/finish.ts";
+import type { CallOutcome } from "../telephony/port.ts";
+import type { DialedCall } from "./dial.ts";
+
+type Unanswered = Extract<CallOutcome, { kind: "unanswered" }>;
+
+const STATUS: Record<Unanswered["reason"], string> = {
+  no_answer: "no_answer",
+  busy: "busy",
+  carrier_failed: "failed",
+  invalid_number: "failed",
+};
+
+/**
+ * The ending of an unanswered attempt: a number that does not exist fails the job at once; no
+ * answer, busy and carrier failures are retried until MaxAttempts. Unanswered calls bill nothing.
+ */
+export function closeUnanswered(d: DialedCall, o: Unanswered, now: Date): CallClose {
+  const job = { ...d.claim.job, attempts: d.claim.job.attempts + 1 };
+  const decision =
+    o.reason === "invalid_number"
+      ? {
+          kind: "fail" as const,
+          reason: "invalid_phone_number",
+          message: "The carrier reports that the number does not exist.",
+        }
+      : retryOrFail(job, d.claim.job.schedule, o.reason, now);
+  return {
+    callId: d.claim.callId,
+    jobId: d.claim.job.id,
+    fence: d.fence,
+    status: STATUS[o.reason],
+    endReason: o.reason,
+    answeredBy: null,
+    ringingAt: o.ringingAt,
+    answeredAt: null,
+    endedAt: o.endedAt,
+    durationSeconds: 0,
+    billedSeconds: 0,
+    decision,
+  };
+}

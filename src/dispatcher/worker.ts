@@ -1,0 +1,180 @@
+import os from "node:os";
+import { newId } from "../ids/index.ts";
+import type { Logger } from "../logging/index.ts";
+import { registerWorker, renewLeases, unregisterWorker } from "../store/dispatch/reap.ts";
+import { type Db, dbNow } from "../store/index.ts";
+import type { Telephony } from "../telephony/port.ts";
+import type { AnsweredCallHandler } from "./answered.ts";
+import { claimDueJobs } from "./claim.ts";
+import { CallCloser } from "./closer.ts";
+import { type DialedCall, dialClaims } from "./dial.ts";
+import { reapExpiredLeases } from "./reaper.ts";
+import { closeUnanswered } from "./unanswered.ts";
+
+export interface DispatcherOptions {
+  /** Jobs claimed per transaction. */
+  batchSize: number;
+  /** Calls this worker keeps in flight at most (claimed and not yet closed). */
+  maxInFlight: number;
+  leaseSeconds: number;
+  /** How often an idle worker looks for due jobs when no notification wakes it. */
+  pollMs: number;
+  orgMaxConcurrentCalls: number;
+}
+
+export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
+  batchSize: 100,
+  maxInFlight: 1000,
+  leaseSeconds: 30,
+  pollMs: 500,
+  orgMaxConcurrentCalls: 100,
+};
+
+/** Channels: new due jobs wake idle workers; live calls to end (cancel, opt-out, PII deletion). */
+export const DUE_CHANNEL = "cobbery_due";
+export const HANGUP_CHANNEL = "cobbery_hangup";
+
+/**
+ * A dispatcher worker: claims due jobs, dials them, follows each call to its end, renews its leases
+ * and recovers those of dead workers. Any number of workers may run against one PostgreSQL.
+ */
+export class Dispatcher {
+  readonly id = newId("wrk");
+  private readonly closer: CallCloser;
+  private stopping = false;
+  private inFlight = 0;
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private unlisten: Array<() => Promise<void>> = [];
+  /** Database time minus process time, refreshed often: scheduling uses database time. */
+  private clockOffsetMs = 0;
+
+  constructor(
+    private readonly deps: { db: Db; telephony: Telephony; logger: Logger; onAnswered: AnsweredCallHandler },
+    private readonly opts: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
+  ) {
+    this.closer = new CallCloser(deps.db);
+  }
+
+  private dbTime(): Date {
+    return new Date(Date.now() + this.clockOffsetMs);
+  }
+
+  async start(): Promise<void> {
+    const { db, logger } = this.deps;
+    await registerWorker(db, this.id, process.pid, os.hostname());
+    this.clockOffsetMs = (await dbNow(db)).getTime() - Date.now();
+    this.unlisten.push(await db.listen(DUE_CHANNEL, () => this.nudge()));
+    this.unlisten.push(await db.listen(HANGUP_CHANNEL, (callId) => void this.deps.telephony.hangup(callId)));
+    const leaseMs = this.opts.leaseSeconds * 1000;
+    this.timers.push(
+      setInterval(
+        () =>
+          void renewLeases(db, this.id, this.opts.leaseSeconds).catch((e) =>
+            logger.warn({ err: e }, "lease renewal failed"),
+          ),
+        leaseMs / 3,
+      ),
+      setInterval(() => void this.reap(), leaseMs / 2 + Math.random() * 1000),
+    );
+    this.loop = this.run();
+    logger.info({ worker: this.id }, "dispatcher started");
+  }
+
+  /** Wakes an idle worker at once (a job was created or a call ended). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  private async reap(): Promise<void> {
+    try {
+      const n = await reapExpiredLeases(this.deps.db);
+      if (n > 0) {
+        this.deps.logger.warn({ worker: this.id, jobs: n }, "recovered jobs of a lost worker");
+        this.nudge();
+      }
+    } catch (e) {
+      this.deps.logger.warn({ err: e }, "reaper failed");
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { db, logger } = this.deps;
+    while (!this.stopping) {
+      const room = this.opts.maxInFlight - this.inFlight;
+      if (room <= 0) {
+        await this.sleep(this.opts.pollMs);
+        continue;
+      }
+      try {
+        const claims = await claimDueJobs(db, {
+          workerId: this.id,
+          limit: Math.min(this.opts.batchSize, room),
+          leaseSeconds: this.opts.leaseSeconds,
+          orgMaxConcurrentCalls: this.opts.orgMaxConcurrentCalls,
+        });
+        if (claims.length === 0) {
+          await this.sleep(this.opts.pollMs);
+          continue;
+        }
+        this.inFlight += claims.length;
+        const dialed = await dialClaims(db, this.deps.telephony, claims, logger).catch((e) => {
+          // The leases expire and the reaper hands the claims back: nothing is dialed twice.
+          logger.error({ err: e, worker: this.id }, "dialing failed");
+          return [] as DialedCall[];
+        });
+        this.inFlight -= claims.length - dialed.length;
+        if (dialed[0]) this.clockOffsetMs = dialed[0].dialedAt.getTime() - Date.now();
+        for (const d of dialed) void this.follow(d);
+      } catch (e) {
+        logger.error({ err: e, worker: this.id }, "claim failed");
+        await this.sleep(1000);
+      }
+    }
+  }
+
+  /** Follows one dialed call to its end. */
+  private async follow(d: DialedCall): Promise<void> {
+    try {
+      const outcome = await d.placed.outcome();
+      if (outcome.kind === "unanswered") await this.closer.close(closeUnanswered(d, outcome, this.dbTime()));
+      else await this.deps.onAnswered(d, outcome, this.closer);
+    } catch (e) {
+      // Left to the lease: the reaper closes the call as worker_lost.
+      this.deps.logger.error({ err: e, call: d.claim.callId }, "following a call failed");
+    } finally {
+      this.inFlight--;
+      if (this.inFlight < this.opts.maxInFlight) this.nudge();
+    }
+  }
+
+  /** Graceful stop: claim nothing more, let live calls finish (up to graceMs), write what is pending. */
+  async stop(graceMs = 30_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.nudge();
+    await this.loop;
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.closer.drain();
+    for (const t of this.timers) clearInterval(t);
+    for (const u of this.unlisten) await u().catch(() => {});
+    await unregisterWorker(this.deps.db, this.id).catch(() => {});
+    this.deps.logger.info({ worker: this.id, leftInFlight: this.inFlight }, "dispatcher stopped");
+  }
+}

@@ -1,0 +1,70 @@
+import { contactZones, nextOpenTime } from "../schedule/index.ts";
+import type { JobDecision } from "../store/dispatch/finish.ts";
+import type { Schedule } from "./campaign.ts";
+
+export interface AttemptedJob {
+  test_job: boolean;
+  /** Outbound calls placed so far, this one included. */
+  attempts: number;
+  attempts_base: number;
+  time_zone: string | null;
+  phone_number: string | null;
+}
+
+/** Why the attempt did not finish the job. */
+export type RetryCause = "no_answer" | "busy" | "voicemail" | "carrier_failed" | "worker_lost" | "unfinished";
+
+const CAUSE_TEXT: Record<RetryCause, string> = {
+  no_answer: "nobody answered",
+  busy: "the line was busy",
+  voicemail: "it reached voicemail",
+  carrier_failed: "the carrier failed to connect it",
+  worker_lost: "the worker handling it stopped",
+  unfinished: "the call was cut short before the conversation finished",
+};
+
+/**
+ * After an unanswered or unfinished attempt: retried after RetryDelaySeconds (moved into the next
+ * open window) until MaxAttempts calls were placed, then failed/max_attempts_exceeded. Test jobs are
+ * never retried. `now` is database time.
+ */
+export function retryOrFail(
+  job: AttemptedJob,
+  schedule: Schedule,
+  cause: RetryCause,
+  now: Date,
+): JobDecision {
+  const used = job.attempts - job.attempts_base;
+  if (job.test_job) {
+    return {
+      kind: "fail",
+      reason: "max_attempts_exceeded",
+      message: `Test jobs are never retried, and ${CAUSE_TEXT[cause]}.`,
+    };
+  }
+  if (used >= schedule.MaxAttempts) {
+    return {
+      kind: "fail",
+      reason: "max_attempts_exceeded",
+      message: `${schedule.MaxAttempts} attempt${schedule.MaxAttempts === 1 ? "" : "s"} placed; on the last one ${CAUSE_TEXT[cause]}.`,
+    };
+  }
+  const zones = contactZones({
+    jobTimeZone: job.time_zone,
+    phoneNumber: job.phone_number,
+    scheduleTimeZone: schedule.TimeZone,
+  });
+  const at = nextOpenTime(schedule, zones, new Date(now.getTime() + schedule.RetryDelaySeconds * 1000));
+  if (at === null) {
+    return {
+      kind: "fail",
+      reason: "max_attempts_exceeded",
+      message: `No calling window opens for this contact, and ${CAUSE_TEXT[cause]}.`,
+    };
+  }
+  return { kind: "retry", at };
+}
+
+/** The attempt may be placed: attempts left, or a call-back the contact asked for. */
+export const hasAttemptLeft = (job: AttemptedJob & { callback_due: boolean }, schedule: Schedule): boolean =>
+  job.test_job || job.callback_due || job.attempts - job.attempts_base < schedule.MaxAttempts;

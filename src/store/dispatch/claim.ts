@@ -1,0 +1,162 @@
+import type { Schedule } from "../../domain/campaign.ts";
+import type { Queryable } from "../db.ts";
+
+/** A due job locked by a claim, with what the claim must check about it. */
+export interface DueJob {
+  id: string;
+  org_id: string;
+  campaign_id: string;
+  phone_number: string;
+  time_zone: string | null;
+  test_job: boolean;
+  attempts: number;
+  attempts_base: number;
+  callback_due: boolean;
+  fence: number;
+  next_call_at: Date;
+  campaign_status: string;
+  schedule: Schedule;
+  caller_id: string | null;
+}
+
+/**
+ * Locks up to `limit` due pending jobs that no other worker holds (SKIP LOCKED), oldest due first,
+ * of active campaigns (test jobs whatever the campaign's status, archived aside).
+ */
+export async function lockDueJobs(q: Queryable, limit: number): Promise<DueJob[]> {
+  const r = await q.query<DueJob>(
+    `select j.id, j.org_id, j.campaign_id, j.phone_number, j.time_zone, j.test_job, j.attempts,
+       j.attempts_base, j.callback_due, j.fence, j.next_call_at, c.status as campaign_status,
+       c.schedule, c.phone_numbers[1] as caller_id
+     from jobs j join campaigns c on c.id = j.campaign_id
+     where j.state = 'pending' and j.next_call_at <= now()
+       and (c.status = 'active' or (j.test_job and c.status = 'paused'))
+     order by j.next_call_at
+     limit $1
+     for update of j skip locked`,
+    [limit],
+  );
+  return r.rows;
+}
+
+/**
+ * Locks the organizations and campaigns of a claim, always in the same order (organizations, then
+ * campaigns, by id) so that claims never deadlock, and returns their live calls. Holding these locks
+ * makes the concurrency check exact: no other claim of the same campaign or organization can
+ * commit in between.
+ */
+export async function lockLiveCounts(
+  q: Queryable,
+  orgIds: readonly string[],
+  campaignIds: readonly string[],
+): Promise<{ org: Map<string, number>; campaign: Map<string, number> }> {
+  await q.query("select id from organizations where id = any($1::text[]) order by id for update", [orgIds]);
+  await q.query("select id from campaigns where id = any($1::text[]) order by id for update", [campaignIds]);
+  const org = await q.query<{ id: string; n: number }>(
+    `select o.id, (select count(*)::int from calls c where c.org_id = o.id and c.ended_at is null) as n
+     from unnest($1::text[]) as o(id)`,
+    [orgIds],
+  );
+  const campaign = await q.query<{ id: string; n: number }>(
+    `select x.id, (select count(*)::int from calls c where c.campaign_id = x.id and c.ended_at is null) as n
+     from unnest($1::text[]) as x(id)`,
+    [campaignIds],
+  );
+  return {
+    org: new Map(org.rows.map((r) => [r.id, r.n])),
+    campaign: new Map(campaign.rows.map((r) => [r.id, r.n])),
+  };
+}
+
+export async function optedOutNumbers(q: Queryable, jobs: readonly DueJob[]): Promise<Set<string>> {
+  if (jobs.length === 0) return new Set();
+  const r = await q.query<{ key: string }>(
+    `select o.org_id || ' ' || o.phone_number as key from opt_outs o
+     join jsonb_to_recordset($1::jsonb) as x(org_id text, phone_number text)
+       on x.org_id = o.org_id and x.phone_number = o.phone_number`,
+    [JSON.stringify(jobs.map((j) => ({ org_id: j.org_id, phone_number: j.phone_number })))],
+  );
+  return new Set(r.rows.map((x) => x.key));
+}
+
+export interface Claim {
+  job: DueJob;
+  callId: string;
+}
+
+/**
+ * Takes the claimed jobs: in_progress, a new fencing token, the worker's lease, and the attempt's
+ * Call row (queued) written before anything is dialed.
+ */
+export async function takeJobs(
+  q: Queryable,
+  workerId: string,
+  leaseSeconds: number,
+  claims: readonly Claim[],
+): Promise<void> {
+  if (claims.length === 0) return;
+  const rows = claims.map((c) => ({ id: c.job.id, call_id: c.callId }));
+  await q.query(
+    `with x as (select * from jsonb_to_recordset($1::jsonb) as x(id text, call_id text)),
+     taken as (
+       update jobs j set state = 'in_progress', fence = j.fence + 1, lease_owner = $2,
+         lease_expires_at = now() + make_interval(secs => $3), live_call_id = x.call_id,
+         next_call_at = null, updated_at = now()
+       from x where j.id = x.id
+       returning j.id, j.org_id, j.campaign_id, j.phone_number, j.test_job, j.fence, j.attempts, x.call_id
+     ),
+     calls_made as (
+       insert into calls (id, org_id, campaign_id, job_id, direction, from_number, to_number, status, attempt,
+         test_job, fence, started_at)
+       select t.call_id, t.org_id, t.campaign_id, t.id, 'outbound', c.phone_numbers[1], t.phone_number, 'queued',
+         t.attempts + 1, t.test_job, t.fence, now()
+       from taken t join campaigns c on c.id = t.campaign_id
+       returning 1
+     )
+     insert into events (org_id, campaign_id, job_id, event, test_job, properties)
+     select org_id, campaign_id, id, 'job.dialing', test_job,
+       jsonb_build_object('state', 'in_progress', 'from_state', 'pending', 'call_id', call_id)
+     from taken`,
+    [JSON.stringify(rows), workerId, leaseSeconds],
+  );
+}
+
+/** Moves jobs whose window is closed now to their next open time (or fails those it never opens for). */
+export async function rescheduleJobs(
+  q: Queryable,
+  items: ReadonlyArray<{ id: string; at: Date }>,
+): Promise<void> {
+  if (items.length === 0) return;
+  await q.query(
+    `update jobs j set next_call_at = x.at, updated_at = now()
+     from jsonb_to_recordset($1::jsonb) as x(id text, at timestamptz) where j.id = x.id`,
+    [JSON.stringify(items)],
+  );
+}
+
+/** Ends jobs the claim found it must not dial (opted out, no attempt left), with their events. */
+export async function failDueJobs(
+  q: Queryable,
+  items: ReadonlyArray<{ id: string; reason: string; message: string }>,
+): Promise<void> {
+  if (items.length === 0) return;
+  await q.query(
+    `with x as (select * from jsonb_to_recordset($1::jsonb) as x(id text, reason text, message text)),
+     f as (
+       update jobs j set state = 'failed', failure_reason = x.reason, failure_message = x.message,
+         next_call_at = null, ended_at = now(), updated_at = now()
+       from x where j.id = x.id
+       returning j.id, j.org_id, j.campaign_id, j.test_job, j.failure_reason
+     ),
+     opted as (
+       insert into events (org_id, campaign_id, job_id, event, test_job, properties)
+       select org_id, campaign_id, id, 'job.opted_out', test_job, jsonb_build_object('state', 'failed', 'failure_reason', failure_reason)
+       from f where failure_reason = 'opted_out' returning 1
+     )
+     insert into events (org_id, campaign_id, job_id, event, test_job, properties)
+     select org_id, campaign_id, id, 'job.failed', test_job,
+       jsonb_build_object('state', 'failed', 'from_state', 'pending', 'failure_reason', failure_reason)
+     from f`,
+    [JSON.stringify(items)],
+  );
+}

@@ -1,0 +1,75 @@
+import type { Queryable } from "../db.ts";
+
+export interface ClaimedCall {
+  jobId: string;
+  callId: string;
+  fence: number;
+}
+
+/**
+ * Locks the claimed jobs again just before dialing and returns those still ours: in_progress, same
+ * fencing token, same call. A cancel or an opt-out committed since the claim has changed the job's
+ * state, and one running now holds the row: we wait for it and then see its result. Holding these
+ * locks while the carrier takes the calls means no call starts after such a change commits.
+ */
+export async function lockForDial(q: Queryable, calls: readonly ClaimedCall[]): Promise<Set<string>> {
+  if (calls.length === 0) return new Set();
+  const r = await q.query<{ call_id: string }>(
+    `select x.call_id from jobs j
+     join jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint) on j.id = x.job_id
+     where j.fence = x.fence and j.state = 'in_progress' and j.live_call_id = x.call_id
+     order by j.id
+     for update of j`,
+    [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, call_id: c.callId, fence: c.fence })))],
+  );
+  return new Set(r.rows.map((x) => x.call_id));
+}
+
+/** Records that the carrier took these calls: an attempt each, and the call.started event. */
+export async function markDialed(
+  q: Queryable,
+  dialed: ReadonlyArray<ClaimedCall & { carrierCallId: string }>,
+): Promise<void> {
+  if (dialed.length === 0) return;
+  await q.query(
+    `with x as (select * from jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint, carrier_call_id text)),
+     c as (
+       update calls set status = 'ringing', started_at = now(), dialed_at = now(), carrier_call_id = x.carrier_call_id
+       from x where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null
+       returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, calls.attempt
+     ),
+     j as (update jobs set attempts = attempts + 1 from x where jobs.id = x.job_id and jobs.fence = x.fence returning 1)
+     insert into events (org_id, campaign_id, job_id, call_id, event, test_job, properties)
+     select org_id, campaign_id, job_id, id, 'call.started', test_job,
+       jsonb_build_object('direction', 'outbound', 'attempt', attempt)
+     from c`,
+    [
+      JSON.stringify(
+        dialed.map((d) => ({
+          job_id: d.jobId,
+          call_id: d.callId,
+          fence: d.fence,
+          carrier_call_id: d.carrierCallId,
+        })),
+      ),
+    ],
+  );
+}
+
+/**
+ * Closes the Call rows of claims that were not dialed because the job stopped being ours, and
+ * releases the lease of jobs that are still ours but ended meanwhile (canceled, opted out).
+ */
+export async function abandonCalls(q: Queryable, calls: readonly ClaimedCall[]): Promise<void> {
+  if (calls.length === 0) return;
+  await q.query(
+    `with x as (select * from jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint)),
+     c as (
+       update calls set status = 'canceled', end_reason = 'canceled', ended_at = now(), duration_seconds = 0
+       from x where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null returning 1
+     )
+     update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null
+     from x where jobs.id = x.job_id and jobs.fence = x.fence`,
+    [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, call_id: c.callId, fence: c.fence })))],
+  );
+}

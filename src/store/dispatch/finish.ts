@@ -1,0 +1,103 @@
+import type { Queryable } from "../db.ts";
+
+/** What happens to the job after its call, decided by the analysis. */
+export type JobDecision =
+  | { kind: "retry"; at: Date; callback?: boolean }
+  | { kind: "fail"; reason: string; message: string }
+  | { kind: "complete" }
+  /** The call ended with nothing to decide (the job was already ended, e.g. canceled). */
+  | { kind: "none" };
+
+export interface CallClose {
+  callId: string;
+  jobId: string;
+  fence: number;
+  status: string;
+  endReason: string;
+  answeredBy: string | null;
+  ringingAt: Date | null;
+  answeredAt: Date | null;
+  endedAt: Date;
+  durationSeconds: number;
+  billedSeconds: number;
+  decision: JobDecision;
+}
+
+/**
+ * Closes calls and applies each job's decision, fenced: a write from a worker whose lease was taken
+ * over (older token) changes nothing. Jobs that ended while the call ran (canceled, opted out) keep
+ * their state; only their lease is released.
+ */
+export async function closeCalls(q: Queryable, items: readonly CallClose[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const rows = items.map((i) => {
+    const d = i.decision;
+    return {
+      call_id: i.callId,
+      job_id: i.jobId,
+      fence: i.fence,
+      status: i.status,
+      end_reason: i.endReason,
+      answered_by: i.answeredBy,
+      answered_at: i.answeredAt?.toISOString() ?? null,
+      ended_at: i.endedAt.toISOString(),
+      duration: i.durationSeconds,
+      billed: i.billedSeconds,
+      decision: d.kind,
+      next_call_at: d.kind === "retry" ? d.at.toISOString() : null,
+      callback: d.kind === "retry" && d.callback === true,
+      failure_reason: d.kind === "fail" ? d.reason : null,
+      failure_message: d.kind === "fail" ? d.message : null,
+    };
+  });
+  const r = await q.query<{ n: number }>(
+    `with x as (
+       select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,
+         end_reason text, answered_by text, answered_at timestamptz, ended_at timestamptz, duration integer,
+         billed integer, decision text, next_call_at timestamptz, callback boolean, failure_reason text,
+         failure_message text)
+     ),
+     c as (
+       update calls set status = x.status, end_reason = x.end_reason, answered_by = x.answered_by,
+         answered_at = x.answered_at, ended_at = x.ended_at, duration_seconds = x.duration, billed_seconds = x.billed
+       from x where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null
+       returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, x.status, x.end_reason,
+         x.answered_by, x.duration, x.billed
+     ),
+     decided as (
+       update jobs set
+         state = case x.decision when 'retry' then 'pending' when 'fail' then 'failed' when 'complete' then 'completed' else jobs.state end,
+         next_call_at = x.next_call_at,
+         callback_due = x.callback,
+         callbacks = jobs.callbacks + case when x.callback then 1 else 0 end,
+         failure_reason = x.failure_reason, failure_message = x.failure_message,
+         ended_at = case when x.decision in ('fail', 'complete') then now() end,
+         lease_owner = null, lease_expires_at = null, live_call_id = null, updated_at = now()
+       from x where jobs.id = x.job_id and jobs.fence = x.fence and jobs.state = 'in_progress' and x.decision <> 'none'
+       returning jobs.id, jobs.org_id, jobs.campaign_id, jobs.test_job, jobs.state, jobs.failure_reason, x.call_id
+     ),
+     released as (
+       update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null
+       from x where jobs.id = x.job_id and jobs.fence = x.fence and (jobs.state <> 'in_progress' or x.decision = 'none')
+       returning 1
+     ),
+     call_events as (
+       insert into events (org_id, campaign_id, job_id, call_id, event, test_job, properties)
+       select org_id, campaign_id, job_id, id, 'call.ended', test_job,
+         jsonb_build_object('status', status, 'end_reason', end_reason, 'answered_by', answered_by,
+           'duration_seconds', duration, 'billed_seconds', billed)
+       from c returning 1
+     ),
+     job_events as (
+       insert into events (org_id, campaign_id, job_id, call_id, event, test_job, properties)
+       select org_id, campaign_id, id, call_id,
+         case state when 'pending' then 'job.scheduled' when 'failed' then 'job.failed' else 'job.completed' end,
+         test_job,
+         jsonb_strip_nulls(jsonb_build_object('state', state, 'from_state', 'in_progress', 'failure_reason', failure_reason))
+       from decided returning 1
+     )
+     select count(*)::int as n from c`,
+    [JSON.stringify(rows)],
+  );
+  return r.rows[0]?.n ?? 0;
+}

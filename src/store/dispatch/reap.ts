@@ -1,0 +1,91 @@
+import type { Schedule } from "../../domain/campaign.ts";
+import type { Queryable } from "../db.ts";
+
+export interface LostJob {
+  id: string;
+  state: string;
+  /** The new fencing token: the lost worker's writes carry the old one and change nothing. */
+  fence: number;
+  test_job: boolean;
+  attempts: number;
+  attempts_base: number;
+  time_zone: string | null;
+  phone_number: string | null;
+  schedule: Schedule;
+  call_id: string | null;
+  dialed_at: Date | null;
+  answered_at: Date | null;
+  answered_by: string | null;
+  call_started_at: Date | null;
+}
+
+/**
+ * Takes over jobs whose worker stopped renewing its lease: bumps their fencing token (on the job and
+ * its live call) so that the lost worker can no longer write, and returns them for the decision.
+ */
+export async function takeOverExpiredLeases(q: Queryable, limit: number): Promise<LostJob[]> {
+  const r = await q.query<LostJob>(
+    `with expired as (
+       select j.id from jobs j where j.lease_owner is not null and j.lease_expires_at < now()
+       order by j.lease_expires_at limit $1 for update skip locked
+     ),
+     bumped as (
+       update jobs j set fence = j.fence + 1 from expired e where j.id = e.id
+       returning j.id, j.state, j.fence, j.test_job, j.attempts, j.attempts_base, j.time_zone, j.phone_number,
+         j.campaign_id, j.live_call_id
+     ),
+     calls_bumped as (
+       update calls c set fence = b.fence from bumped b where c.id = b.live_call_id and c.ended_at is null
+       returning c.id, c.dialed_at, c.answered_at, c.answered_by, c.started_at
+     )
+     select b.id, b.state, b.fence, b.test_job, b.attempts, b.attempts_base, b.time_zone, b.phone_number,
+       cmp.schedule, cb.id as call_id, cb.dialed_at, cb.answered_at, cb.answered_by, cb.started_at as call_started_at
+     from bumped b join campaigns cmp on cmp.id = b.campaign_id
+     left join calls_bumped cb on cb.id = b.live_call_id`,
+    [limit],
+  );
+  return r.rows;
+}
+
+/**
+ * Releases leases of jobs that have no live call left. One still in_progress (its call was closed but
+ * not its job) goes back to pending, due now.
+ */
+export async function releaseLeases(
+  q: Queryable,
+  jobs: ReadonlyArray<{ id: string; fence: number }>,
+): Promise<void> {
+  if (jobs.length === 0) return;
+  await q.query(
+    `with x as (select * from jsonb_to_recordset($1::jsonb) as x(id text, fence bigint)),
+     prev as (select j.id, j.state from jobs j join x on j.id = x.id and j.fence = x.fence),
+     r as (
+       update jobs j set lease_owner = null, lease_expires_at = null, live_call_id = null,
+         state = case when prev.state = 'in_progress' then 'pending' else j.state end,
+         next_call_at = case when prev.state = 'in_progress' then now() else j.next_call_at end
+       from prev where j.id = prev.id
+       returning j.id, j.org_id, j.campaign_id, j.test_job, prev.state as from_state
+     )
+     insert into events (org_id, campaign_id, job_id, event, test_job, properties)
+     select org_id, campaign_id, id, 'job.scheduled', test_job, jsonb_build_object('state', 'pending', 'from_state', from_state)
+     from r where from_state = 'in_progress'`,
+    [JSON.stringify(jobs)],
+  );
+}
+
+export async function renewLeases(q: Queryable, workerId: string, leaseSeconds: number): Promise<number> {
+  const r = await q.query(
+    `update jobs set lease_expires_at = now() + make_interval(secs => $2) where lease_owner = $1`,
+    [workerId, leaseSeconds],
+  );
+  await q.query("update workers set heartbeat_at = now() where id = $1", [workerId]);
+  return r.rowCount;
+}
+
+export async function registerWorker(q: Queryable, id: string, pid: number, host: string): Promise<void> {
+  await q.query("insert into workers (id, pid, host) values ($1, $2, $3)", [id, pid, host]);
+}
+
+export async function unregisterWorker(q: Queryable, id: string): Promise<void> {
+  await q.query("update workers set stopped_at = now() where id = $1", [id]);
+}

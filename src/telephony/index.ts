@@ -1,0 +1,18 @@
+import type { Config } from "../config/index.ts";
+import type { Db } from "../store/index.ts";
+import type { Telephony } from "./port.ts";
+import { SimCarrier } from "./sim/simCarrier.ts";
+
+export type * from "./port.ts";
+export { simRoutes } from "./sim/routes.ts";
+export { SimCarrier } from "./sim/simCarrier.ts";
+
+/** The carrier the configuration names. */
+export function createTelephony(config: Config, db: Db): Telephony {
+  switch (config.telephony) {
+    case "sim":
+      return new SimCarrier(db);
+    case "twilio":
+      throw new Error("COBBERY_TELEPHONY=twilio: the Twilio adapter is not part of this build yet; use sim.");
+  }
+}
