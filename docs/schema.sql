@@ -40,6 +40,9 @@ CREATE TABLE public.calls (
     billed_seconds integer DEFAULT 0 NOT NULL,
     end_reason text,
     transcript jsonb DEFAULT '[]'::jsonb NOT NULL,
+    fence bigint,
+    carrier_call_id text,
+    dialed_at timestamp with time zone,
     CONSTRAINT calls_answered_by_check CHECK ((answered_by = ANY (ARRAY['human'::text, 'voicemail'::text, 'unknown'::text]))),
     CONSTRAINT calls_direction_check CHECK ((direction = ANY (ARRAY['outbound'::text, 'inbound'::text]))),
     CONSTRAINT calls_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'ringing'::text, 'in_progress'::text, 'completed'::text, 'busy'::text, 'no_answer'::text, 'failed'::text, 'canceled'::text, 'rejected'::text])))
@@ -156,6 +159,12 @@ CREATE TABLE public.jobs (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     ended_at timestamp with time zone,
+    fence bigint DEFAULT 0 NOT NULL,
+    lease_owner text,
+    lease_expires_at timestamp with time zone,
+    live_call_id text,
+    callback_due boolean DEFAULT false NOT NULL,
+    due_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT jobs_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'in_progress'::text, 'completed'::text, 'canceled'::text, 'failed'::text, 'deleted'::text])))
 );
 
@@ -201,6 +210,31 @@ CREATE TABLE public.schema_migrations (
     version integer NOT NULL,
     name text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: sim_contacts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sim_contacts (
+    org_id text NOT NULL,
+    phone_number text NOT NULL,
+    calls jsonb NOT NULL,
+    calls_made integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: workers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.workers (
+    id text NOT NULL,
+    pid integer NOT NULL,
+    host text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
+    stopped_at timestamp with time zone
 );
 
 --
@@ -302,6 +336,20 @@ ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
 
 --
+-- Name: sim_contacts sim_contacts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sim_contacts
+    ADD CONSTRAINT sim_contacts_pkey PRIMARY KEY (org_id, phone_number);
+
+--
+-- Name: workers workers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.workers
+    ADD CONSTRAINT workers_pkey PRIMARY KEY (id);
+
+--
 -- Name: api_keys_org; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -318,6 +366,18 @@ CREATE INDEX calls_campaign ON public.calls USING btree (campaign_id, id);
 --
 
 CREATE INDEX calls_job ON public.calls USING btree (job_id, id);
+
+--
+-- Name: calls_live_campaign; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX calls_live_campaign ON public.calls USING btree (campaign_id) WHERE (ended_at IS NULL);
+
+--
+-- Name: calls_live_org; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX calls_live_org ON public.calls USING btree (org_id) WHERE (ended_at IS NULL);
 
 --
 -- Name: calls_org; Type: INDEX; Schema: public; Owner: -
@@ -384,6 +444,12 @@ CREATE INDEX jobs_due ON public.jobs USING btree (next_call_at) WHERE (state = '
 --
 
 CREATE UNIQUE INDEX jobs_external_id ON public.jobs USING btree (campaign_id, external_id) WHERE (external_id IS NOT NULL);
+
+--
+-- Name: jobs_leases; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX jobs_leases ON public.jobs USING btree (lease_expires_at) WHERE (lease_owner IS NOT NULL);
 
 --
 -- Name: jobs_org; Type: INDEX; Schema: public; Owner: -
@@ -465,6 +531,13 @@ ALTER TABLE ONLY public.jobs
 
 ALTER TABLE ONLY public.opt_outs
     ADD CONSTRAINT opt_outs_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id);
+
+--
+-- Name: sim_contacts sim_contacts_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sim_contacts
+    ADD CONSTRAINT sim_contacts_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id);
 
 --
 -- PostgreSQL database dump complete

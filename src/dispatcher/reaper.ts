@@ -39,7 +39,7 @@ export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
             ? { kind: "none" }
             : dialed
               ? retryOrFail(j, j.schedule, "worker_lost", now)
-              : { kind: "retry", at: now },
+              : { kind: "retry", at: now, due: now },
       });
     }
     await closeCalls(q, closes);

@@ -54,7 +54,8 @@ export function retryOrFail(
     phoneNumber: job.phone_number,
     scheduleTimeZone: schedule.TimeZone,
   });
-  const at = nextOpenTime(schedule, zones, new Date(now.getTime() + schedule.RetryDelaySeconds * 1000));
+  const due = new Date(now.getTime() + schedule.RetryDelaySeconds * 1000);
+  const at = nextOpenTime(schedule, zones, due);
   if (at === null) {
     return {
       kind: "fail",
@@ -62,7 +63,7 @@ export function retryOrFail(
       message: `No calling window opens for this contact, and ${CAUSE_TEXT[cause]}.`,
     };
   }
-  return { kind: "retry", at };
+  return { kind: "retry", at, due };
 }
 
 /** The attempt may be placed: attempts left, or a call-back the contact asked for. */

@@ -7,6 +7,7 @@ export * from "./calls.ts";
 export * from "./campaigns.ts";
 export type { Db, Queryable, QueryResult, Row } from "./db.ts";
 export { PG_UNIQUE_VIOLATION, pgConstraint, pgErrorCode } from "./db.ts";
+export { rescheduleJobs } from "./dispatch/claim.ts";
 export * from "./events.ts";
 export * from "./idempotency.ts";
 export * from "./jobRows.ts";

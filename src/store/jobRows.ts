@@ -56,6 +56,7 @@ export interface JobRow {
   lease_owner: string | null;
   live_call_id: string | null;
   callback_due: boolean;
+  due_at: Date;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

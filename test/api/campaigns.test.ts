@@ -191,4 +191,27 @@ describe("campaigns", () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.body.Error.Details[0].Path, "/Limit");
   });
+
+  test("changing the windows recomputes waiting jobs' NextCallAt", async () => {
+    const h = (new Date().getUTCHours() + 12) % 24;
+    const hh = String(h).padStart(2, "0");
+    const closed = {
+      TimeZone: "UTC",
+      Windows: [
+        { Days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], Start: `${hh}:00`, End: `${hh}:30` },
+      ],
+    };
+    const c = (await t.request("POST", "/v1/campaigns", flowCampaign({ Schedule: closed }))).body;
+    const j = (
+      await t.request("POST", `/v1/campaigns/${c.Id}/jobs`, { PhoneNumber: "+14155550123", TimeZone: "UTC" })
+    ).body;
+    assert.ok(Date.parse(j.NextCallAt) > Date.now() + 3600_000, "closed now: due later");
+    const open = {
+      Windows: [{ Days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], Start: "00:00", End: "24:00" }],
+    };
+    assert.equal((await t.request("PATCH", `/v1/campaigns/${c.Id}`, { Schedule: open })).status, 200);
+    const after = (await t.request("GET", `/v1/jobs/${j.Id}`)).body;
+    assert.ok(Date.parse(after.NextCallAt) <= Date.now(), `open now: due at once, got ${after.NextCallAt}`);
+    assert.ok(Date.parse(after.NextCallAt) >= Date.parse(j.CreatedAt) - 1);
+  });
 });

@@ -326,7 +326,12 @@ for (const kind of BACKENDS) {
         expectedBad.slice(0, 50).map((i) => i + 2),
       );
       assert.match(out, new RegExp(`^\\.\\.\\. and ${expectedBad.length - 50} more$`, "m"));
-      assert.match(progress, /\r\[#+\] 100% [^\r]* rows\/s {2}created 437 {2}rejected 63\u001b\[K\n$/);
+      const lastDraw = progress.split("\r").at(-1);
+      assert.match(lastDraw ?? "", /^\[#+\] 100% .* rows\/s {2}created 437 {2}rejected 63/);
+      assert.ok(
+        lastDraw?.endsWith("\u001b[K\n"),
+        "the bar is cleared to the line end and left on a new line",
+      );
       const rows = await jobs(t.db, campaignId);
       assert.equal(rows.length, summary.created);
       assert.ok(

@@ -121,10 +121,10 @@ export async function takeJobs(
   );
 }
 
-/** Moves jobs whose window is closed now to their next open time (or fails those it never opens for). */
+/** Sets jobs' next call time (their window's next opening; null when it never opens). */
 export async function rescheduleJobs(
   q: Queryable,
-  items: ReadonlyArray<{ id: string; at: Date }>,
+  items: ReadonlyArray<{ id: string; at: Date | null }>,
 ): Promise<void> {
   if (items.length === 0) return;
   await q.query(

@@ -2,7 +2,8 @@ import type { Queryable } from "../db.ts";
 
 /** What happens to the job after its call, decided by the analysis. */
 export type JobDecision =
-  | { kind: "retry"; at: Date; callback?: boolean }
+  /** `due` is when the next call is wanted; `at` is that moved into the next open window. */
+  | { kind: "retry"; at: Date; due: Date; callback?: boolean }
   | { kind: "fail"; reason: string; message: string }
   | { kind: "complete" }
   /** The call ended with nothing to decide (the job was already ended, e.g. canceled). */
@@ -45,6 +46,7 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
       billed: i.billedSeconds,
       decision: d.kind,
       next_call_at: d.kind === "retry" ? d.at.toISOString() : null,
+      due_at: d.kind === "retry" ? d.due.toISOString() : null,
       callback: d.kind === "retry" && d.callback === true,
       failure_reason: d.kind === "fail" ? d.reason : null,
       failure_message: d.kind === "fail" ? d.message : null,
@@ -54,7 +56,7 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
     `with x as (
        select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,
          end_reason text, answered_by text, answered_at timestamptz, ended_at timestamptz, duration integer,
-         billed integer, decision text, next_call_at timestamptz, callback boolean, failure_reason text,
+         billed integer, decision text, next_call_at timestamptz, due_at timestamptz, callback boolean, failure_reason text,
          failure_message text)
      ),
      c as (
@@ -68,6 +70,7 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
        update jobs set
          state = case x.decision when 'retry' then 'pending' when 'fail' then 'failed' when 'complete' then 'completed' else jobs.state end,
          next_call_at = x.next_call_at,
+         due_at = coalesce(x.due_at, jobs.due_at),
          callback_due = x.callback,
          callbacks = jobs.callbacks + case when x.callback then 1 else 0 end,
          failure_reason = x.failure_reason, failure_message = x.failure_message,

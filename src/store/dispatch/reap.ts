@@ -62,7 +62,8 @@ export async function releaseLeases(
      r as (
        update jobs j set lease_owner = null, lease_expires_at = null, live_call_id = null,
          state = case when prev.state = 'in_progress' then 'pending' else j.state end,
-         next_call_at = case when prev.state = 'in_progress' then now() else j.next_call_at end
+         next_call_at = case when prev.state = 'in_progress' then now() else j.next_call_at end,
+         due_at = case when prev.state = 'in_progress' then now() else j.due_at end
        from prev where j.id = prev.id
        returning j.id, j.org_id, j.campaign_id, j.test_job, prev.state as from_state
      )

@@ -8,7 +8,10 @@ alter table jobs
   -- the call the job is on (queued, ringing or connected), if any.
   add column live_call_id text,
   -- a call-back the contact asked for: the next call may go past MaxAttempts.
-  add column callback_due boolean not null default false;
+  add column callback_due boolean not null default false,
+  -- when the job is due before the calling window is applied (creation, retry delay, call-back time):
+  -- NextCallAt is this moved into the next open window, and is recomputed from it when windows change.
+  add column due_at timestamptz not null default now();
 
 -- Recovery finds the jobs whose worker stopped renewing its lease.
 create index jobs_leases on jobs (lease_expires_at) where lease_owner is not null;

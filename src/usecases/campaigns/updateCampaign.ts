@@ -9,6 +9,7 @@ import {
 } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 import { ensureNumbersFree } from "./createCampaign.ts";
+import { rescheduleCampaignJobs, windowsChanged } from "./rescheduleJobs.ts";
 
 /** PATCH: replaces the top-level fields given; Agent and Schedule merge field by field. */
 export async function updateCampaign({
@@ -20,7 +21,7 @@ export async function updateCampaign({
   id: string;
   input: unknown;
 }): Promise<Campaign> {
-  return ctx.deps.db.tx(async (q) => {
+  const { before, updated } = await ctx.deps.db.tx(async (q) => {
     const current = await getCampaign(q, ctx.orgId, id, true);
     if (!current) throw notFound("Campaign", id);
     if (current.Status === "archived")
@@ -30,8 +31,18 @@ export async function updateCampaign({
     // Archiving releases the campaign's numbers; otherwise they must still be free.
     if (parsed.value.Status === "archived") await claimNumbers(q, id, []);
     else await ensureNumbersFree(q, id, parsed.value.PhoneNumbers);
-    return storeUpdate(q, id, parsed.value, parsed.value.Status === "active" ? null : current.StatusReason);
+    const next = await storeUpdate(
+      q,
+      id,
+      parsed.value,
+      parsed.value.Status === "active" ? null : current.StatusReason,
+    );
+    return { before: current, updated: next };
   });
+  if (windowsChanged(before.Schedule, updated.Schedule)) {
+    await rescheduleCampaignJobs(ctx, id, updated.Schedule);
+  }
+  return updated;
 }
 
 /**

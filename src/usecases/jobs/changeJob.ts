@@ -38,7 +38,7 @@ export async function updateJob({ ctx, id, input }: { ctx: Ctx; id: string; inpu
       if (row.state === "pending" && row.next_call_at !== null) {
         const campaign = await getCampaign(q, ctx.orgId, row.campaign_id);
         const now = await dbNow(q);
-        const from = row.next_call_at > now ? row.next_call_at : now;
+        const from = row.due_at > now ? row.due_at : now;
         const job = { TestJob: row.test_job, TimeZone: p.TimeZone, PhoneNumber: row.phone_number };
         set.next_call_at = campaign ? firstCallAt(campaign.Schedule, job, from) : row.next_call_at;
       }
@@ -74,6 +74,7 @@ export async function retryJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<J
         ended_at: null,
         objective_met: null,
         attempts_base: row.attempts,
+        due_at: now,
         next_call_at: campaign ? firstCallAt(campaign.Schedule, job, now) : now,
       }),
     );
