@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { buildApi, type RouteGroup } from "./api/server.ts";
 import type { Config } from "./config/index.ts";
-import { type AnsweredCallHandler, Dispatcher, hangUpAnswered } from "./dispatcher/index.ts";
+import { createConversationRunner } from "./conversation/runner.ts";
+import { type AnsweredCallHandler, Dispatcher } from "./dispatcher/index.ts";
 import { createLogger, type Logger } from "./logging/index.ts";
 import { type Db, migrate, openDatabase } from "./store/index.ts";
 import { createTelephony, simRoutes, type Telephony } from "./telephony/index.ts";
@@ -40,18 +41,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     await db.close().catch(() => {});
     throw e;
   }
-  const deps: Deps = { db, config, logger };
   const telephony = opts.telephony ?? createTelephony(config, db);
+  const conversations = createConversationRunner({ db, config, logger, telephony });
+  const deps: Deps = { db, config, logger, conversations };
   const routes = [...(opts.extraRoutes ?? []), ...(config.telephony === "sim" ? [simRoutes] : [])];
   const api = await buildApi(deps, routes);
-  const onAnswered = opts.onAnswered ?? hangUpAnswered;
+  const onAnswered = opts.onAnswered ?? conversations.onAnswered;
   return {
     deps,
     api,
     telephony,
     newDispatcher: () =>
       new Dispatcher(
-        { db, telephony, logger, onAnswered },
+        { db, telephony, logger, onAnswered, onHangup: (callId) => conversations.hangup(callId) },
         { ...config.dispatch, orgMaxConcurrentCalls: config.orgMaxConcurrentCalls },
       ),
     async close() {

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -63,6 +65,9 @@ export async function waitFor(
   }
 }
 
+/** Start-up chatter of the worker processes, not shown. */
+const NOISE = /FastifyDeprecation|--trace-warnings|is dispatching\.$/;
+
 /** A child process whose stdout is collected and stderr forwarded with a prefix. */
 export interface Child {
   proc: ChildProcess;
@@ -89,7 +94,8 @@ export function startChild(
     while (i >= 0) {
       const line = errBuf.slice(0, i);
       errBuf = errBuf.slice(i + 1);
-      if (!opts.quietStderr && line.trim() !== "") process.stderr.write(`  [${label}] ${line}\n`);
+      if (!opts.quietStderr && line.trim() !== "" && !NOISE.test(line))
+        process.stderr.write(`  [${label}] ${line}\n`);
       i = errBuf.indexOf("\n");
     }
   });
@@ -150,6 +156,8 @@ export interface ScenarioResult {
   lagMaxS: number | null;
   doubles: number | null;
   notes: string[];
+  /** Run with what-if changes to the bench database: not counted for the goals. */
+  whatIf?: boolean;
   extra?: Record<string, unknown>;
 }
 
@@ -179,4 +187,210 @@ export async function serverFacts(url: string): Promise<string> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * CPU seconds so far: the machine's busy and iowait time, each postgres process (those serving the
+ * bench database apart), and the bench's child processes. Other work on the machine (other
+ * databases, other processes) shows as "other": a run with much of it is not a clean measurement.
+ */
+export interface CpuSnapshot {
+  at: number;
+  busyS: number;
+  iowaitS: number;
+  selfS: number;
+  /** pid -> CPU seconds of each postgres process (backends come and go: compared pid by pid). */
+  postgres: Map<string, number>;
+  /** pids of the backends connected to the bench database. */
+  benchBackends: Set<string>;
+  children: Map<string, number>;
+}
+
+const TICK = 100; // USER_HZ on Linux
+
+function procCpuS(stat: string): number {
+  // Fields after the ")" of the command name: state is field 3; utime 14, stime 15.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(rest[11]) + Number(rest[12])) / TICK;
+}
+
+function machine(): { busyS: number; iowaitS: number } {
+  const first = fs
+    .readFileSync("/proc/stat", "utf8")
+    .split("\n")[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const [user = 0, nice = 0, system = 0, , iowait = 0, irq = 0, softirq = 0, steal = 0] = first;
+  return { busyS: (user + nice + system + irq + softirq + steal) / TICK, iowaitS: iowait / TICK };
+}
+
+export async function cpuSnapshot(
+  c: pg.Client,
+  database: string,
+  childPids: readonly number[],
+): Promise<CpuSnapshot> {
+  const backends = await c.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1", [
+    database,
+  ]);
+  const postgres = new Map<string, number>();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      if (stat.includes("(postgres)")) postgres.set(d, procCpuS(stat));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const children = new Map<string, number>();
+  for (const p of childPids) {
+    try {
+      children.set(String(p), procCpuS(fs.readFileSync(`/proc/${p}/stat`, "utf8")));
+    } catch {
+      // exited
+    }
+  }
+  const self = process.cpuUsage();
+  return {
+    at: Date.now(),
+    ...machine(),
+    selfS: (self.user + self.system) / 1e6,
+    postgres,
+    benchBackends: new Set(backends.rows.map((r) => String(r.pid))),
+    children,
+  };
+}
+
+/** CPU used between two snapshots by processes alive at the second (new ones counted whole). */
+function grown(a: Map<string, number>, b: Map<string, number>, only?: Set<string>): number {
+  let s = 0;
+  for (const [pid, v] of b) if (!only || only.has(pid)) s += v - (a.get(pid) ?? 0);
+  return s;
+}
+
+export interface CpuUse {
+  seconds: number;
+  cores: number;
+  busy: number;
+  benchPostgres: number;
+  otherPostgres: number;
+  children: number;
+  other: number;
+  iowait: number;
+}
+
+/** Average cores used between two snapshots, machine-wide and by group. */
+export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
+  const s = Math.max(0.001, (b.at - a.at) / 1000);
+  const busy = (b.busyS - a.busyS) / s;
+  const benchPostgres = grown(a.postgres, b.postgres, b.benchBackends) / s;
+  const allPostgres = grown(a.postgres, b.postgres) / s;
+  const children = grown(a.children, b.children) / s;
+  const self = (b.selfS - a.selfS) / s;
+  return {
+    seconds: s,
+    cores: os.cpus().length,
+    busy,
+    benchPostgres,
+    otherPostgres: allPostgres - benchPostgres,
+    children,
+    other: Math.max(0, busy - allPostgres - children - self),
+    iowait: (b.iowaitS - a.iowaitS) / s,
+  };
+}
+
+export const cpuText = (u: CpuUse): string =>
+  `CPU: ${u.busy.toFixed(2)} of ${u.cores} cores busy: postgres for the bench db ${u.benchPostgres.toFixed(2)}, ` +
+  `other postgres processes (wal writer, checkpointer, other databases) ${u.otherPostgres.toFixed(2)}, ` +
+  `bench worker processes ${u.children.toFixed(2)}, anything else ${u.other.toFixed(2)}; iowait ${u.iowait.toFixed(2)}`;
+
+/**
+ * Waits (up to `maxS`) until the machine is quiet: under 0.25 cores busy over 2 s and no active
+ * session on other databases. Other engineers may share the machine; a busy run is flagged.
+ */
+export async function waitQuiet(c: pg.Client, maxS: number): Promise<string | null> {
+  const deadline = Date.now() + maxS * 1000;
+  let said = false;
+  for (;;) {
+    const m0 = machine();
+    await sleep(2000);
+    const m1 = machine();
+    const busy = (m1.busyS - m0.busyS) / 2;
+    const act = await c.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+       where state not in ('idle') and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+    );
+    const others = act.rows[0]!.n;
+    if (busy < 0.25 && others === 0) return null;
+    const what = `machine busy (${busy.toFixed(2)} cores, ${others} other active database sessions)`;
+    if (Date.now() > deadline) return `${what} at the start: figures may be low`;
+    if (!said) {
+      process.stderr.write(`  waiting for a quiet machine: ${what}\n`);
+      said = true;
+    }
+  }
+}
+
+/** Rows written per table of the connected database, and the server's WAL position. */
+export interface WriteSnapshot {
+  walLsn: string;
+  tables: Map<string, { ins: number; upd: number; hot: number; del: number; indexes: number }>;
+}
+
+export async function writeSnapshot(c: pg.Client): Promise<WriteSnapshot> {
+  // Backends report their counts at most once a second and when they exit: read after they stopped,
+  // and make this session report its own writes (the due-time update) first (PostgreSQL 15+).
+  await c.query("select pg_stat_force_next_flush()").catch(() => {});
+  await c.query("select pg_stat_clear_snapshot()");
+  const wal = await c.query<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn");
+  const r = await c.query<{
+    rel: string;
+    ins: number;
+    upd: number;
+    hot: number;
+    del: number;
+    indexes: number;
+  }>(
+    `select s.schemaname || '.' || s.relname as rel, s.n_tup_ins as ins, s.n_tup_upd as upd,
+       s.n_tup_hot_upd as hot, s.n_tup_del as del,
+       (select count(*)::int from pg_index i where i.indrelid = s.relid) as indexes
+     from pg_stat_user_tables s`,
+  );
+  return { walLsn: wal.rows[0]!.lsn, tables: new Map(r.rows.map((x) => [x.rel, x])) };
+}
+
+/** WAL bytes between two snapshots (server-wide) and rows written per table, per item. */
+export async function writesBetween(
+  c: pg.Client,
+  a: WriteSnapshot,
+  b: WriteSnapshot,
+  items: number,
+): Promise<{ walBytesPerItem: number; text: string; perTable: Record<string, unknown> }> {
+  const w = await c.query<{ d: number }>("select pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 as d", [
+    b.walLsn,
+    a.walLsn,
+  ]);
+  const walBytesPerItem = (w.rows[0]?.d ?? 0) / Math.max(1, items);
+  const perTable: Record<string, unknown> = {};
+  const parts: string[] = [];
+  for (const [rel, t] of b.tables) {
+    const o = a.tables.get(rel) ?? { ins: 0, upd: 0, hot: 0, del: 0 };
+    const ins = t.ins - o.ins;
+    const upd = t.upd - o.upd;
+    const hot = t.hot - o.hot;
+    const del = t.del - o.del;
+    if (ins + upd + del === 0) continue;
+    const per = (x: number) => (x / Math.max(1, items)).toFixed(2);
+    perTable[rel] = { ins, upd, hot, del, indexes: t.indexes };
+    parts.push(
+      `${rel} (${t.indexes} indexes): ${per(ins)} inserts, ${per(upd)} updates (${per(hot)} HOT)${del ? `, ${per(del)} deletes` : ""}`,
+    );
+  }
+  return {
+    walBytesPerItem,
+    perTable,
+    text: `per item: WAL ${Math.round(walBytesPerItem)} bytes (server-wide); ${parts.join("; ")}`,
+  };
 }

@@ -22,7 +22,6 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: LIMITS.bodyBytes,
-    disableRequestLogging: false,
     routerOptions: { ignoreTrailingSlash: true },
   });
   // Query strings and path params are checked here (coerced to their types); bodies are checked by

@@ -51,8 +51,19 @@ export function directAdmin(deps: Deps): AdminOps {
     },
   };
   if (deps.db.kind === "postgres") {
-    ops.importBulk = (campaignId, inputs) =>
-      importJobsBatch({ target: () => campaignCtx(campaignId), inputs });
+    // Each call validates its rows at once, then writes them after the previous call's write: one
+    // batch is validated while another is written, without two writers contending on the same indexes.
+    let lastWrite: Promise<unknown> = Promise.resolve();
+    ops.importBulk = (campaignId, inputs) => {
+      const previous = lastWrite;
+      const target = async () => {
+        await previous.catch(() => {});
+        return campaignCtx(campaignId);
+      };
+      const result = importJobsBatch({ db: deps.db, target, inputs });
+      lastWrite = result;
+      return result;
+    };
   }
   return ops;
 }

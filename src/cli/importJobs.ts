@@ -3,6 +3,7 @@ import { StringDecoder } from "node:string_decoder";
 import { AppError, type ErrorDetail } from "../errors/index.ts";
 import type { AdminOps } from "./adminOps.ts";
 import { CsvParser, type CsvRecord } from "./import/csv.ts";
+import { boundHeapGrowth } from "./import/memory.ts";
 import { Progress, type ProgressStream } from "./import/progress.ts";
 import {
   csvColumns,
@@ -73,6 +74,7 @@ export async function importJobsFile({
     );
   }
   const format = detectFormat(file);
+  boundHeapGrowth();
   // Fails early (not_found, archived campaign) before reading anything.
   await ops.importBatch(campaignId, []);
   const send = ops.importBulk ? ops.importBulk.bind(ops) : ops.importBatch.bind(ops);
@@ -129,7 +131,7 @@ export async function importJobsFile({
   const parser = format === "csv" ? new CsvParser() : null;
   const lines = format === "ndjson" ? new LineSplitter() : null;
   const decoder = new StringDecoder("utf8");
-  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       counts.bytes += chunk.length;

@@ -95,11 +95,10 @@ async function run(argv: string[]): Promise<number> {
       );
       return summary.rejected > 0 && summary.created === 0 ? 1 : 0;
     }
-    case "demo":
-      process.stderr.write(
-        "cobbery demo needs the conversation runtime, which is not part of this build yet.\n",
-      );
-      return 1;
+    case "demo": {
+      const { runDemo } = await import("../demo/index.ts");
+      return runDemo(process.stdout);
+    }
     case undefined:
     case "help":
     case "--help":

@@ -37,9 +37,11 @@ export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
         decision:
           j.state !== "in_progress"
             ? { kind: "none" }
-            : dialed
-              ? retryOrFail(j, j.schedule, "worker_lost", now)
-              : { kind: "retry", at: now, due: now },
+            : j.direction === "inbound"
+              ? { kind: "restore" }
+              : dialed
+                ? retryOrFail(j, j.schedule, "worker_lost", now)
+                : { kind: "retry", at: now, due: now },
       });
     }
     await closeCalls(q, closes);

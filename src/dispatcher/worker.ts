@@ -51,7 +51,14 @@ export class Dispatcher {
   private clockOffsetMs = 0;
 
   constructor(
-    private readonly deps: { db: Db; telephony: Telephony; logger: Logger; onAnswered: AnsweredCallHandler },
+    private readonly deps: {
+      db: Db;
+      telephony: Telephony;
+      logger: Logger;
+      onAnswered: AnsweredCallHandler;
+      /** Ends a live call this process runs (the conversation), before the carrier hangs up. */
+      onHangup?: (callId: string) => void;
+    },
     private readonly opts: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
   ) {
     this.closer = new CallCloser(deps.db);
@@ -66,7 +73,12 @@ export class Dispatcher {
     await registerWorker(db, this.id, process.pid, os.hostname());
     this.clockOffsetMs = (await dbNow(db)).getTime() - Date.now();
     this.unlisten.push(await db.listen(DUE_CHANNEL, () => this.nudge()));
-    this.unlisten.push(await db.listen(HANGUP_CHANNEL, (callId) => void this.deps.telephony.hangup(callId)));
+    this.unlisten.push(
+      await db.listen(HANGUP_CHANNEL, (callId) => {
+        this.deps.onHangup?.(callId);
+        void this.deps.telephony.hangup(callId);
+      }),
+    );
     const leaseMs = this.opts.leaseSeconds * 1000;
     this.timers.push(
       setInterval(

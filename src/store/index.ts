@@ -5,11 +5,13 @@ import { openPostgres } from "./postgres.ts";
 
 export * from "./calls.ts";
 export * from "./campaigns.ts";
+export * from "./conversations.ts";
 export type { Db, Queryable, QueryResult, Row } from "./db.ts";
 export { PG_UNIQUE_VIOLATION, pgConstraint, pgErrorCode } from "./db.ts";
 export { rescheduleJobs } from "./dispatch/claim.ts";
 export * from "./events.ts";
 export * from "./idempotency.ts";
+export * from "./inbound.ts";
 export * from "./jobRows.ts";
 export * from "./jobs.ts";
 export { isMigrated, listMigrations, migrate } from "./migrate.ts";

@@ -17,6 +17,7 @@ export async function erasePii(
        select id, state from jobs where org_id = $1 and id = any($2::text[]) and state = any($3::text[]) for update
      )
      update jobs j set phone_number = null, contact_name = null, data = null, result = null, summary = null,
+       conversation = '{}',
        state_before_deletion = case when prev.state = 'deleted' then j.state_before_deletion else prev.state end,
        state = 'deleted', next_call_at = null, updated_at = now(), ended_at = coalesce(j.ended_at, now())
      from prev where j.id = prev.id

@@ -1,4 +1,5 @@
 import type { Config } from "../config/index.ts";
+import type { ConversationRunner } from "../conversation/runner.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Db } from "../store/index.ts";
 
@@ -7,6 +8,8 @@ export interface Deps {
   db: Db;
   config: Config;
   logger: Logger;
+  /** Runs connected calls; absent in tools that place no calls (the CLI). */
+  conversations?: ConversationRunner;
 }
 
 /** A use case runs for one organization. */

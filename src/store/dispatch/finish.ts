@@ -1,3 +1,4 @@
+import type { TranscriptEntry } from "../calls.ts";
 import type { Queryable } from "../db.ts";
 
 /** What happens to the job after its call, decided by the analysis. */
@@ -6,6 +7,8 @@ export type JobDecision =
   | { kind: "retry"; at: Date; due: Date; callback?: boolean }
   | { kind: "fail"; reason: string; message: string }
   | { kind: "complete" }
+  /** An inbound call that ended with no outcome: the job gets back the state it had before. */
+  | { kind: "restore" }
   /** The call ended with nothing to decide (the job was already ended, e.g. canceled). */
   | { kind: "none" };
 
@@ -22,6 +25,17 @@ export interface CallClose {
   durationSeconds: number;
   billedSeconds: number;
   decision: JobDecision;
+  /** The whole transcript (answered calls); kept as written so far when absent. */
+  transcript?: TranscriptEntry[];
+  /** What the analysis found, for answered calls. */
+  /** Added to the properties of the job's event (no PII), e.g. the call-back time a test job asked for. */
+  eventProps?: Record<string, unknown>;
+  analysis?: {
+    result: Record<string, unknown>;
+    summary: string | null;
+    objectiveMet: boolean | null;
+    conversation: unknown;
+  };
 }
 
 /**
@@ -50,6 +64,12 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
       callback: d.kind === "retry" && d.callback === true,
       failure_reason: d.kind === "fail" ? d.reason : null,
       failure_message: d.kind === "fail" ? d.message : null,
+      transcript: i.transcript ?? null,
+      result: i.analysis?.result ?? null,
+      summary: i.analysis?.summary ?? null,
+      objective_met: i.analysis?.objectiveMet ?? null,
+      conversation: i.analysis?.conversation ?? null,
+      event_props: i.eventProps ?? {},
     };
   });
   const r = await q.query<{ n: number }>(
@@ -57,30 +77,41 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
        select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,
          end_reason text, answered_by text, answered_at timestamptz, ended_at timestamptz, duration integer,
          billed integer, decision text, next_call_at timestamptz, due_at timestamptz, callback boolean, failure_reason text,
-         failure_message text)
+         failure_message text, transcript jsonb, result jsonb, summary text, objective_met boolean, conversation jsonb, event_props jsonb)
      ),
      c as (
        update calls set status = x.status, end_reason = x.end_reason, answered_by = x.answered_by,
-         answered_at = x.answered_at, ended_at = x.ended_at, duration_seconds = x.duration, billed_seconds = x.billed
-       from x where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null
+         answered_at = x.answered_at, ended_at = x.ended_at, duration_seconds = x.duration, billed_seconds = x.billed,
+         -- a job whose PII was deleted during the call keeps no transcript
+         transcript = case when j.state = 'deleted' then '[]'::jsonb else coalesce(x.transcript, calls.transcript) end
+       from x join jobs j on j.id = x.job_id
+       where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null
        returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, x.status, x.end_reason,
          x.answered_by, x.duration, x.billed
      ),
      decided as (
        update jobs set
-         state = case x.decision when 'retry' then 'pending' when 'fail' then 'failed' when 'complete' then 'completed' else jobs.state end,
-         next_call_at = x.next_call_at,
+         state = case x.decision when 'retry' then 'pending' when 'fail' then 'failed' when 'complete' then 'completed'
+           when 'restore' then coalesce(jobs.resumed_from, 'pending') else jobs.state end,
+         next_call_at = case when x.decision = 'restore' then jobs.next_call_at else x.next_call_at end,
+         resumed_from = null,
          due_at = coalesce(x.due_at, jobs.due_at),
-         callback_due = x.callback,
+         callback_due = case when x.decision = 'restore' then jobs.callback_due else x.callback end,
          callbacks = jobs.callbacks + case when x.callback then 1 else 0 end,
-         failure_reason = x.failure_reason, failure_message = x.failure_message,
-         ended_at = case when x.decision in ('fail', 'complete') then now() end,
+         failure_reason = case when x.decision = 'restore' then jobs.failure_reason else x.failure_reason end,
+         failure_message = case when x.decision = 'restore' then jobs.failure_message else x.failure_message end,
+         result = coalesce(x.result, jobs.result), summary = coalesce(x.summary, jobs.summary),
+         objective_met = case when x.decision = 'restore' then jobs.objective_met else x.objective_met end, conversation = coalesce(x.conversation, jobs.conversation),
+         ended_at = case when x.decision in ('fail', 'complete') then now() when x.decision = 'restore' then jobs.ended_at end,
          lease_owner = null, lease_expires_at = null, live_call_id = null, updated_at = now()
        from x where jobs.id = x.job_id and jobs.fence = x.fence and jobs.state = 'in_progress' and x.decision <> 'none'
-       returning jobs.id, jobs.org_id, jobs.campaign_id, jobs.test_job, jobs.state, jobs.failure_reason, x.call_id
+       returning jobs.id, jobs.org_id, jobs.campaign_id, jobs.test_job, jobs.state, jobs.failure_reason, x.call_id,
+         x.event_props, x.decision
      ),
      released as (
-       update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null
+       update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null,
+         result = case when jobs.state = 'deleted' then jobs.result else coalesce(x.result, jobs.result) end,
+         conversation = case when jobs.state = 'deleted' then jobs.conversation else coalesce(x.conversation, jobs.conversation) end
        from x where jobs.id = x.job_id and jobs.fence = x.fence and (jobs.state <> 'in_progress' or x.decision = 'none')
        returning 1
      ),
@@ -94,9 +125,10 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
      job_events as (
        insert into events (org_id, campaign_id, job_id, call_id, event, test_job, properties)
        select org_id, campaign_id, id, call_id,
-         case state when 'pending' then 'job.scheduled' when 'failed' then 'job.failed' else 'job.completed' end,
+         case when decision = 'restore' then 'job.restored' when state = 'pending' then 'job.scheduled'
+           when state = 'failed' then 'job.failed' else 'job.completed' end,
          test_job,
-         jsonb_strip_nulls(jsonb_build_object('state', state, 'from_state', 'in_progress', 'failure_reason', failure_reason))
+         jsonb_strip_nulls(jsonb_build_object('state', state, 'from_state', 'in_progress', 'failure_reason', failure_reason)) || event_props
        from decided returning 1
      )
      select count(*)::int as n from c`,

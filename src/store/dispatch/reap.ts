@@ -17,6 +17,7 @@ export interface LostJob {
   answered_at: Date | null;
   answered_by: string | null;
   call_started_at: Date | null;
+  direction: "outbound" | "inbound" | null;
 }
 
 /**
@@ -36,10 +37,10 @@ export async function takeOverExpiredLeases(q: Queryable, limit: number): Promis
      ),
      calls_bumped as (
        update calls c set fence = b.fence from bumped b where c.id = b.live_call_id and c.ended_at is null
-       returning c.id, c.dialed_at, c.answered_at, c.answered_by, c.started_at
+       returning c.id, c.dialed_at, c.answered_at, c.answered_by, c.started_at, c.direction
      )
      select b.id, b.state, b.fence, b.test_job, b.attempts, b.attempts_base, b.time_zone, b.phone_number,
-       cmp.schedule, cb.id as call_id, cb.dialed_at, cb.answered_at, cb.answered_by, cb.started_at as call_started_at
+       cmp.schedule, cb.id as call_id, cb.dialed_at, cb.answered_at, cb.answered_by, cb.started_at as call_started_at, cb.direction
      from bumped b join campaigns cmp on cmp.id = b.campaign_id
      left join calls_bumped cb on cb.id = b.live_call_id`,
     [limit],

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { parseInbound, takeSimInboundCall } from "../../conversation/inbound.ts";
 import { isPlainObject } from "../../domain/limits.ts";
 import { checkPhoneNumber } from "../../domain/phone.ts";
 import type { ErrorDetail } from "../../errors/index.ts";
@@ -78,6 +79,30 @@ export function simRoutes(app: FastifyInstance, deps: Deps): void {
       const c = parseContact(req.body);
       await registerSimContact(deps.db, req.orgId, c.phone, c.calls);
       return reply.status(201).send({ PhoneNumber: c.phone, Calls: c.calls });
+    },
+  );
+  app.post(
+    "/v1/sim/calls",
+    {
+      schema: {
+        tags: ["Simulated carrier"],
+        summary:
+          "A contact calls a campaign number; answers 201 with the finished Call (Status rejected and JobId null when refused)",
+        body: {
+          type: "object",
+          properties: {
+            From: { type: "string" },
+            To: { type: "string" },
+            Replies: { type: "array", items: { type: "string" } },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const runner = deps.conversations;
+      if (!runner) throw new Error("no conversation runner");
+      const call = await takeSimInboundCall({ deps, orgId: req.orgId }, runner, parseInbound(req.body));
+      return reply.status(201).send(call);
     },
   );
 }

@@ -8,6 +8,7 @@ import {
   insertOptOut,
   jobEventProps,
   notifyHangups,
+  type Queryable,
   listOptOuts as storeList,
 } from "../../store/index.ts";
 import { type Ctx, type Page, toPage } from "../context.ts";
@@ -38,24 +39,37 @@ export async function addOptOut({
     throw validationFailed([{ Path: "/", Message: 'must be {"PhoneNumber": "+14155550123"}.' }]);
   const phone = phoneOf(input.PhoneNumber, "/PhoneNumber");
   return ctx.deps.db.tx(async (q) => {
-    const r = await insertOptOut(q, ctx.orgId, phone);
-    const jobs = await failJobsOfOptedOutNumber(q, ctx.orgId, phone);
-    await notifyHangups(
-      q,
-      jobs.map((j) => j.live_call_id),
-    );
-    await insertEvents(
-      q,
-      jobs.flatMap((j) => {
-        const base = { orgId: ctx.orgId, campaignId: j.campaign_id, jobId: j.id, testJob: j.test_job };
-        return [
-          { ...base, event: "job.opted_out", properties: jobEventProps(j) },
-          { ...base, event: "job.failed", properties: jobEventProps(j) },
-        ];
-      }),
-    );
+    const r = await optOutInTx(q, ctx.orgId, phone);
     return { created: r.created, optOut: { PhoneNumber: phone, CreatedAt: r.createdAt.toISOString() } };
   });
+}
+
+/**
+ * Puts a number on the opt-out list in the caller's transaction: its not-yet-ended jobs end
+ * failed/opted_out with their events, and their live calls are asked to end.
+ */
+export async function optOutInTx(
+  q: Queryable,
+  orgId: string,
+  phone: string,
+): Promise<{ created: boolean; createdAt: Date }> {
+  const r = await insertOptOut(q, orgId, phone);
+  const jobs = await failJobsOfOptedOutNumber(q, orgId, phone);
+  await notifyHangups(
+    q,
+    jobs.map((j) => j.live_call_id),
+  );
+  await insertEvents(
+    q,
+    jobs.flatMap((j) => {
+      const base = { orgId, campaignId: j.campaign_id, jobId: j.id, testJob: j.test_job };
+      return [
+        { ...base, event: "job.opted_out", properties: jobEventProps(j) },
+        { ...base, event: "job.failed", properties: jobEventProps(j) },
+      ];
+    }),
+  );
+  return r;
 }
 
 /** Removing an opt-out reopens nothing: jobs it ended stay failed. */

@@ -1,0 +1,156 @@
+import { Ajv, type ValidateFunction } from "ajv";
+import type { Schedule } from "../domain/campaign.ts";
+import { isPlainObject } from "../domain/limits.ts";
+import { retryOrFail } from "../domain/outcomes.ts";
+import { contactZones, nextOpenTime } from "../schedule/index.ts";
+import type { JobContext } from "../store/conversations.ts";
+import type { JobDecision } from "../store/dispatch/finish.ts";
+import type { EndedBy } from "./actor.ts";
+import type { ConversationState } from "./agent.ts";
+
+export interface AnalysisInput {
+  job: JobContext;
+  direction: "outbound" | "inbound";
+  endedBy: EndedBy;
+  state: ConversationState;
+  /** Database time at the end of the call. */
+  now: Date;
+  /** The LLM's extraction over the transcripts, when one is configured (non-null values win). */
+  extracted?: Record<string, unknown> | null;
+  /** The LLM's verdict on CampaignObjectivePrompt, asked only for a job that would complete. */
+  judgeObjective?: () => Promise<boolean | null>;
+}
+
+export interface Analysis {
+  decision: JobDecision;
+  result: Record<string, unknown>;
+  /** The contact asked not to be called again (or hung up with HangupOptOut): add the number to the list. */
+  optOut: boolean;
+  objectiveMet: boolean | null;
+  /** For the job's event: the call-back time a test job asked for. */
+  eventProps: Record<string, unknown>;
+}
+
+const CALLBACK_HORIZON_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * After every answered call, one of: schedule the next call, opt the contact out, or end the job
+ * with its Result. The rules are those of the contract's "Outcomes of a call".
+ */
+export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
+  const { job, state } = a;
+  const schedule = job.campaign.Schedule;
+  const result = buildResult(job.campaign.AnalysisSchema, job.result, state.answers, a.extracted ?? null);
+  const base = { result, optOut: false, objectiveMet: null, eventProps: {} };
+  const fail = (reason: string, message: string): Analysis => ({
+    ...base,
+    decision: { kind: "fail", reason, message },
+  });
+  const attempted = { ...job, attempts: job.attempts };
+
+  if (a.endedBy === "canceled") return { ...base, decision: { kind: "none" } };
+  const intent = state.intent;
+  if (intent?.kind === "opt_out")
+    return { ...fail("opted_out", "The contact asked not to be called again."), optOut: true };
+  if (intent?.kind === "wrong_contact") return fail("wrong_contact", "The number belongs to someone else.");
+  if (intent?.kind === "refused") return fail("contact_refused", "The contact refused to take part.");
+  const wantsCall =
+    intent?.kind === "callback"
+      ? { at: intent.at }
+      : state.finished && state.scheduleCallAt
+        ? { at: state.scheduleCallAt }
+        : null;
+  if (wantsCall) {
+    const at =
+      wantsCall.at && wantsCall.at > a.now && wantsCall.at.getTime() - a.now.getTime() <= CALLBACK_HORIZON_MS
+        ? wantsCall.at
+        : null;
+    if (job.test_job) {
+      return {
+        ...base,
+        decision: { kind: "complete" },
+        eventProps: { callback_at: (at ?? wantsCall.at)?.toISOString() ?? null },
+      };
+    }
+    if (job.callbacks < schedule.MaxCallbacks) {
+      const due = at ?? new Date(a.now.getTime() + schedule.RetryDelaySeconds * 1000);
+      const next = nextOpenTime(schedule, zonesOf(job, schedule), due);
+      if (next) return { ...base, decision: { kind: "retry", at: next, due, callback: true } };
+    }
+    return { ...base, decision: retryOrFail(attempted, schedule, "unfinished", a.now) };
+  }
+  if (state.finished) {
+    if (!a.judgeObjective) return { ...base, decision: { kind: "complete" } };
+    const met = await a.judgeObjective();
+    if (met === false) {
+      return {
+        ...fail("campaign_objective_missed", "The conversation did not meet the campaign's objective."),
+        objectiveMet: false,
+      };
+    }
+    return { ...base, decision: { kind: "complete" }, objectiveMet: met };
+  }
+  // Unfinished: the contact hung up, the call ran out of time, or an answer never parsed.
+  if (a.direction === "inbound") return { ...base, decision: { kind: "restore" } };
+  const hangupOptOut = job.hangup_opt_out ?? job.campaign.HangupOptOut;
+  if (a.endedBy === "contact" && hangupOptOut) {
+    return {
+      ...fail("opted_out", "The contact hung up, which counts as an opt-out for this campaign."),
+      optOut: true,
+    };
+  }
+  return { ...base, decision: retryOrFail(attempted, schedule, "unfinished", a.now) };
+}
+
+const zonesOf = (job: JobContext, schedule: Schedule) =>
+  contactZones({
+    jobTimeZone: job.time_zone,
+    phoneNumber: job.phone_number,
+    scheduleTimeZone: schedule.TimeZone,
+  });
+
+const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(schema: unknown): ValidateFunction | null {
+  const key = JSON.stringify(schema);
+  let v = validators.get(key);
+  if (!v) {
+    try {
+      v = ajv.compile(isPlainObject(schema) ? schema : {});
+    } catch {
+      return null;
+    }
+    if (validators.size > 5000) validators.clear();
+    validators.set(key, v);
+  }
+  return v;
+}
+
+/**
+ * Job.Result: every AnalysisSchema property, null when unknown. A value must validate against its
+ * property's schema (else null). The LLM's extraction wins where it found a value; answers saved
+ * during calls (this one and earlier ones) fill the rest.
+ */
+export function buildResult(
+  schema: Record<string, unknown>,
+  previous: Record<string, unknown> | null,
+  answers: Record<string, unknown>,
+  extracted: Record<string, unknown> | null,
+): Record<string, unknown> {
+  const props = isPlainObject(schema.properties) ? schema.properties : {};
+  const out: Record<string, unknown> = {};
+  for (const [name, propSchema] of Object.entries(props)) {
+    const candidates = [extracted?.[name], answers[name], previous?.[name]];
+    out[name] = null;
+    for (const c of candidates) {
+      const value = c instanceof Date ? c.toISOString() : c;
+      if (value === undefined || value === null) continue;
+      if (validatorFor(propSchema)?.(value) ?? true) {
+        out[name] = value;
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+import { type CallClose, closeCalls } from "../store/dispatch/finish.ts";
+import type { Db } from "../store/index.ts";
+import { insertEvents, type Queryable } from "../store/index.ts";
+import { optOutInTx } from "../usecases/optOuts/index.ts";
+
+/**
+ * Writes the end of an answered call and what its analysis decided, in one transaction: the call,
+ * the job, and on an opt-out the number on the list (ending that number's other waiting jobs).
+ */
+export async function finishConversation(
+  db: Db,
+  close: CallClose,
+  optOut: { orgId: string; campaignId: string; phone: string | null; testJob: boolean } | null,
+  pause: { campaignId: string; reason: string } | null = null,
+): Promise<void> {
+  await db.tx(async (q: Queryable) => {
+    const closed = await closeCalls(q, [close]);
+    if (closed > 0 && optOut?.phone) {
+      await optOutInTx(q, optOut.orgId, optOut.phone);
+      await insertEvents(q, [
+        {
+          orgId: optOut.orgId,
+          campaignId: optOut.campaignId,
+          jobId: close.jobId,
+          callId: close.callId,
+          event: "job.opted_out",
+          testJob: optOut.testJob,
+          properties: { state: "failed", failure_reason: "opted_out" },
+        },
+      ]);
+    }
+    if (closed > 0 && pause) {
+      // A configuration error pauses the campaign so that its other jobs wait instead of failing.
+      await q.query(
+        "update campaigns set status = 'paused', status_reason = $2, updated_at = now() where id = $1 and status = 'active'",
+        [pause.campaignId, pause.reason],
+      );
+    }
+  });
+}

@@ -1,0 +1,175 @@
+import type { Flow, FlowNode } from "../domain/flow.ts";
+import type { AgentStep, ConversationAgent, ConversationState, HeardTurn } from "./agent.ts";
+import { closingLine, REASK_PREFIX, UNFINISHED_LINE } from "./closingLines.ts";
+import {
+  parseChoice,
+  parseDateTime,
+  parseNumber,
+  parseText,
+  parseYesNo,
+  recognizeIntent,
+} from "./understanding/index.ts";
+
+export interface FlowAgentOptions {
+  flow: Flow;
+  firstMessage: string | null;
+  /** Renders a template for this job (missing variables render empty). */
+  render: (template: string) => string;
+  /** The contact's clock: natural-language times are relative to it. */
+  now: () => Date;
+  timeZone: string;
+  state: ConversationState;
+}
+
+/** How often a question is asked again when the answer does not parse. */
+const MAX_REASKS = 2;
+
+type Parsed = { ok: true; value: unknown; branch: string } | { ok: false };
+
+/**
+ * A flow agent: walks the campaign's graph of nodes, asks each question, parses and saves the
+ * answers, and recognises the global intents at every turn. A new call resumes at the first
+ * question not yet answered.
+ */
+export class FlowAgent implements ConversationAgent {
+  private node: string | null = null;
+  private reasks = 0;
+
+  constructor(private readonly o: FlowAgentOptions) {}
+
+  get state(): ConversationState {
+    return this.o.state;
+  }
+
+  async open(): Promise<AgentStep> {
+    return this.begin(this.o.flow.Start, []);
+  }
+
+  async openInbound(first: HeardTurn): Promise<AgentStep> {
+    const ended = this.checkIntent(first);
+    if (ended) return ended;
+    return this.begin(this.o.flow.InboundStart ?? this.o.flow.Start, []);
+  }
+
+  async hear(turn: HeardTurn): Promise<AgentStep> {
+    const ended = this.checkIntent(turn);
+    if (ended) return ended;
+    const id = this.node;
+    const node = id === null ? undefined : this.o.flow.Nodes[id];
+    if (id === null || !node) return { say: [], next: "end" };
+    const parsed = this.parse(node, turn);
+    if (!parsed.ok) {
+      if (this.reasks < MAX_REASKS) {
+        this.reasks++;
+        return { say: [`${REASK_PREFIX} ${this.o.render(node.Say)}`], next: "listen" };
+      }
+      if (node.Save) this.state.answers[node.Save] = null;
+      const fallback = typeof node.Next === "object" ? node.Next.default : undefined;
+      if (fallback === undefined) return { say: [UNFINISHED_LINE], next: "end" };
+      this.state.answeredNodes[id] = "default";
+      return this.walk(fallback, []);
+    }
+    if (node.Save) this.state.answers[node.Save] = parsed.value;
+    if (node.Action === "schedule_call" && parsed.value instanceof Date)
+      this.state.scheduleCallAt = parsed.value;
+    this.state.answeredNodes[id] = parsed.branch;
+    const next = nextOf(node, parsed.branch);
+    if (next === undefined) return { say: [UNFINISHED_LINE], next: "end" };
+    return this.walk(next, []);
+  }
+
+  private checkIntent(turn: HeardTurn): AgentStep | null {
+    if (turn.kind !== "speech") return null;
+    const current = this.node === null ? undefined : this.o.flow.Nodes[this.node];
+    const intent = recognizeIntent(turn.text, { now: this.o.now(), timeZone: this.o.timeZone });
+    if (!intent) return null;
+    // On a question about when to call back, a call-back request is the answer, not an interruption.
+    if (intent.kind === "callback" && current?.Expect === "datetime") return null;
+    this.state.intent = intent;
+    return { say: [closingLine(intent)], next: "end" };
+  }
+
+  /** The opening: FirstMessage, then the first question not yet answered. */
+  private begin(start: string, said: string[]): AgentStep {
+    if (this.o.firstMessage) said.push(this.o.render(this.o.firstMessage));
+    return this.walk(this.resumePoint(start), said);
+  }
+
+  /** From `start`, follows the answers given on earlier calls to the first unanswered question. */
+  private resumePoint(start: string): string {
+    let id = start;
+    const seen = new Set<string>();
+    for (;;) {
+      const node = this.o.flow.Nodes[id];
+      const branch = this.state.answeredNodes[id];
+      if (!node || seen.has(id) || node.End || node.Expect === undefined || branch === undefined) return id;
+      seen.add(id);
+      const next = nextOf(node, branch);
+      if (next === undefined) return id;
+      id = next;
+    }
+  }
+
+  /** Says nodes until one waits for an answer or ends the call. */
+  private walk(start: string, said: string[]): AgentStep {
+    let id: string | undefined = start;
+    const seen = new Set<string>();
+    while (id !== undefined && !seen.has(id)) {
+      seen.add(id);
+      const node: FlowNode | undefined = this.o.flow.Nodes[id];
+      if (!node) break;
+      const line = this.o.render(node.Say);
+      if (line.trim() !== "") said.push(line);
+      if (node.End) {
+        this.state.finished = true;
+        this.node = null;
+        return { say: said, next: "end" };
+      }
+      if (node.Expect !== undefined) {
+        this.node = id;
+        this.reasks = 0;
+        return { say: said, next: "listen" };
+      }
+      id = typeof node.Next === "string" ? node.Next : node.Next?.default;
+    }
+    this.node = null;
+    return { say: said, next: "end" };
+  }
+
+  private parse(node: FlowNode, turn: HeardTurn): Parsed {
+    if (turn.kind !== "speech") return { ok: false };
+    const text = turn.text;
+    const ok = (value: unknown, branch: string): Parsed =>
+      value === null ? { ok: false } : { ok: true, value, branch };
+    switch (node.Expect) {
+      case "yes_no": {
+        const v = parseYesNo(text);
+        return ok(v === null ? null : v === "yes", v ?? "");
+      }
+      case "number": {
+        const v = parseNumber(text);
+        return ok(v, String(v));
+      }
+      case "choice": {
+        const v = parseChoice(text, node.Choices ?? []);
+        return ok(v, v ?? "");
+      }
+      case "datetime": {
+        const v = parseDateTime(text, { now: this.o.now(), timeZone: this.o.timeZone });
+        return ok(v, "default");
+      }
+      case "text":
+      case undefined: {
+        const v = parseText(text);
+        return ok(v, "default");
+      }
+    }
+  }
+}
+
+/** The node after an answer: a fixed Next, the branch of the answer, or the map's default. */
+function nextOf(node: FlowNode, branch: string): string | undefined {
+  if (node.Next === undefined) return undefined;
+  if (typeof node.Next === "string") return node.Next;
+  return node.Next[branch] ?? node.Next.default;
+}

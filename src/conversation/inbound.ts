@@ -1,0 +1,127 @@
+import { isPlainObject } from "../domain/limits.ts";
+import { checkPhoneNumber } from "../domain/phone.ts";
+import { type ErrorDetail, notFound, validationFailed } from "../errors/index.ts";
+import { newId } from "../ids/index.ts";
+import {
+  type Call,
+  campaignOwningNumber,
+  dbNow,
+  findInboundJob,
+  getCallRow,
+  insertJobs,
+  recordRejectedInbound,
+  resumeForInbound,
+  toCall,
+} from "../store/index.ts";
+import { SimMedia } from "../telephony/sim/simMedia.ts";
+import type { Ctx } from "../usecases/context.ts";
+import { toNewRow } from "../usecases/jobs/createJobs.ts";
+import type { ConversationRunner } from "./runner.ts";
+
+/** The job states each inbound mode matches (a job on a live call never matches). */
+const MATCHING: Record<string, string[]> = {
+  reject: [],
+  lookup: ["pending", "completed"],
+  lookup_failed: ["pending", "completed", "failed"],
+  create_if_not_exists: ["pending", "completed"],
+  create: [],
+};
+
+export interface InboundInput {
+  from: string;
+  to: string;
+  replies: string[];
+}
+
+export function parseInbound(body: unknown): InboundInput {
+  const out: ErrorDetail[] = [];
+  if (!isPlainObject(body))
+    throw validationFailed([
+      { Path: "/", Message: 'must be {"From": "+1...", "To": "+1...", "Replies": ["..."]}.' },
+    ]);
+  const from = checkPhoneNumber(body.From);
+  const to = checkPhoneNumber(body.To);
+  if (!from.ok) out.push({ Path: "/From", Message: from.message });
+  if (!to.ok) out.push({ Path: "/To", Message: to.message });
+  const replies = body.Replies ?? [];
+  if (!Array.isArray(replies) || !replies.every((r) => typeof r === "string")) {
+    out.push({
+      Path: "/Replies",
+      Message: "must be an array of strings: what the caller says, turn by turn.",
+    });
+  }
+  if (out.length > 0 || !from.ok || !to.ok) throw validationFailed(out);
+  return { from: from.e164, to: to.e164, replies: replies as string[] };
+}
+
+/**
+ * A contact calls a campaign number (simulated carrier): routed by the campaign's InboundMode to the
+ * job it resumes (or a new one), or rejected with InboundRejectMessage. The contact speaks first.
+ */
+export async function takeSimInboundCall(
+  ctx: Ctx,
+  runner: ConversationRunner,
+  input: InboundInput,
+): Promise<Call> {
+  const { db, config } = ctx.deps;
+  const campaign = await campaignOwningNumber(db, ctx.orgId, input.to);
+  if (!campaign) throw notFound("Campaign owning number", "To");
+  const callId = newId("call");
+  const taken = await db.tx(async (q) => {
+    const mode = campaign.Status === "archived" ? "reject" : campaign.InboundMode;
+    let job = MATCHING[mode]?.length
+      ? await findInboundJob(q, campaign.Id, input.from, MATCHING[mode] ?? [])
+      : null;
+    if (!job && (mode === "create" || mode === "create_if_not_exists")) {
+      const now = await dbNow(q);
+      const input0 = {
+        PhoneNumber: input.from,
+        ExternalId: null,
+        ContactName: null,
+        Metadata: {},
+        Data: null,
+        TestJob: false,
+        HangupOptOut: null,
+        TimeZone: null,
+      };
+      const [row] = await insertJobs(q, ctx.orgId, campaign.Id, [
+        toNewRow(newId("job"), campaign, input0, now),
+      ]);
+      job = row ? { id: row.id, test_job: row.test_job } : null;
+    }
+    if (!job) {
+      await recordRejectedInbound(q, {
+        callId,
+        orgId: ctx.orgId,
+        campaignId: campaign.Id,
+        from: input.from,
+        to: input.to,
+        message: campaign.InboundRejectMessage,
+      });
+      return null;
+    }
+    const r = await resumeForInbound(q, {
+      jobId: job.id,
+      callId,
+      owner: `inbound:${process.pid}`,
+      leaseSeconds: Math.max(config.dispatch.leaseSeconds, campaign.Schedule.MaxCallSeconds + 60),
+      from: input.from,
+      to: input.to,
+    });
+    return { jobId: job.id, ...r };
+  });
+  if (taken) {
+    await runner.converse({
+      callId,
+      jobId: taken.jobId,
+      fence: taken.fence,
+      direction: "inbound",
+      by: "human",
+      ringingAt: null,
+      answeredAt: taken.answeredAt,
+      media: new SimMedia(taken.answeredAt, input.replies),
+    });
+  }
+  const row = await getCallRow(db, ctx.orgId, callId);
+  return toCall(row!);
+}

@@ -1,0 +1,143 @@
+import type { ChatMessage, LlmClient } from "../llm/index.ts";
+import type { AgentStep, ConversationAgent, ConversationState, HeardTurn } from "./agent.ts";
+import { closingLine } from "./closingLines.ts";
+import { llmTools } from "./llmTools.ts";
+import { type Intent, parseDateTime } from "./understanding/index.ts";
+
+export interface LlmAgentOptions {
+  llm: LlmClient;
+  model: string;
+  /** The rendered system prompt. */
+  systemPrompt: string;
+  /** The rendered FirstMessage, said without asking the model. */
+  firstMessage: string | null;
+  resultFields: string[];
+  /** What earlier calls of this job said and collected, so the agent picks up where it left off. */
+  history: string | null;
+  now: () => Date;
+  timeZone: string;
+  state: ConversationState;
+}
+
+/** Tool rounds the model may take within one turn before it must speak. */
+const MAX_TOOL_ROUNDS = 6;
+
+/**
+ * An llm agent: the conversation so far goes to an OpenAI-compatible chat completion with the
+ * built-in tools; tool results go back as tool messages until the model speaks or ends the call.
+ */
+export class LlmAgent implements ConversationAgent {
+  private readonly messages: ChatMessage[];
+
+  constructor(private readonly o: LlmAgentOptions) {
+    const context = [
+      o.systemPrompt,
+      o.resultFields.length ? `\nCollect these answers with save_answer: ${o.resultFields.join(", ")}.` : "",
+      o.history ? `\nEarlier calls with this contact:\n${o.history}` : "",
+      `\nThe contact's local time is ${o.now().toISOString()} (${o.timeZone}).`,
+    ].join("");
+    this.messages = [{ role: "system", content: context }];
+  }
+
+  get state(): ConversationState {
+    return this.o.state;
+  }
+
+  async open(): Promise<AgentStep> {
+    if (this.o.firstMessage) {
+      this.messages.push({ role: "assistant", content: this.o.firstMessage });
+      return { say: [this.o.firstMessage], next: "listen" };
+    }
+    return this.think();
+  }
+
+  async openInbound(first: HeardTurn): Promise<AgentStep> {
+    this.hearTurn(first);
+    return this.think();
+  }
+
+  async hear(turn: HeardTurn): Promise<AgentStep> {
+    this.hearTurn(turn);
+    return this.think();
+  }
+
+  private hearTurn(turn: HeardTurn): void {
+    this.messages.push({
+      role: "user",
+      content: turn.kind === "speech" ? turn.text : "(the contact says nothing)",
+    });
+  }
+
+  private async think(): Promise<AgentStep> {
+    const said: string[] = [];
+    for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
+      const r = await this.o.llm.chat({
+        model: this.o.model,
+        messages: this.messages,
+        tools: llmTools(this.o.resultFields),
+        stream: true,
+      });
+      this.messages.push({
+        role: "assistant",
+        content: r.content,
+        ...(r.toolCalls.length ? { tool_calls: r.toolCalls } : {}),
+      });
+      if (r.content?.trim()) said.push(r.content.trim());
+      if (r.toolCalls.length === 0) return { say: said, next: "listen" };
+      let end: Intent | "finished" | null = null;
+      for (const call of r.toolCalls) {
+        const outcome = this.apply(call.function.name, call.function.arguments);
+        if (outcome.end) end = outcome.end;
+        this.messages.push({ role: "tool", tool_call_id: call.id, content: outcome.reply });
+      }
+      if (end) {
+        if (end === "finished") this.state.finished = true;
+        else this.state.intent = end;
+        if (said.length === 0) said.push(end === "finished" ? "Thank you. Goodbye." : closingLine(end));
+        return { say: said, next: "end" };
+      }
+    }
+    return { say: said, next: "listen" };
+  }
+
+  /** One tool call's effect, and the tool message that goes back to the model. */
+  private apply(name: string, rawArgs: string): { reply: string; end?: Intent | "finished" } {
+    let args: Record<string, unknown> = {};
+    try {
+      const parsed = JSON.parse(rawArgs || "{}");
+      if (parsed && typeof parsed === "object") args = parsed;
+    } catch {
+      return { reply: "error: the arguments were not valid JSON" };
+    }
+    switch (name) {
+      case "end_call":
+        return { reply: "ok: ending the call", end: "finished" };
+      case "opt_out":
+        return { reply: "ok", end: { kind: "opt_out" } };
+      case "wrong_contact":
+        return { reply: "ok", end: { kind: "wrong_contact" } };
+      case "contact_refused":
+        return { reply: "ok", end: { kind: "refused" } };
+      case "schedule_call": {
+        const text = typeof args.At === "string" ? args.At : "";
+        const iso = Date.parse(text);
+        const at = Number.isNaN(iso)
+          ? parseDateTime(text, { now: this.o.now(), timeZone: this.o.timeZone })
+          : new Date(iso);
+        return {
+          reply: at ? `ok: call scheduled at ${at.toISOString()}` : "ok: call back later",
+          end: { kind: "callback", at },
+        };
+      }
+      case "save_answer": {
+        const field = typeof args.Field === "string" ? args.Field : "";
+        if (!this.o.resultFields.includes(field))
+          return { reply: `error: Field must be one of ${this.o.resultFields.join(", ")}` };
+        this.state.answers[field] = args.Value ?? null;
+        return { reply: "ok: saved" };
+      }
+      default:
+        return { reply: `error: unknown tool ${name}` };
+    }
+  }
+}

@@ -1,0 +1,232 @@
+import type { Config } from "../config/index.ts";
+import type { AnsweredCallHandler } from "../dispatcher/index.ts";
+import { retryOrFail } from "../domain/outcomes.ts";
+import type { Logger } from "../logging/index.ts";
+import { contactZones } from "../schedule/index.ts";
+import type { JobContext } from "../store/conversations.ts";
+import type { CallClose } from "../store/dispatch/finish.ts";
+import { type Db, dbNow, loadJobContext } from "../store/index.ts";
+import type { CallMedia, Telephony } from "../telephony/port.ts";
+import { renderTemplate, templateScope } from "../templates/index.ts";
+import { type ActorResult, runConversation } from "./actor.ts";
+import { emptyState } from "./agent.ts";
+import { analyzeCall } from "./analysis.ts";
+import { buildAgent } from "./buildAgent.ts";
+import { finishConversation } from "./finish.ts";
+import { TranscriptWriter } from "./transcriptWriter.ts";
+
+export interface ConversationDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  telephony: Telephony;
+}
+
+/** One live call this process runs, so that it can be ended from outside. */
+interface LiveCall {
+  abort: AbortController;
+}
+
+const END_REASON = {
+  agent: "agent_hangup",
+  contact: "contact_hangup",
+  max_duration: "max_duration",
+  canceled: "canceled",
+} as const;
+
+export interface ConversationRunner {
+  /** Runs answered outbound calls (the dispatcher's handler). */
+  onAnswered: AnsweredCallHandler;
+  /** Ends a live call run here (cancel, opt-out, PII deletion). */
+  hangup(callId: string): void;
+  /** Runs a connected call of a job already taken (in_progress, fenced): outbound or inbound. */
+  converse(call: ConnectedCall): Promise<void>;
+}
+
+export interface ConnectedCall {
+  callId: string;
+  jobId: string;
+  fence: number;
+  direction: "outbound" | "inbound";
+  by: "human" | "voicemail";
+  ringingAt: Date | null;
+  answeredAt: Date;
+  media: CallMedia;
+}
+
+export function createConversationRunner(deps: ConversationDeps): ConversationRunner {
+  const transcripts = new TranscriptWriter(deps.db);
+  const live = new Map<string, LiveCall>();
+
+  async function converse(call: ConnectedCall): Promise<void> {
+    const job = await loadJobContext(deps.db, call.jobId);
+    if (!job) return;
+    const abort = new AbortController();
+    live.set(call.callId, { abort });
+    try {
+      if (call.by === "voicemail") return await leaveVoicemail(call, job);
+      const scope = templateScope(toTemplateJob(job), job.campaign);
+      const render = (t: string) => renderTemplate(t, scope).text;
+      const zone =
+        contactZones({
+          jobTimeZone: job.time_zone,
+          phoneNumber: job.phone_number,
+          scheduleTimeZone: job.campaign.Schedule.TimeZone,
+        })[0] ?? "UTC";
+      let clock = call.answeredAt;
+      const state = emptyState(job.conversation);
+      const agent = buildAgent({ job, render, now: () => clock, timeZone: zone, state, config: deps.config });
+      const timer = setTimeout(
+        () => abort.abort("max_duration"),
+        job.campaign.Schedule.MaxCallSeconds * 1000,
+      );
+      let result: ActorResult;
+      try {
+        result = await runConversation({
+          agent,
+          media: call.media,
+          direction: call.direction,
+          answeredAt: call.answeredAt,
+          maxCallSeconds: job.campaign.Schedule.MaxCallSeconds,
+          signal: abort.signal,
+          onEntry: (e) => {
+            clock = new Date(e.At);
+            transcripts.append(call.callId, call.fence, e);
+          },
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+      transcripts.forget(call.callId);
+      const now = await dbNow(deps.db);
+      const analysis = await analyzeCall({
+        job,
+        direction: call.direction,
+        endedBy: result.endedBy,
+        state: agent.state,
+        now,
+      });
+      const connectedMs = Math.max(0, result.endedAt.getTime() - call.answeredAt.getTime());
+      const close: CallClose = {
+        callId: call.callId,
+        jobId: call.jobId,
+        fence: call.fence,
+        status: result.endedBy === "canceled" ? "canceled" : "completed",
+        endReason:
+          result.endedBy === "agent" && agent.state.finished ? "completed" : END_REASON[result.endedBy],
+        answeredBy: "human",
+        ringingAt: call.ringingAt,
+        answeredAt: call.answeredAt,
+        endedAt: result.endedAt,
+        durationSeconds: Math.round(connectedMs / 1000),
+        billedSeconds: Math.ceil(connectedMs / 1000),
+        decision: analysis.decision,
+        transcript: result.transcript,
+        eventProps: analysis.eventProps,
+        analysis: {
+          result: analysis.result,
+          summary: summarize(agent.state, result, job),
+          objectiveMet: analysis.objectiveMet,
+          conversation: {
+            answers: serializable(agent.state.answers),
+            answeredNodes: agent.state.answeredNodes,
+          },
+        },
+      };
+      await finishConversation(
+        deps.db,
+        close,
+        analysis.optOut
+          ? { orgId: job.org_id, campaignId: job.campaign.Id, phone: job.phone_number, testJob: job.test_job }
+          : null,
+      );
+    } finally {
+      live.delete(call.callId);
+    }
+  }
+
+  async function leaveVoicemail(call: ConnectedCall, job: JobContext): Promise<void> {
+    const message = job.campaign.Agent.VoicemailMessage;
+    const transcript = [];
+    if (message) {
+      const text = renderTemplate(message, templateScope(toTemplateJob(job), job.campaign)).text;
+      const at = await call.media.say(text);
+      transcript.push({ Role: "agent" as const, Text: text, At: at.toISOString() });
+    }
+    const endedAt = await call.media.hangup();
+    const connectedMs = Math.max(0, endedAt.getTime() - call.answeredAt.getTime());
+    const now = await dbNow(deps.db);
+    await finishConversation(
+      deps.db,
+      {
+        callId: call.callId,
+        jobId: call.jobId,
+        fence: call.fence,
+        status: "completed",
+        endReason: "voicemail",
+        answeredBy: "voicemail",
+        ringingAt: call.ringingAt,
+        answeredAt: call.answeredAt,
+        endedAt,
+        durationSeconds: Math.round(connectedMs / 1000),
+        billedSeconds: Math.ceil(connectedMs / 1000),
+        decision:
+          call.direction === "inbound"
+            ? { kind: "restore" }
+            : retryOrFail(job, job.campaign.Schedule, "voicemail", now),
+        transcript,
+      },
+      null,
+    );
+  }
+
+  return {
+    converse,
+    onAnswered: (d, o) =>
+      converse({
+        callId: d.claim.callId,
+        jobId: d.claim.job.id,
+        fence: d.fence,
+        direction: "outbound",
+        by: o.by,
+        ringingAt: o.ringingAt,
+        answeredAt: o.answeredAt,
+        media: o.media,
+      }),
+    hangup(callId) {
+      live.get(callId)?.abort.abort("canceled");
+    },
+  };
+}
+
+const toTemplateJob = (job: JobContext) => ({
+  ContactName: job.contact_name,
+  PhoneNumber: job.phone_number,
+  Metadata: job.metadata,
+  Data: job.data,
+});
+
+const serializable = (answers: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
+
+/** A short summary without an LLM: what was answered and how the call ended (no PII beyond Result). */
+function summarize(state: ReturnType<typeof emptyState>, result: ActorResult, job: JobContext): string {
+  const fields = Object.keys(job.campaign.AnalysisSchema.properties ?? {});
+  const known = fields.filter((f) => state.answers[f] !== undefined && state.answers[f] !== null);
+  const how = state.intent
+    ? {
+        opt_out: "asked not to be called again",
+        wrong_contact: "said it was the wrong number",
+        refused: "refused",
+        callback: "asked to be called back",
+      }[state.intent.kind]
+    : state.finished
+      ? "finished the conversation"
+      : {
+          agent: "did not finish",
+          contact: "hung up before the end",
+          max_duration: "ran out of time",
+          canceled: "was canceled",
+        }[result.endedBy];
+  return `The contact ${how}; ${known.length} of ${fields.length} answers collected${known.length ? ` (${known.join(", ")})` : ""}.`;
+}

@@ -1,0 +1,150 @@
+// The English locale alone: loading every locale costs a second at start-up.
+import type { ParsedResult } from "chrono-node/en";
+import * as chrono from "chrono-node/en";
+import { dropFillers, isSilence, lowerExpanded } from "./normalize.ts";
+import { wordsToDigitsInText } from "./numbers.ts";
+import { instantOf, offsetMinutesAt, type WallClock, wallClockAt } from "./zone.ts";
+
+/** The contact's clock: times are read relative to `now` on the wall clock of `timeZone` (IANA). */
+export interface ClockContext {
+  now: Date;
+  timeZone: string;
+}
+
+/**
+ * Local hours used when a part of the day is named without a time: "Monday morning" is Monday 9:00,
+ * "tomorrow afternoon" 14:00, "this evening" / "tonight" 18:00.
+ */
+export const PART_OF_DAY_HOURS = { morning: 9, afternoon: 14, evening: 18 } as const;
+
+/** Phrases chrono does not know, said as the times they usually mean. */
+const PHRASES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\b(?:by |at )?(?:the )?end of (?:the )?(?:day|business day|work day|workday)\b/g, " at 5pm "],
+  [/\bafter work\b/g, " at 6pm "],
+  [/\b(?:at |around )?lunch ?time\b/g, " at 12pm "],
+  [/\bafter lunch\b/g, " at 1pm "],
+  [/\bhalf past (\d{1,2})\b/g, " $1:30 "],
+  [/\bquarter past (\d{1,2})\b/g, " $1:15 "],
+  [/\b(?:at |around )?(?:about |approximately |roughly )?(?:a )?quarter to (\d{1,2})\b/g, " at QTR$1 "],
+  [/\b(at|by|around) (\d{1,2}) ([0-5]\d)\b/g, " $1 $2:$3 "],
+  [/\b(\d{1,2}) ([0-5]\d) ?([ap]\.?m\b\.?)/g, " $1:$2 $3"],
+  [/\b(?:at )?(?:around|about|approximately|roughly|say) (?=\d)/g, " at "],
+  [/\b(\d{1,2}(?::\d\d)?) (?:o'?clock )?(?:in the morning)\b/g, " $1am "],
+  [
+    /\b(\d{1,2}(?::\d\d)?) (?:o'?clock )?(?:in the (?:afternoon|evening)|this (?:afternoon|evening)|at night)\b/g,
+    " $1pm ",
+  ],
+  [/\btonight (?:at |around )?(\d{1,2}(?::\d\d)?)\b(?! ?[ap]\.?m)/g, " today at $1pm "],
+  [/\b(?:at )?(\d{1,2}(?::\d\d)?) (?:o'?clock )?tonight\b/g, " today at $1pm "],
+];
+
+/** Rewrites an utterance into text chrono reads well: number words as digits, idioms as times. */
+function prepare(text: string): string {
+  let s = wordsToDigitsInText(dropFillers(lowerExpanded(text)));
+  for (const [re, to] of PHRASES) s = s.replace(re, to);
+  s = s.replace(/QTR(\d{1,2})/g, (_, h: string) => `${((Number(h) + 10) % 12) + 1}:45`);
+  return s.replace(/\s+/g, " ").trim();
+}
+
+const parser = chrono.casual;
+
+type ParsedComponents = ParsedResult["start"];
+
+const CERTAIN_PARTS = ["year", "month", "day", "weekday", "hour", "minute", "meridiem"] as const;
+const certainty = (c: ParsedComponents) => CERTAIN_PARTS.filter((p) => c.isCertain(p)).length;
+
+/** The result meant: not a bare "now" (as in "now is not a good time"), not a negated "not today"; the most precise, then the last. */
+function pick(text: string, results: readonly ParsedResult[]): ParsedResult | null {
+  const meant = results.filter(
+    (r) => !r.tags().has("casualReference/now") && !/\bnot (?:on |at |this )?$/.test(text.slice(0, r.index)),
+  );
+  if (meant.length === 0) return results.find((r) => r.tags().has("casualReference/now")) ?? null;
+  return meant.reduce((best, r) => (certainty(r.start) >= certainty(best.start) ? r : best));
+}
+
+/** The wall clock chrono found, with the part-of-day hours and the afternoon guess for "at 5". */
+function wallClockOf(r: ParsedResult): WallClock {
+  const c = r.start;
+  const tags = r.tags();
+  const get = (p: "year" | "month" | "day" | "hour" | "minute" | "second" | "millisecond") => c.get(p) ?? 0;
+  const w: WallClock = {
+    year: get("year"),
+    month: get("month"),
+    day: get("day"),
+    hour: get("hour"),
+    minute: get("minute"),
+    second: get("second"),
+    millisecond: get("millisecond"),
+  };
+  const part = tags.has("casualReference/morning")
+    ? "morning"
+    : tags.has("casualReference/afternoon")
+      ? "afternoon"
+      : tags.has("casualReference/evening") || tags.has("casualReference/tonight")
+        ? "evening"
+        : null;
+  if (!c.isCertain("hour") && part) {
+    w.hour = PART_OF_DAY_HOURS[part];
+    w.minute = 0;
+    w.second = 0;
+    w.millisecond = 0;
+  } else if (c.isCertain("hour") && !c.isCertain("meridiem") && w.hour < 12) {
+    // "at 5" with no am/pm: calls happen by day, so 1–7 (or any hour said with "afternoon",
+    // "evening", "tonight") is afternoon or evening; 8–11 stay morning.
+    if ((w.hour >= 1 && w.hour <= 7) || (part !== null && part !== "morning")) w.hour += 12;
+  }
+  return w;
+}
+
+const RELATIVE_DAY = /^(?:casualReference\/(?:today|tomorrow|tonight|yesterday|now)|result\/relative)/;
+
+/** Said with a time of day and no date at all: "at 5pm", "this evening". */
+function isOnlyTime(r: ParsedResult): boolean {
+  const c = r.start;
+  if (["day", "weekday", "month", "year"].some((p) => c.isCertain(p as "day"))) return false;
+  return ![...r.tags()].some((t) => RELATIVE_DAY.test(t));
+}
+
+/** A reference far from any DST change: chrono adds durations on the server's own clock. */
+const QUIET = new Date("2026-01-15T12:00:00Z");
+
+/** The length of a duration said ("in two hours"), in milliseconds, whatever the server's zone. */
+function durationOf(said: string): number {
+  const r = parser.parse(said, { instant: QUIET, timezone: 0 })[0];
+  if (!r) return 0;
+  const c = (p: "year" | "month" | "day" | "hour" | "minute" | "second") => r.start.get(p) ?? 0;
+  return Date.UTC(c("year"), c("month") - 1, c("day"), c("hour"), c("minute"), c("second")) - QUIET.getTime();
+}
+
+/**
+ * The instant meant by a natural-language date or time ("tomorrow at 5", "next Tuesday afternoon",
+ * "December 3rd at 10am", "in two hours", "5pm"), read on the contact's wall clock: relative to
+ * `ctx.now` in `ctx.timeZone`, with the zone's offset on the date meant (DST-safe). A time of day
+ * already past today means tomorrow; a weekday means the next one; a month and day without a year
+ * the next one. Parts of the day use PART_OF_DAY_HOURS; an hour 1–7 without am/pm is taken as pm.
+ * "tomorrow" or "next week" alone keep the current time of day. Nothing recognisable gives null.
+ * Throws a RangeError for an unknown time zone.
+ */
+export function parseDateTime(text: string, ctx: ClockContext): Date | null {
+  if (isSilence(text)) return null;
+  const prepared = prepare(text);
+  const reference = { instant: ctx.now, timezone: offsetMinutesAt(ctx.now, ctx.timeZone) };
+  const r = pick(prepared, parser.parse(prepared, reference, { forwardDate: true }));
+  if (!r) return null;
+  const w = wallClockOf(r);
+  if (r.tags().has("result/relativeDateAndTime")) return new Date(ctx.now.getTime() + durationOf(r.text));
+  // A time said with its zone ("5pm EST") is an instant.
+  if (r.start.isCertain("timezoneOffset")) {
+    const t = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
+    return new Date(t - (r.start.get("timezoneOffset") ?? 0) * 60000);
+  }
+  if (isOnlyTime(r)) {
+    const today = wallClockAt(ctx.now, ctx.timeZone);
+    const at = instantOf({ ...w, year: today.year, month: today.month, day: today.day }, ctx.timeZone);
+    if (at.getTime() > ctx.now.getTime()) return at;
+    const next = new Date(Date.UTC(today.year, today.month - 1, today.day + 1));
+    const [year, month, day] = [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()];
+    return instantOf({ ...w, year, month, day }, ctx.timeZone);
+  }
+  return instantOf(w, ctx.timeZone);
+}
