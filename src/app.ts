@@ -3,6 +3,7 @@ import { buildApi, type RouteGroup } from "./api/server.ts";
 import type { Config } from "./config/index.ts";
 import { createConversationRunner } from "./conversation/runner.ts";
 import { type AnsweredCallHandler, Dispatcher } from "./dispatcher/index.ts";
+import { createLlmClient } from "./llm/index.ts";
 import { createLogger, type Logger } from "./logging/index.ts";
 import { type Db, migrate, openDatabase } from "./store/index.ts";
 import { createTelephony, simRoutes, type Telephony } from "./telephony/index.ts";
@@ -42,7 +43,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     throw e;
   }
   const telephony = opts.telephony ?? createTelephony(config, db);
-  const conversations = createConversationRunner({ db, config, logger, telephony });
+  const llm = config.llm
+    ? createLlmClient({
+        baseUrl: config.llm.baseUrl,
+        apiKey: config.llm.apiKey,
+        timeoutMs: config.llmTimeoutMs,
+        logger,
+      })
+    : null;
+  const conversations = createConversationRunner({ db, config, logger, telephony, llm });
   const deps: Deps = { db, config, logger, conversations };
   const routes = [...(opts.extraRoutes ?? []), ...(config.telephony === "sim" ? [simRoutes] : [])];
   const api = await buildApi(deps, routes);

@@ -1,7 +1,11 @@
 import type { Config } from "../config/index.ts";
+import { resultFields } from "../domain/analysisSchema.ts";
+import type { LlmClient } from "../llm/index.ts";
+import { LlmError } from "../llm/index.ts";
 import type { JobContext } from "../store/conversations.ts";
 import type { ConversationAgent, ConversationState } from "./agent.ts";
 import { FlowAgent } from "./flowAgent.ts";
+import { LlmAgent } from "./llmAgent.ts";
 
 export interface AgentContext {
   job: JobContext;
@@ -10,6 +14,28 @@ export interface AgentContext {
   timeZone: string;
   state: ConversationState;
   config: Config;
+  llm: LlmClient | null;
+  /** Earlier calls of the job, as text, for an llm agent. */
+  history: string | null;
+}
+
+/** The model an llm agent or the analysis uses, or a configuration error naming what to set. */
+export function modelFor(job: JobContext, config: Config): string {
+  const model = job.campaign.Agent.Model ?? config.llm?.model ?? null;
+  if (!config.llm) {
+    throw new LlmError(
+      "configuration",
+      "No LLM is configured: set COBBERY_LLM_BASE_URL (and COBBERY_LLM_API_KEY, COBBERY_LLM_MODEL).",
+      null,
+    );
+  }
+  if (!model)
+    throw new LlmError(
+      "configuration",
+      "No model is set: set COBBERY_LLM_MODEL or the campaign's Agent.Model.",
+      null,
+    );
+  return model;
 }
 
 /** The agent the campaign asks for. */
@@ -26,7 +52,21 @@ export function buildAgent(c: AgentContext): ConversationAgent {
         timeZone: c.timeZone,
         state: c.state,
       });
-    case "llm":
-      throw new Error("llm agents are wired in buildAgent once the LLM client exists");
+    case "llm": {
+      const model = modelFor(c.job, c.config);
+      if (!c.llm)
+        throw new LlmError("configuration", "No LLM is configured: set COBBERY_LLM_BASE_URL.", null);
+      return new LlmAgent({
+        llm: c.llm,
+        model,
+        systemPrompt: c.render(agent.Prompt ?? ""),
+        firstMessage: agent.FirstMessage ? c.render(agent.FirstMessage) : null,
+        resultFields: resultFields(c.job.campaign.AnalysisSchema),
+        history: c.history,
+        now: c.now,
+        timeZone: c.timeZone,
+        state: c.state,
+      });
+    }
   }
 }

@@ -1,18 +1,21 @@
 import type { Config } from "../config/index.ts";
 import type { AnsweredCallHandler } from "../dispatcher/index.ts";
 import { retryOrFail } from "../domain/outcomes.ts";
+import { isLlmError, type LlmClient } from "../llm/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { contactZones } from "../schedule/index.ts";
+import type { TranscriptEntry } from "../store/calls.ts";
 import type { JobContext } from "../store/conversations.ts";
 import type { CallClose } from "../store/dispatch/finish.ts";
-import { type Db, dbNow, loadJobContext } from "../store/index.ts";
+import { type Db, dbNow, jobTranscripts, loadJobContext } from "../store/index.ts";
 import type { CallMedia, Telephony } from "../telephony/port.ts";
 import { renderTemplate, templateScope } from "../templates/index.ts";
 import { type ActorResult, runConversation } from "./actor.ts";
 import { emptyState } from "./agent.ts";
-import { analyzeCall } from "./analysis.ts";
-import { buildAgent } from "./buildAgent.ts";
+import { type Analysis, analyzeCall } from "./analysis.ts";
+import { buildAgent, modelFor } from "./buildAgent.ts";
 import { finishConversation } from "./finish.ts";
+import { extractResult, judgeObjective, summarizeCalls, transcriptText } from "./llmAnalysis.ts";
 import { TranscriptWriter } from "./transcriptWriter.ts";
 
 export interface ConversationDeps {
@@ -20,6 +23,8 @@ export interface ConversationDeps {
   config: Config;
   logger: Logger;
   telephony: Telephony;
+  /** The OpenAI-compatible client, when COBBERY_LLM_BASE_URL is set. */
+  llm: LlmClient | null;
 }
 
 /** One live call this process runs, so that it can be ended from outside. */
@@ -65,84 +70,173 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     live.set(call.callId, { abort });
     try {
       if (call.by === "voicemail") return await leaveVoicemail(call, job);
-      const scope = templateScope(toTemplateJob(job), job.campaign);
-      const render = (t: string) => renderTemplate(t, scope).text;
-      const zone =
-        contactZones({
-          jobTimeZone: job.time_zone,
-          phoneNumber: job.phone_number,
-          scheduleTimeZone: job.campaign.Schedule.TimeZone,
-        })[0] ?? "UTC";
-      let clock = call.answeredAt;
-      const state = emptyState(job.conversation);
-      const agent = buildAgent({ job, render, now: () => clock, timeZone: zone, state, config: deps.config });
-      const timer = setTimeout(
-        () => abort.abort("max_duration"),
-        job.campaign.Schedule.MaxCallSeconds * 1000,
-      );
-      let result: ActorResult;
-      try {
-        result = await runConversation({
-          agent,
-          media: call.media,
-          direction: call.direction,
-          answeredAt: call.answeredAt,
-          maxCallSeconds: job.campaign.Schedule.MaxCallSeconds,
-          signal: abort.signal,
-          onEntry: (e) => {
-            clock = new Date(e.At);
-            transcripts.append(call.callId, call.fence, e);
-          },
-        });
-      } finally {
-        clearTimeout(timer);
-      }
-      transcripts.forget(call.callId);
-      const now = await dbNow(deps.db);
-      const analysis = await analyzeCall({
-        job,
-        direction: call.direction,
-        endedBy: result.endedBy,
-        state: agent.state,
-        now,
-      });
-      const connectedMs = Math.max(0, result.endedAt.getTime() - call.answeredAt.getTime());
-      const close: CallClose = {
-        callId: call.callId,
-        jobId: call.jobId,
-        fence: call.fence,
-        status: result.endedBy === "canceled" ? "canceled" : "completed",
-        endReason:
-          result.endedBy === "agent" && agent.state.finished ? "completed" : END_REASON[result.endedBy],
-        answeredBy: "human",
-        ringingAt: call.ringingAt,
-        answeredAt: call.answeredAt,
-        endedAt: result.endedAt,
-        durationSeconds: Math.round(connectedMs / 1000),
-        billedSeconds: Math.ceil(connectedMs / 1000),
-        decision: analysis.decision,
-        transcript: result.transcript,
-        eventProps: analysis.eventProps,
-        analysis: {
-          result: analysis.result,
-          summary: summarize(agent.state, result, job),
-          objectiveMet: analysis.objectiveMet,
-          conversation: {
-            answers: serializable(agent.state.answers),
-            answeredNodes: agent.state.answeredNodes,
-          },
-        },
-      };
-      await finishConversation(
-        deps.db,
-        close,
-        analysis.optOut
-          ? { orgId: job.org_id, campaignId: job.campaign.Id, phone: job.phone_number, testJob: job.test_job }
-          : null,
-      );
+      await talk(call, job, abort);
     } finally {
       live.delete(call.callId);
     }
+  }
+
+  async function talk(call: ConnectedCall, job: JobContext, abort: AbortController): Promise<void> {
+    const scope = templateScope(toTemplateJob(job), job.campaign);
+    const render = (t: string) => renderTemplate(t, scope).text;
+    const schedule = job.campaign.Schedule;
+    const zone =
+      contactZones({
+        jobTimeZone: job.time_zone,
+        phoneNumber: job.phone_number,
+        scheduleTimeZone: schedule.TimeZone,
+      })[0] ?? "UTC";
+    const earlier = (await jobTranscripts(deps.db, job.id))
+      .filter((c) => c.id !== call.callId)
+      .map((c) => c.transcript);
+    let clock = call.answeredAt;
+    const said: TranscriptEntry[] = [];
+    const state = emptyState(job.conversation);
+    const timer = setTimeout(() => abort.abort("max_duration"), schedule.MaxCallSeconds * 1000);
+    let result: ActorResult;
+    try {
+      const agent = buildAgent({
+        job,
+        render,
+        now: () => clock,
+        timeZone: zone,
+        state,
+        config: deps.config,
+        llm: deps.llm,
+        history: earlier.length ? transcriptText(earlier) : null,
+      });
+      result = await runConversation({
+        agent,
+        media: call.media,
+        direction: call.direction,
+        answeredAt: call.answeredAt,
+        maxCallSeconds: schedule.MaxCallSeconds,
+        signal: abort.signal,
+        onEntry: (e) => {
+          clock = new Date(e.At);
+          said.push(e);
+          transcripts.append(call.callId, call.fence, e);
+        },
+      });
+    } catch (e) {
+      const endedAt = await call.media.hangup().catch(() => clock);
+      transcripts.forget(call.callId);
+      await failForError(call, job, e, said, endedAt > clock ? endedAt : clock);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    transcripts.forget(call.callId);
+    const now = await dbNow(deps.db);
+    const calls = [...earlier, result.transcript];
+    let analysis: Analysis;
+    let summary: string | null;
+    try {
+      const llm =
+        deps.config.llm && deps.llm ? { client: deps.llm, model: modelFor(job, deps.config) } : null;
+      const objective = job.campaign.CampaignObjectivePrompt;
+      analysis = await analyzeCall({
+        job,
+        direction: call.direction,
+        endedBy: result.endedBy,
+        state,
+        now,
+        extracted: llm
+          ? await extractResult(llm.client, llm.model, job.campaign.AnalysisSchema, calls)
+          : null,
+        ...(llm && objective
+          ? { judgeObjective: () => judgeObjective(llm.client, llm.model, objective, calls) }
+          : {}),
+      });
+      summary =
+        (llm ? await summarizeCalls(llm.client, llm.model, calls) : null) ?? summarize(state, result, job);
+    } catch (e) {
+      await failForError(call, job, e, result.transcript, result.endedAt);
+      return;
+    }
+    const connectedMs = Math.max(0, result.endedAt.getTime() - call.answeredAt.getTime());
+    const close: CallClose = {
+      callId: call.callId,
+      jobId: call.jobId,
+      fence: call.fence,
+      status: result.endedBy === "canceled" ? "canceled" : "completed",
+      endReason: result.endedBy === "agent" && state.finished ? "completed" : END_REASON[result.endedBy],
+      answeredBy: "human",
+      ringingAt: call.ringingAt,
+      answeredAt: call.answeredAt,
+      endedAt: result.endedAt,
+      durationSeconds: Math.round(connectedMs / 1000),
+      billedSeconds: Math.ceil(connectedMs / 1000),
+      decision: analysis.decision,
+      transcript: result.transcript,
+      eventProps: analysis.eventProps,
+      analysis: {
+        result: analysis.result,
+        summary,
+        objectiveMet: analysis.objectiveMet,
+        conversation: { answers: serializable(state.answers), answeredNodes: state.answeredNodes },
+      },
+    };
+    await finishConversation(
+      deps.db,
+      close,
+      analysis.optOut
+        ? { orgId: job.org_id, campaignId: job.campaign.Id, phone: job.phone_number, testJob: job.test_job }
+        : null,
+    );
+  }
+
+  /**
+   * A call that broke: a configuration error (the LLM rejects the key, the model does not exist)
+   * fails the job configuration_error and pauses the campaign so the other jobs wait; any other
+   * failure leaves an unfinished attempt.
+   */
+  async function failForError(
+    call: ConnectedCall,
+    job: JobContext,
+    e: unknown,
+    transcript: TranscriptEntry[],
+    endedAt: Date,
+  ): Promise<void> {
+    const configuration = isLlmError(e) && e.kind === "configuration";
+    deps.logger.warn(
+      {
+        call: call.callId,
+        job: job.id,
+        kind: isLlmError(e) ? e.kind : "error",
+        status: isLlmError(e) ? e.status : null,
+      },
+      "conversation failed",
+    );
+    const now = await dbNow(deps.db);
+    const connectedMs = Math.max(0, endedAt.getTime() - call.answeredAt.getTime());
+    const message = configuration ? (e as Error).message : "The agent failed during the call.";
+    await finishConversation(
+      deps.db,
+      {
+        callId: call.callId,
+        jobId: call.jobId,
+        fence: call.fence,
+        status: "completed",
+        endReason: "agent_hangup",
+        answeredBy: "human",
+        ringingAt: call.ringingAt,
+        answeredAt: call.answeredAt,
+        endedAt,
+        durationSeconds: Math.round(connectedMs / 1000),
+        billedSeconds: Math.ceil(connectedMs / 1000),
+        decision: configuration
+          ? { kind: "fail", reason: "configuration_error", message }
+          : call.direction === "inbound"
+            ? { kind: "restore" }
+            : retryOrFail(job, job.campaign.Schedule, "unfinished", now),
+        transcript,
+      },
+      null,
+      configuration
+        ? { campaignId: job.campaign.Id, reason: `Paused after a configuration error: ${message}` }
+        : null,
+    );
   }
 
   async function leaveVoicemail(call: ConnectedCall, job: JobContext): Promise<void> {

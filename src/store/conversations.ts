@@ -55,3 +55,15 @@ export async function loadJobContext(q: Queryable, jobId: string): Promise<JobCo
   });
   return { ...job, campaign };
 }
+
+/** The transcripts of a job's calls, oldest first (the analysis reads them all). */
+export async function jobTranscripts(
+  q: Queryable,
+  jobId: string,
+): Promise<Array<{ id: string; transcript: TranscriptEntry[] }>> {
+  const r = await q.query<{ id: string; transcript: TranscriptEntry[] }>(
+    "select id, transcript from calls where job_id = $1 and jsonb_array_length(transcript) > 0 order by id",
+    [jobId],
+  );
+  return r.rows;
+}
