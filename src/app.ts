@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { buildApi, type RouteGroup } from "./api/server.ts";
 import type { Config } from "./config/index.ts";
+import { BACKGROUND_TASKS, type BackgroundTask } from "./background.ts";
 import { createConversationRunner } from "./conversation/runner.ts";
 import { type AnsweredCallHandler, Dispatcher } from "./dispatcher/index.ts";
 import { createLlmClient } from "./llm/index.ts";
@@ -16,6 +17,8 @@ export interface App {
   telephony: Telephony;
   /** Builds a dispatcher worker on this app's dependencies (not started). */
   newDispatcher(): Dispatcher;
+  /** Builds the background tasks a worker process runs beside its dispatcher (not started). */
+  newBackgroundTasks(): BackgroundTask[];
   close(): Promise<void>;
 }
 
@@ -65,6 +68,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         { db, telephony, logger, onAnswered, onHangup: (callId) => conversations.hangup(callId) },
         { ...config.dispatch, orgMaxConcurrentCalls: config.orgMaxConcurrentCalls },
       ),
+    newBackgroundTasks: () => BACKGROUND_TASKS.map((make) => make({ ...deps, telephony })),
     async close() {
       await api.close();
       await db.close();

@@ -9,9 +9,7 @@ import type { Deps } from "../usecases/context.ts";
 import { authHook } from "./auth.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { registerIdempotency } from "./idempotency.ts";
-import { campaignRoutes } from "./routes/campaigns.ts";
-import { jobRoutes } from "./routes/jobs.ts";
-import { optOutRoutes } from "./routes/optOuts.ts";
+import { ROUTE_GROUPS } from "./routes/index.ts";
 import { ALL_SCHEMAS } from "./schemas.ts";
 
 /** Extra route groups (the sim carrier, webhooks, ...) plug in here without the server knowing them. */
@@ -69,9 +67,7 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   await app.register(async (v1) => {
     v1.addHook("onRequest", authHook(deps.db));
     registerIdempotency(v1, deps.db);
-    campaignRoutes(v1, deps);
-    jobRoutes(v1, deps);
-    optOutRoutes(v1, deps);
+    for (const group of ROUTE_GROUPS) group(v1, deps);
     for (const group of extraRoutes) group(v1, deps);
   });
   return app;

@@ -14,7 +14,9 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
   });
   const admin = embedded ? await startAdminSocket(config.dataDir, directAdmin(app.deps)) : null;
   const dispatcher = opts.worker ? app.newDispatcher() : null;
+  const tasks = opts.worker ? app.newBackgroundTasks() : [];
   await dispatcher?.start();
+  for (const t of tasks) await t.start();
   const address = await app.api.listen({ port: config.port, host: config.host });
   const where = embedded ? `embedded database in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   process.stderr.write(
@@ -27,6 +29,7 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
     app.deps.logger.info({ signal }, "shutting down");
     // Stop claiming first; live calls finish (or are handed back through their leases).
     await dispatcher?.stop();
+    for (const t of tasks) await t.stop();
     await admin?.close();
     await app.close();
     release();
@@ -40,13 +43,16 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
 export async function runWorker(config: Config): Promise<void> {
   const app = await createApp(config);
   const dispatcher = app.newDispatcher();
+  const tasks = app.newBackgroundTasks();
   await dispatcher.start();
+  for (const t of tasks) await t.start();
   process.stderr.write(`Cobbery worker ${dispatcher.id} is dispatching.\n`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await dispatcher.stop();
+    for (const t of tasks) await t.stop();
     await app.close();
     process.exit(0);
   };

@@ -1,0 +1,19 @@
+import type { Telephony } from "./telephony/index.ts";
+import type { Deps } from "./usecases/context.ts";
+
+/**
+ * Work that runs beside the dispatcher in every worker process (`serve` and `worker`): webhook
+ * deliveries, analytics forwarding, housekeeping. Each is durable in the database, so any number of
+ * processes may run them.
+ */
+export interface BackgroundTask {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Stops taking new work and finishes (or hands back) what is under way. */
+  stop(): Promise<void>;
+}
+
+export type BackgroundTaskFactory = (deps: Deps & { telephony: Telephony }) => BackgroundTask;
+
+/** The background tasks of a worker process. */
+export const BACKGROUND_TASKS: BackgroundTaskFactory[] = [];
