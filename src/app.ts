@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { buildApi, type RouteGroup } from "./api/server.ts";
-import type { Config } from "./config/index.ts";
 import { BACKGROUND_TASKS, type BackgroundTask } from "./background.ts";
+import type { Config } from "./config/index.ts";
 import { createConversationRunner } from "./conversation/runner.ts";
 import { type AnsweredCallHandler, Dispatcher } from "./dispatcher/index.ts";
 import { createLlmClient } from "./llm/index.ts";

@@ -1,3 +1,4 @@
+import { laterOf } from "../schedule/index.ts";
 import type { TranscriptEntry } from "../store/calls.ts";
 import type { CallMedia } from "../telephony/port.ts";
 import type { AgentStep, ConversationAgent, HeardTurn } from "./agent.ts";
@@ -38,7 +39,7 @@ export async function runConversation(o: ActorOptions): Promise<ActorResult> {
   };
   const end = async (endedBy: EndedBy): Promise<ActorResult> => {
     const at = await o.media.hangup();
-    return { endedBy, endedAt: at > last ? at : last, transcript };
+    return { endedBy, endedAt: laterOf(at, last), transcript };
   };
   const overTime = () => last.getTime() >= limitMs;
   // A real-time limit (real carriers) aborts with the reason "max_duration"; anything else is a cancel.

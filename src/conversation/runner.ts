@@ -3,7 +3,7 @@ import type { AnsweredCallHandler } from "../dispatcher/index.ts";
 import { retryOrFail } from "../domain/outcomes.ts";
 import { isLlmError, type LlmClient } from "../llm/index.ts";
 import type { Logger } from "../logging/index.ts";
-import { contactZones } from "../schedule/index.ts";
+import { contactZones, laterOf } from "../schedule/index.ts";
 import type { TranscriptEntry } from "../store/calls.ts";
 import type { JobContext } from "../store/conversations.ts";
 import type { CallClose } from "../store/dispatch/finish.ts";
@@ -121,7 +121,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     } catch (e) {
       const endedAt = await call.media.hangup().catch(() => clock);
       transcripts.forget(call.callId);
-      await failForError(call, job, e, said, endedAt > clock ? endedAt : clock);
+      await failForError(call, job, e, said, laterOf(endedAt, clock));
       return;
     } finally {
       clearTimeout(timer);

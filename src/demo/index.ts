@@ -25,6 +25,7 @@ export async function runDemo(out: NodeJS.WriteStream): Promise<number> {
   const app = await createApp(config, { db, logger: createLogger("silent") });
   const base = await app.api.listen({ port: 0, host: "127.0.0.1" });
   const { key } = await createApiKey(db, "demo");
+  // biome-ignore lint/suspicious/noExplicitAny: the demo reads API answers as plain JSON
   const api = async (method: string, path: string, body?: unknown): Promise<any> => {
     const res = await fetch(base + path, {
       method,

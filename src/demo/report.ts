@@ -1,3 +1,4 @@
+// biome-ignore lint/suspicious/noExplicitAny: the demo reads API answers as plain JSON
 type Api = (method: string, path: string, body?: unknown) => Promise<any>;
 
 const cell = (v: unknown, width: number) => {
@@ -12,6 +13,7 @@ export async function printReport(
   campaignId: string,
   names: Map<string, string>,
 ): Promise<void> {
+  // biome-ignore lint/suspicious/noExplicitAny: plain JSON
   const jobs = (await api("GET", `/v1/jobs?CampaignId=${campaignId}&Limit=1000`)).Items as any[];
   const header = `${cell("Contact", 12)} ${cell("State", 10)} ${cell("FailureReason", 22)} ${cell("Calls", 5)} ${cell("Result", 48)} Story`;
   out.write(`${header}\n${"-".repeat(header.length + 30)}\n`);

@@ -16,3 +16,6 @@ export type {
 export { WEEKDAYS } from "./types.ts";
 export { validateSchedule } from "./validate.ts";
 export { isValidTimeZone, localParts, offsetAt } from "./zone.ts";
+
+/** The later of two instants. */
+export const laterOf = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b);

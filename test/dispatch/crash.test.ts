@@ -12,8 +12,8 @@ import {
   sleep,
   startClusterApp,
   unfinished,
-  type WorkerProcess,
   WorkerFleet,
+  type WorkerProcess,
 } from "../helpers/workers.ts";
 
 const MAX_ATTEMPTS = 2;
@@ -21,9 +21,16 @@ const MAX_ATTEMPTS = 2;
 /** How number i behaves: 40% never registered (no answer), then no answer, invalid, busy then no answer. */
 type Kind = "unregistered" | "no_answer" | "invalid" | "busy_then_no_answer";
 const kindOf = (i: number): Kind =>
-  (["unregistered", "unregistered", "unregistered", "unregistered", "no_answer", "no_answer", "invalid", "invalid"][
-    i % 10
-  ] ?? "busy_then_no_answer") as Kind;
+  ([
+    "unregistered",
+    "unregistered",
+    "unregistered",
+    "unregistered",
+    "no_answer",
+    "no_answer",
+    "invalid",
+    "invalid",
+  ][i % 10] ?? "busy_then_no_answer") as Kind;
 const ANSWERS: Record<Exclude<Kind, "unregistered">, SimCallBehaviour["Answer"][]> = {
   no_answer: ["no_answer"],
   invalid: ["invalid"],
@@ -60,7 +67,7 @@ async function setUp(c: ClusterApp, n: number, offset: number): Promise<string> 
  * dispatcher: each attempt dialed once, Attempts = dialed calls <= MaxAttempts, every call closed,
  * no lease left, one job.created event per job. Returns how many calls were lost with their worker.
  */
-async function checkEndStates(c: ClusterApp, cmp: string, n: number, offset: number): Promise<number> {
+async function checkEndStates(c: ClusterApp, cmp: string, n: number): Promise<number> {
   const rows = await c.db.query<{
     id: string;
     phone_number: string;
@@ -83,8 +90,9 @@ async function checkEndStates(c: ClusterApp, cmp: string, n: number, offset: num
   const problems: string[] = [];
   const byEnd = new Map<string, number>();
   for (const j of rows.rows) {
-    const kind = kindOf(Number(j.phone_number.slice(-4)) - (offset % 10_000));
-    const fail = (what: string) => problems.length < 10 && problems.push(`${j.id} (${kind}): ${what} ${JSON.stringify(j)}`);
+    const kind = kindOf(Number(j.phone_number.slice(-4)));
+    const fail = (what: string) =>
+      problems.length < 10 && problems.push(`${j.id} (${kind}): ${what} ${JSON.stringify(j)}`);
     const end = `${kind} ${j.state}/${j.failure_reason} attempts=${j.attempts}`;
     byEnd.set(end, (byEnd.get(end) ?? 0) + 1);
     if (j.lease_owner !== null || j.live_call_id !== null) fail("lease left");
@@ -110,7 +118,13 @@ async function checkEndStates(c: ClusterApp, cmp: string, n: number, offset: num
   }
   assert.deepEqual(problems, [], JSON.stringify(Object.fromEntries(byEnd)));
   assert.deepEqual(await attemptsDialedTwice(c.db), []);
-  const calls = await c.db.query<{ open: number; lost: number; lost_dialed: number; started: number; dialed: number }>(
+  const calls = await c.db.query<{
+    open: number;
+    lost: number;
+    lost_dialed: number;
+    started: number;
+    dialed: number;
+  }>(
     `select count(*) filter (where ended_at is null)::int as open,
        count(*) filter (where end_reason = 'worker_lost')::int as lost,
        count(*) filter (where end_reason = 'worker_lost' and dialed_at is not null)::int as lost_dialed,
@@ -132,7 +146,7 @@ async function checkEndStates(c: ClusterApp, cmp: string, n: number, offset: num
   );
   assert.deepEqual(created.rows[0], { jobs: n, events: n, per_job_not_one: 0 });
   process.stderr.write(
-    `# ${cmp}: ${JSON.stringify({ calls: k, ends: Object.fromEntries([...byEnd].sort())})}\n`,
+    `# ${cmp}: ${JSON.stringify({ calls: k, ends: Object.fromEntries([...byEnd].sort()) })}\n`,
   );
   return k.lost;
 }
@@ -159,7 +173,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       const cmp = await setUp(c, N, 10_000);
       const workers = await Promise.all([fleet.start(), fleet.start(), fleet.start(), fleet.start()]);
       await waitFor(async () => (await unfinished(c.db, cmp)) === 0, 90_000, "every job to end");
-      await checkEndStates(c, cmp, N, 10_000);
+      await checkEndStates(c, cmp, N);
       for (const w of workers) assert.ok(w.alive(), `a worker died: ${w.stderr()}`);
       // Stop them gracefully: the next test starts its own.
       for (const w of workers) fleet.signal(w, "SIGTERM");
@@ -197,7 +211,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
         await fleet.killAll();
       }
       const took = Date.now() - started;
-      const lost = await checkEndStates(c, cmp, N, 0);
+      const lost = await checkEndStates(c, cmp, N);
       process.stderr.write(`# crash: ${JSON.stringify({ took, kills, lostCalls: lost })}\n`);
       assert.ok(kills >= 2, `only ${kills} kills: the jobs ended too fast to test crashes`);
       // The kills did hit workers with calls in flight.

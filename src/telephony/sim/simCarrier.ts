@@ -46,7 +46,9 @@ export class SimCarrier implements Telephony {
         this.db,
         batch.map((p) => ({ orgId: p.req.orgId, phone: p.req.to })),
       );
-      batch.forEach((p, i) => p.resolve(this.outcome(p.req, behaviours[i] ?? null)));
+      batch.forEach((p, i) => {
+        p.resolve(this.outcome(p.req, behaviours[i] ?? null));
+      });
     } catch (e) {
       for (const p of batch) p.reject(e);
     }

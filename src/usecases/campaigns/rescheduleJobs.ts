@@ -1,5 +1,5 @@
 import type { Schedule } from "../../domain/campaign.ts";
-import { contactZones, nextOpenTime } from "../../schedule/index.ts";
+import { contactZones, laterOf, nextOpenTime } from "../../schedule/index.ts";
 import { dbNow, rescheduleJobs } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 
@@ -43,7 +43,7 @@ export async function rescheduleCampaignJobs(
           phoneNumber: j.phone_number,
           scheduleTimeZone: schedule.TimeZone,
         });
-        const from = j.due_at > now ? j.due_at : now;
+        const from = laterOf(j.due_at, now);
         return { id: j.id, at: nextOpenTime(schedule, zones, from) };
       });
       await rescheduleJobs(q, items);

@@ -1,5 +1,6 @@
 import { parseJobPatch } from "../../domain/jobInput.ts";
 import { conflict, notFound, validationFailed } from "../../errors/index.ts";
+import { laterOf } from "../../schedule/index.ts";
 import {
   dbNow,
   getCampaign,
@@ -38,7 +39,7 @@ export async function updateJob({ ctx, id, input }: { ctx: Ctx; id: string; inpu
       if (row.state === "pending" && row.next_call_at !== null) {
         const campaign = await getCampaign(q, ctx.orgId, row.campaign_id);
         const now = await dbNow(q);
-        const from = row.due_at > now ? row.due_at : now;
+        const from = laterOf(row.due_at, now);
         const job = { TestJob: row.test_job, TimeZone: p.TimeZone, PhoneNumber: row.phone_number };
         set.next_call_at = campaign ? firstCallAt(campaign.Schedule, job, from) : row.next_call_at;
       }

@@ -1,0 +1,14 @@
+import { runConversation } from "../../src/conversation/actor.ts";
+import { emptyState } from "../../src/conversation/agent.ts";
+import { FlowAgent } from "../../src/conversation/flowAgent.ts";
+import { SimMedia } from "../../src/telephony/sim/simMedia.ts";
+import { renderTemplate, templateScope } from "../../src/templates/index.ts";
+import { FIRST_MESSAGE, FLOW, REPLIES, wrongFields } from "./scenario.ts";
+const scope = templateScope({ ContactName: "Ana" }, { Name: "x" });
+const state = emptyState();
+const at = new Date("2025-03-03T15:00:00Z");
+let clock = at;
+const agent = new FlowAgent({ flow: FLOW, firstMessage: FIRST_MESSAGE, render: (t) => renderTemplate(t, scope).text, now: () => clock, timeZone: "America/New_York", state });
+const r = await runConversation({ agent, media: new SimMedia(at, REPLIES), direction: "outbound", answeredAt: at, maxCallSeconds: 900, signal: new AbortController().signal, onEntry: (e) => { clock = new Date(e.At); } });
+console.log(r.endedBy, r.transcript.length, state.finished, state.answers, wrongFields(state.answers));
+for (const e of r.transcript) console.log(e.Role, e.Text);
