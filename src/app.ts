@@ -6,6 +6,7 @@ import { createConversationRunner } from "./conversation/runner.ts";
 import { type AnsweredCallHandler, Dispatcher } from "./dispatcher/index.ts";
 import { createLlmClient } from "./llm/index.ts";
 import { createLogger, type Logger } from "./logging/index.ts";
+import { createMetrics } from "./metrics/index.ts";
 import { type Db, migrate, openDatabase } from "./store/index.ts";
 import { createTelephony, simRoutes, type Telephony } from "./telephony/index.ts";
 import type { Deps } from "./usecases/context.ts";
@@ -55,7 +56,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       })
     : null;
   const conversations = createConversationRunner({ db, config, logger, telephony, llm });
-  const deps: Deps = { db, config, logger, conversations };
+  const metrics = createMetrics({ db, logger });
+  const deps: Deps = { db, config, logger, conversations, metrics };
   const routes = [...(opts.extraRoutes ?? []), ...(config.telephony === "sim" ? [simRoutes] : [])];
   const api = await buildApi(deps, routes);
   const onAnswered = opts.onAnswered ?? conversations.onAnswered;
@@ -65,7 +67,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     telephony,
     newDispatcher: () =>
       new Dispatcher(
-        { db, telephony, logger, onAnswered, onHangup: (callId) => conversations.hangup(callId) },
+        {
+          db,
+          telephony,
+          logger,
+          onAnswered,
+          onHangup: (callId) => conversations.hangup(callId),
+          metrics: metrics.dispatch,
+        },
         { ...config.dispatch, orgMaxConcurrentCalls: config.orgMaxConcurrentCalls },
       ),
     newBackgroundTasks: () => BACKGROUND_TASKS.map((make) => make({ ...deps, telephony })),

@@ -1,5 +1,7 @@
+import { posthogForwardingTask } from "./events/index.ts";
 import type { Telephony } from "./telephony/index.ts";
 import type { Deps } from "./usecases/context.ts";
+import { webhookTask } from "./webhooks/index.ts";
 
 /**
  * Work that runs beside the dispatcher in every worker process (`serve` and `worker`): webhook
@@ -16,4 +18,4 @@ export interface BackgroundTask {
 export type BackgroundTaskFactory = (deps: Deps & { telephony: Telephony }) => BackgroundTask;
 
 /** The background tasks of a worker process. */
-export const BACKGROUND_TASKS: BackgroundTaskFactory[] = [];
+export const BACKGROUND_TASKS: BackgroundTaskFactory[] = [posthogForwardingTask, webhookTask];

@@ -18,9 +18,10 @@ import {
   type HeardTurn,
 } from "../../src/conversation/agent.ts";
 import { FlowAgent } from "../../src/conversation/flowAgent.ts";
+import type { FlowNode } from "../../src/domain/flow.ts";
 import type { TranscriptEntry } from "../../src/store/calls.ts";
-import { SimMedia } from "../../src/telephony/sim/simMedia.ts";
 import type { CallMedia, ContactTurn } from "../../src/telephony/port.ts";
+import { SimMedia } from "../../src/telephony/sim/simMedia.ts";
 import { renderTemplate, templateScope } from "../../src/templates/index.ts";
 import {
   campaignInput,
@@ -28,7 +29,8 @@ import {
   FIRST_MESSAGE,
   FLOW,
   phoneOf,
-  REPLIES,
+  QUESTIONS,
+  repliesFor,
   wrongFields,
 } from "./scenario.ts";
 import { nowNs, type Percentiles, percentiles, settledHeapUsed } from "./stats.ts";
@@ -40,7 +42,7 @@ const CAMPAIGN = { Id: "cmp_bench", Name: "bench conversations" };
 const NAMES = ["Ana Lopez", "Ben Okafor", "Cara Singh", "Dan Moreau", "Eve Park"];
 
 /** Agent steps per call: open() and one hear() per reply. */
-export const STEPS_PER_CALL = 1 + REPLIES.length;
+export const STEPS_PER_CALL = 1 + QUESTIONS;
 
 interface Call {
   agent: ConversationAgent;
@@ -53,7 +55,7 @@ interface Call {
 }
 
 /** One call built like runner.ts's talk() builds it (flow shared, as one process's campaign). */
-function newCall(i: number, media: CallMedia = new SimMedia(ANSWERED_AT, REPLIES), flow = FLOW): Call {
+function newCall(i: number, media: CallMedia = new SimMedia(ANSWERED_AT, repliesFor(i)), flow = FLOW): Call {
   const scope = templateScope(
     { ContactName: NAMES[i % NAMES.length]!, PhoneNumber: phoneOf(i), Metadata: {}, Data: null },
     CAMPAIGN,
@@ -92,7 +94,7 @@ const converse = (c: Call, signal: AbortSignal) =>
 function check(calls: readonly Call[], results: ReadonlyArray<{ endedBy: string }>): void {
   calls.forEach((c, i) => {
     const r = results[i]!;
-    const wrong = wrongFields(c.state.answers);
+    const wrong = wrongFields(c.state.answers, i);
     if (r.endedBy !== "agent" || !c.state.finished || c.said.length !== ENTRIES_PER_CALL || wrong.length)
       throw new Error(
         `call ${i}: ended by ${r.endedBy}, finished ${c.state.finished}, ${c.said.length} entries, wrong ${wrong.join(" ")}`,
@@ -101,14 +103,16 @@ function check(calls: readonly Call[], results: ReadonlyArray<{ endedBy: string 
 }
 
 /** Pass 1: N calls built and run at once, nothing wrapped. */
-export async function throughputRun(n: number): Promise<{ wallMs: number; perS: number }> {
+export async function throughputRun(n: number): Promise<{ wallMs: number; perS: number; cpuMs: number }> {
   const signal = new AbortController().signal;
+  const cpu0 = process.cpuUsage();
   const t0 = nowNs();
   const calls = Array.from({ length: n }, (_, i) => newCall(i));
   const results = await Promise.all(calls.map((c) => converse(c, signal)));
   const wallMs = (nowNs() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
   check(calls, results);
-  return { wallMs, perS: n / (wallMs / 1000) };
+  return { wallMs, perS: n / (wallMs / 1000), cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,6 +146,8 @@ export interface TurnSamples {
   latency: Float64Array;
   /** Time inside SimMedia calls per turn (the simulator, not the runtime), ns. */
   media: Float64Array;
+  /** Turn index within its call: 0 = open(), k = the hear() of the k-th reply. */
+  index: Uint8Array;
   count: number;
 }
 
@@ -152,6 +158,7 @@ class TurnClock {
   private mediaNs = 0;
   private latencyFrom = 0;
   private latency = -1;
+  private turn = 0;
 
   constructor(private readonly s: TurnSamples) {}
 
@@ -203,6 +210,7 @@ class TurnClock {
     this.s.actor[i] = this.own - this.agentNs;
     this.s.latency[i] = this.latency;
     this.s.media[i] = this.mediaNs;
+    this.s.index[i] = this.turn++;
     this.own = 0;
     this.agentNs = 0;
     this.mediaNs = 0;
@@ -336,6 +344,22 @@ export interface TimedResult {
   media: Percentiles;
   /** Sum of the runtime's own time over all turns / wall time. */
   ownShare: number;
+  /** Own time by what the turn handled: "open", then the Expect of the question answered. */
+  byKind: Array<{ kind: string; turns: number; own: Percentiles; agent: Percentiles }>;
+}
+
+/** What each turn index handles: open(), then the answer to each question in flow order. */
+function turnKinds(): string[] {
+  const kinds = ["open"];
+  let id: string | undefined = FLOW.Start;
+  while (id !== undefined) {
+    const node: FlowNode | undefined = FLOW.Nodes[id];
+    if (!node || node.End) break;
+    kinds.push(node.Expect ?? "text");
+    id =
+      typeof node.Next === "string" ? node.Next : (node.Next?.default ?? Object.values(node.Next ?? {})[0]);
+  }
+  return kinds;
 }
 
 /** Pass 2: N calls at once, agent and media wrapped with probes. */
@@ -347,13 +371,14 @@ export async function timedRun(n: number): Promise<TimedResult> {
     actor: new Float64Array(size),
     latency: new Float64Array(size),
     media: new Float64Array(size),
+    index: new Uint8Array(size),
     count: 0,
   };
   const signal = new AbortController().signal;
   const t0 = nowNs();
   const calls = Array.from({ length: n }, (_, i) => {
     const clock = new TurnClock(s);
-    const c = newCall(i, new TimedMedia(new SimMedia(ANSWERED_AT, REPLIES), clock));
+    const c = newCall(i, new TimedMedia(new SimMedia(ANSWERED_AT, repliesFor(i)), clock));
     c.agent = new TimedAgent(c.agent, clock);
     return c;
   });
@@ -363,7 +388,19 @@ export async function timedRun(n: number): Promise<TimedResult> {
   if (s.count !== size) throw new Error(`expected ${size} turns, timed ${s.count}`);
   let ownSum = 0;
   for (const x of s.own) ownSum += x;
+  const kinds = turnKinds();
+  const byKind = [...new Set(kinds)].map((kind) => {
+    const own: number[] = [];
+    const agent: number[] = [];
+    for (let i = 0; i < s.count; i++)
+      if (kinds[s.index[i]!] === kind) {
+        own.push(s.own[i]!);
+        agent.push(s.agent[i]!);
+      }
+    return { kind, turns: own.length, own: percentiles(own), agent: percentiles(agent) };
+  });
   return {
+    byKind,
     wallMs,
     perS: n / (wallMs / 1000),
     ownShare: ownSum / 1e6 / wallMs,
@@ -383,10 +420,11 @@ export async function timedRun(n: number): Promise<TimedResult> {
 class ParkedMedia extends SimMedia {
   private listens = 0;
   constructor(
+    i: number,
     private readonly parkAt: number,
     private readonly barrier: { parked: () => void; release: Promise<void> },
   ) {
-    super(ANSWERED_AT, REPLIES);
+    super(ANSWERED_AT, repliesFor(i));
   }
   override async listen(): Promise<ContactTurn> {
     if (++this.listens === this.parkAt) {
@@ -414,7 +452,11 @@ export interface MemoryResult {
  * campaign (loadJobContext reads the campaign row for each call), the AbortController, the
  * MaxCallSeconds timer and the live-call map entry.
  */
-export async function memoryRun(n: number, parkAt: number, kind: MemoryResult["kind"]): Promise<MemoryResult> {
+export async function memoryRun(
+  n: number,
+  parkAt: number,
+  kind: MemoryResult["kind"],
+): Promise<MemoryResult> {
   let release!: () => void;
   const releasePromise = new Promise<void>((r) => {
     release = r;
@@ -438,7 +480,7 @@ export async function memoryRun(n: number, parkAt: number, kind: MemoryResult["k
   const running: Array<Promise<unknown>> = [];
   const timers: NodeJS.Timeout[] = [];
   for (let i = 0; i < n; i++) {
-    const media = new ParkedMedia(parkAt, barrier);
+    const media = new ParkedMedia(i, parkAt, barrier);
     let c: Call;
     let signal: AbortSignal;
     if (kind === "runner-like") {

@@ -75,53 +75,114 @@ export const FLOW: Flow = {
   },
 };
 
-/** One reply per question, in order: every one parses. */
-export const REPLIES: readonly string[] = [
-  "yes sure",
-  "three of us",
-  "we rent",
-  "the park and the quiet streets",
-  "next tuesday at 3pm",
-  "no",
-  "twelve years",
-  "mostly by bus",
-  "the potholes on main street",
-  "friday morning",
+/** A reply and the value its question must save ("datetime": any ISO instant). */
+type Reply = readonly [say: string, value: unknown];
+
+/**
+ * Ways to answer each question, in flow order; call i takes variant (i + question) of each, so that
+ * calls run side by side say different things (no cache sees the same utterance twice in a row).
+ */
+const VARIANTS: ReadonlyArray<readonly Reply[]> = [
+  [
+    ["yes sure", true],
+    ["yeah", true],
+    ["yes of course", true],
+  ],
+  [
+    ["three of us", 3],
+    ["there are 4 of us", 4],
+    ["two", 2],
+  ],
+  [
+    ["we rent", "rent"],
+    ["we own it", "own"],
+    ["I live with family", "live with family"],
+  ],
+  [
+    ["the park and the quiet streets", "the park and the quiet streets"],
+    ["the neighbours", "the neighbours"],
+    ["the market on Saturdays", "the market on Saturdays"],
+  ],
+  [
+    ["next tuesday at 3pm", "datetime"],
+    ["tomorrow at 10am", "datetime"],
+    ["friday afternoon", "datetime"],
+  ],
+  [
+    ["no", false],
+    ["nope", false],
+    ["yes we do", true],
+  ],
+  [
+    ["twelve years", 12],
+    ["5", 5],
+    ["about twenty years", 20],
+  ],
+  [
+    ["mostly by bus", "bus"],
+    ["walking, mostly", "walking"],
+    ["by car", "car"],
+  ],
+  [
+    ["the potholes on main street", "the potholes on main street"],
+    ["the street lights", "the street lights"],
+    ["more buses at night", "more buses at night"],
+  ],
+  [
+    ["friday morning", "datetime"],
+    ["next monday at noon", "datetime"],
+    ["tomorrow evening", "datetime"],
+  ],
 ];
 
-/** What each Result field must hold after the call (datetimes: any ISO instant). */
-export const EXPECTED_RESULT: Record<string, unknown> = {
-  agreed: true,
-  household_size: 3,
-  tenure: "rent",
-  likes: "the park and the quiet streets",
-  visit_at: "datetime",
-  has_car: false,
-  years_here: 12,
-  commute: "bus",
-  fix_first: "the potholes on main street",
-  results_at: "datetime",
+/** The Result field each question saves, in flow order. */
+const FIELDS = [
+  "agreed",
+  "household_size",
+  "tenure",
+  "likes",
+  "visit_at",
+  "has_car",
+  "years_here",
+  "commute",
+  "fix_first",
+  "results_at",
+];
+
+const variant = (i: number, q: number): Reply => {
+  const v = VARIANTS[q]!;
+  return v[(i + q) % v.length]!;
 };
+
+/** Questions (and replies) per call. */
+export const QUESTIONS = VARIANTS.length;
+
+/** The contact of call i: one reply per question, in order; every one parses. */
+export const repliesFor = (i: number): string[] => VARIANTS.map((_, q) => variant(i, q)[0]);
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/;
 
-/** The fields of `answers` that are not what EXPECTED_RESULT says (empty when all are right). */
-export function wrongFields(answers: Record<string, unknown> | null): string[] {
+/** The fields of call i's saved answers that are not what its replies say (empty when all are right). */
+export function wrongFields(answers: Record<string, unknown> | null, i: number): string[] {
   const out: string[] = [];
-  for (const [k, want] of Object.entries(EXPECTED_RESULT)) {
+  FIELDS.forEach((k, q) => {
+    const want = variant(i, q)[1];
     const got = answers?.[k];
     const value = got instanceof Date ? got.toISOString() : got;
     const ok = want === "datetime" ? typeof value === "string" && ISO.test(value) : value === want;
-    if (!ok) out.push(`${k}=${JSON.stringify(value)}`);
-  }
+    if (!ok) out.push(`${k}=${JSON.stringify(value)} (want ${JSON.stringify(want)})`);
+  });
   return out;
 }
+
+/** Call i of phoneOf(i). */
+export const indexOfPhone = (phone: string): number => Number(phone.slice(4)) - 20_000_000;
 
 /**
  * Transcript entries of one full call: FirstMessage and the first question, then for each of the
  * ten replies the reply and the agent's next line (the next question, or the End node's line).
  */
-export const ENTRIES_PER_CALL = 2 + 2 * REPLIES.length;
+export const ENTRIES_PER_CALL = 2 + 2 * QUESTIONS;
 
 const ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 

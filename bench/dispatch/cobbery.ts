@@ -89,9 +89,13 @@ export const TWEAKS: Record<string, { what: string; sql: string[] }> = {
       "drop index jobs_org_updated",
     ],
   },
+  "no-limit-locks": {
+    what: "claims do not lock the organization and campaign rows (UNSAFE for the limits; needs the profiled worker, which rewrites those two statements)",
+    sql: [],
+  },
   "async-commit": {
     what: "synchronous_commit = off for the bench database (no WAL flush wait at commit)",
-    sql: [`alter database ${COBBERY_DB} set synchronous_commit = off`],
+    sql: ["alter database %DB% set synchronous_commit = off"],
   },
 };
 
@@ -99,15 +103,16 @@ export async function prepareCobbery(
   adminUrl: string,
   jobs: number,
   tweaks: readonly string[] = [],
+  dbName = COBBERY_DB,
 ): Promise<{ url: string; orgId: string; campaignId: string; createS: number }> {
-  const url = await freshDatabase(adminUrl, COBBERY_DB);
+  const url = await freshDatabase(adminUrl, dbName);
   const db = await openPostgres(url, 4);
   try {
     await migrate(db);
     for (const t of tweaks) {
       const tweak = TWEAKS[t];
       if (!tweak) throw new Error(`unknown tweak ${t}: one of ${Object.keys(TWEAKS).join(", ")}`);
-      for (const sql of tweak.sql) await db.query(sql);
+      for (const sql of tweak.sql) await db.query(sql.replace("%DB%", `"${dbName}"`));
     }
     const { orgId } = await db.tx((q) => createApiKey(q, "bench"));
     const deps = { db, config: loadConfig({}), logger: createLogger("silent") };
@@ -147,6 +152,7 @@ export async function runCobbery(o: CobberyOptions): Promise<ScenarioResult> {
     COBBERY_DISPATCH_BATCH_SIZE: String(o.batchSize),
     COBBERY_DISPATCH_MAX_IN_FLIGHT: String(o.maxInFlight),
     COBBERY_DISPATCH_POLL_MS: String(o.pollMs),
+    BENCH_WHATIF: o.tweaks.join("+"),
   };
   const children: Child[] = [];
   const notes: string[] = [];
@@ -155,9 +161,10 @@ export async function runCobbery(o: CobberyOptions): Promise<ScenarioResult> {
     if (busy) notes.push(busy);
     const spawnAt = Date.now();
     for (let i = 0; i < o.workers; i++) {
-      const [cmd, args] = o.profile
-        ? nodeTsx("profiledWorker.ts")
-        : [process.execPath, [path.join(ROOT, "bin", "cobbery"), "worker"]];
+      const [cmd, args] =
+        o.profile || o.tweaks.includes("no-limit-locks")
+          ? nodeTsx("profiledWorker.ts")
+          : [process.execPath, [path.join(ROOT, "bin", "cobbery"), "worker"]];
       children.push(startChild(`worker ${i + 1}`, cmd, args, env));
     }
     await waitFor(
@@ -175,7 +182,7 @@ export async function runCobbery(o: CobberyOptions): Promise<ScenarioResult> {
     await c.query("create table bench_run (due_at timestamptz not null)");
     const due = (
       await c.query<{ due: Date }>(
-        "insert into bench_run select now() + interval '2 seconds' returning due_at as due",
+        "insert into bench_run select now() + interval '5 seconds' returning due_at as due",
       )
     ).rows[0]!.due;
     await c.query("update jobs set next_call_at = $1 where state = 'pending'", [due]);
@@ -183,7 +190,7 @@ export async function runCobbery(o: CobberyOptions): Promise<ScenarioResult> {
     const ready = (await c.query<{ t: Date }>("select clock_timestamp() as t")).rows[0]!.t;
     if (ready.getTime() >= due.getTime())
       notes.push(`the due-time update committed ${ready.getTime() - due.getTime()} ms after the due time`);
-    for (const ch of children) if (o.profile) ch.proc.kill("SIGUSR2");
+    for (const ch of children) if (o.profile || o.tweaks.includes("no-limit-locks")) ch.proc.kill("SIGUSR2");
     const pids = children.map((ch) => ch.proc.pid ?? 0);
     const ws0 = await writeSnapshot(c);
     await sleep(Math.max(0, due.getTime() - ready.getTime()));

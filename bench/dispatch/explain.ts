@@ -87,7 +87,7 @@ async function round(db: Db, workerId: string): Promise<number> {
   return claims.length;
 }
 
-const prep = await prepareCobbery(adminUrl, jobs);
+const prep = await prepareCobbery(adminUrl, jobs, [], "cobbery_bench_explain");
 process.stderr.write(`prepared ${jobs} jobs in ${prep.createS.toFixed(1)} s\n`);
 const db = await openPostgres(prep.url, 4);
 try {

@@ -92,7 +92,7 @@ export async function runPgBoss(o: {
     await c.query("create table public.bench_run (due_at timestamptz not null)");
     const due = (
       await c.query<{ due: Date }>(
-        "insert into public.bench_run select now() + interval '2 seconds' returning due_at as due",
+        "insert into public.bench_run select now() + interval '5 seconds' returning due_at as due",
       )
     ).rows[0]!.due;
     await c.query("update pgboss.job set start_after = $1 where name = $2 and state = 'created'", [

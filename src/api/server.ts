@@ -10,6 +10,7 @@ import { authHook } from "./auth.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { registerIdempotency } from "./idempotency.ts";
 import { ROUTE_GROUPS } from "./routes/index.ts";
+import { metricsRoute } from "./routes/metrics.ts";
 import { ALL_SCHEMAS } from "./schemas.ts";
 
 /** Extra route groups (the sim carrier, webhooks, ...) plug in here without the server knowing them. */
@@ -63,6 +64,7 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
     return reply.status(ok ? 200 : 503).send(ok ? { Status: "ok" } : { Status: "unavailable" });
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  if (deps.metrics) metricsRoute(app, deps.metrics);
 
   await app.register(async (v1) => {
     v1.addHook("onRequest", authHook(deps.db));

@@ -39,7 +39,13 @@ export async function runConversation(o: ActorOptions): Promise<ActorResult> {
   };
   const end = async (endedBy: EndedBy): Promise<ActorResult> => {
     const at = await o.media.hangup();
-    return { endedBy, endedAt: laterOf(at, last), transcript };
+    const endedAt = laterOf(at, last);
+    // The call is cut at the limit: the turn that crossed it is not heard out (nor billed).
+    if (endedBy === "max_duration" && endedAt.getTime() > limitMs) {
+      const heard = transcript.filter((e) => Date.parse(e.At) <= limitMs);
+      return { endedBy, endedAt: new Date(limitMs), transcript: heard };
+    }
+    return { endedBy, endedAt, transcript };
   };
   const overTime = () => last.getTime() >= limitMs;
   // A real-time limit (real carriers) aborts with the reason "max_duration"; anything else is a cancel.

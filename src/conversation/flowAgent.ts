@@ -84,7 +84,7 @@ export class FlowAgent implements ConversationAgent {
     const intent = recognizeIntent(turn.text, { now: this.o.now(), timeZone: this.o.timeZone });
     if (!intent) return null;
     // On a question about when to call back, a call-back request is the answer, not an interruption.
-    if (intent.kind === "callback" && current?.Expect === "datetime") return null;
+    if (intent.kind === "callback" && intent.at !== null && current?.Expect === "datetime") return null;
     this.state.intent = intent;
     return { say: [closingLine(intent)], next: "end" };
   }

@@ -87,7 +87,8 @@ export async function takeSimInboundCall(
       const [row] = await insertJobs(q, ctx.orgId, campaign.Id, [
         toNewRow(newId("job"), campaign, input0, now),
       ]);
-      job = row ? { id: row.id, test_job: row.test_job } : null;
+      // A caller on the opt-out list gets a job that ended failed/opted_out at once: no conversation.
+      job = row && row.state === "pending" ? { id: row.id, test_job: row.test_job } : null;
     }
     if (!job) {
       await recordRejectedInbound(q, {

@@ -31,12 +31,16 @@ export class LlmAgent implements ConversationAgent {
 
   constructor(private readonly o: LlmAgentOptions) {
     const context = [
-      o.systemPrompt,
+      "Call context from Cobbery.",
       o.resultFields.length ? `\nCollect these answers with save_answer: ${o.resultFields.join(", ")}.` : "",
       o.history ? `\nEarlier calls with this contact:\n${o.history}` : "",
       `\nThe contact's local time is ${o.now().toISOString()} (${o.timeZone}).`,
     ].join("");
-    this.messages = [{ role: "system", content: context }];
+    // The rendered Prompt is the system message; what Cobbery knows of the call follows it.
+    this.messages = [
+      { role: "system", content: o.systemPrompt },
+      { role: "system", content: context },
+    ];
   }
 
   get state(): ConversationState {

@@ -148,8 +148,12 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
           ? { judgeObjective: () => judgeObjective(llm.client, llm.model, objective, calls) }
           : {}),
       });
+      // A call that changed nothing (an inbound call with no outcome) leaves the job's summary as it was.
       summary =
-        (llm ? await summarizeCalls(llm.client, llm.model, calls) : null) ?? summarize(state, result, job);
+        analysis.decision.kind === "restore"
+          ? null
+          : ((llm ? await summarizeCalls(llm.client, llm.model, calls) : null) ??
+            summarize(state, result, job));
     } catch (e) {
       await failForError(call, job, e, result.transcript, result.endedAt);
       return;

@@ -1,6 +1,8 @@
 import os from "node:os";
 import { newId } from "../ids/index.ts";
 import type { Logger } from "../logging/index.ts";
+import type { DispatchMetrics } from "../metrics/index.ts";
+import { markAnswered } from "../store/dispatch/dial.ts";
 import { registerWorker, renewLeases, unregisterWorker } from "../store/dispatch/reap.ts";
 import { type Db, dbNow } from "../store/index.ts";
 import type { Telephony } from "../telephony/port.ts";
@@ -58,6 +60,8 @@ export class Dispatcher {
       onAnswered: AnsweredCallHandler;
       /** Ends a live call this process runs (the conversation), before the carrier hangs up. */
       onHangup?: (callId: string) => void;
+      /** Counts calls placed, their endings and the dial lag (GET /metrics). */
+      metrics?: DispatchMetrics;
     },
     private readonly opts: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
   ) {
@@ -152,6 +156,8 @@ export class Dispatcher {
         });
         this.inFlight -= claims.length - dialed.length;
         if (dialed[0]) this.clockOffsetMs = dialed[0].dialedAt.getTime() - Date.now();
+        for (const d of dialed)
+          this.deps.metrics?.callPlaced((d.dialedAt.getTime() - d.claim.job.next_call_at.getTime()) / 1000);
         for (const d of dialed) void this.follow(d);
       } catch (e) {
         logger.error({ err: e, worker: this.id }, "claim failed");
@@ -165,7 +171,16 @@ export class Dispatcher {
     try {
       const outcome = await d.placed.outcome();
       if (outcome.kind === "unanswered") await this.closer.close(closeUnanswered(d, outcome, this.dbTime()));
-      else await this.deps.onAnswered(d, outcome, this.closer);
+      else {
+        await markAnswered(this.deps.db, {
+          callId: d.claim.callId,
+          fence: d.fence,
+          answeredBy: outcome.by,
+          answeredAt: outcome.answeredAt,
+        });
+        await this.deps.onAnswered(d, outcome, this.closer);
+      }
+      this.deps.metrics?.callFinished(d.claim.callId);
     } catch (e) {
       // Left to the lease: the reaper closes the call as worker_lost.
       this.deps.logger.error({ err: e, call: d.claim.callId }, "following a call failed");

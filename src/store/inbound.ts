@@ -3,15 +3,22 @@ import { toCampaign } from "./campaigns.ts";
 import type { Queryable } from "./db.ts";
 import { insertEvents } from "./events.ts";
 
-/** The campaign that owns a number, if it is the organization's. */
+/**
+ * The campaign that owns a number, if it is the organization's; else the organization's latest
+ * archived campaign that had it (archiving releases a number, and such a campaign rejects calls).
+ */
 export async function campaignOwningNumber(
   q: Queryable,
   orgId: string,
   phone: string,
 ): Promise<Campaign | null> {
   const r = await q.query<Parameters<typeof toCampaign>[0]>(
-    `select c.* from campaign_numbers n join campaigns c on c.id = n.campaign_id
-     where n.phone_number = $1 and c.org_id = $2`,
+    `(select c.* from campaign_numbers n join campaigns c on c.id = n.campaign_id
+      where n.phone_number = $1 and c.org_id = $2)
+     union all
+     (select c.* from campaigns c where c.org_id = $2 and c.status = 'archived' and $1 = any(c.phone_numbers)
+      order by c.updated_at desc limit 1)
+     limit 1`,
     [phone, orgId],
   );
   return r.rows[0] ? toCampaign(r.rows[0]) : null;

@@ -3,6 +3,7 @@ import type { Db } from "./db.ts";
 import { openPglite } from "./pglite.ts";
 import { openPostgres } from "./postgres.ts";
 
+export * from "./analytics.ts";
 export * from "./calls.ts";
 export * from "./campaigns.ts";
 export * from "./conversations.ts";
@@ -10,6 +11,8 @@ export type { Db, Queryable, QueryResult, Row } from "./db.ts";
 export { PG_UNIQUE_VIOLATION, pgConstraint, pgErrorCode } from "./db.ts";
 export { rescheduleJobs } from "./dispatch/claim.ts";
 export * from "./events.ts";
+export * from "./eventsQuery.ts";
+export * from "./exports.ts";
 export * from "./idempotency.ts";
 export * from "./inbound.ts";
 export * from "./jobRows.ts";
@@ -20,6 +23,8 @@ export * from "./orgs.ts";
 export { openPglite } from "./pglite.ts";
 export { erasePii } from "./pii.ts";
 export { openPostgres, type PostgresDb } from "./postgres.ts";
+export * from "./usage.ts";
+export * from "./webhooks.ts";
 
 /** The database the configuration names: a real server via DATABASE_URL, else PGlite in the data dir. */
 export async function openDatabase(cfg: { databaseUrl: string | null; dataDir: string }): Promise<Db> {

@@ -1,5 +1,6 @@
 import { statesFrom } from "../domain/jobStates.ts";
 import type { Queryable } from "./db.ts";
+import { scrubWebhookDeliveries } from "./webhooks.ts";
 
 /**
  * Erases the PII of the given jobs (already canceled if they were live): the contact's fields, the
@@ -35,5 +36,6 @@ export async function erasePii(
   );
   // Stored responses may echo the number, name and data: they go, and a replay of their key runs anew.
   await q.query("delete from idempotency_keys where org_id = $1 and job_ids && $2::text[]", [orgId, ids]);
+  await scrubWebhookDeliveries(q, orgId, ids);
   return r.rows;
 }

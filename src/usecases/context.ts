@@ -1,6 +1,7 @@
 import type { Config } from "../config/index.ts";
 import type { ConversationRunner } from "../conversation/runner.ts";
 import type { Logger } from "../logging/index.ts";
+import type { Metrics } from "../metrics/index.ts";
 import type { Db } from "../store/index.ts";
 
 /** Everything a use case may touch, passed in as one typed bag: no singletons. */
@@ -10,6 +11,8 @@ export interface Deps {
   logger: Logger;
   /** Runs connected calls; absent in tools that place no calls (the CLI). */
   conversations?: ConversationRunner;
+  /** The process's Prometheus metrics (GET /metrics); absent in tools that serve none (the CLI). */
+  metrics?: Metrics;
 }
 
 /** A use case runs for one organization. */

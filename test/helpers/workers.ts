@@ -234,7 +234,7 @@ export class WorkerFleet {
   }
 
   /** Starts a worker and resolves once it is dispatching. */
-  async start(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<WorkerProcess> {
+  async start(env: Record<string, string> = {}, timeoutMs = 60_000): Promise<WorkerProcess> {
     const proc = spawn(BIN, ["worker"], {
       env: {
         ...process.env,

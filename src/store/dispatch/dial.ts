@@ -73,3 +73,22 @@ export async function abandonCalls(q: Queryable, calls: readonly ClaimedCall[]):
     [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, call_id: c.callId, fence: c.fence })))],
   );
 }
+
+/** An outbound call was answered: the call is in progress (fenced) and call.answered is written. */
+export async function markAnswered(
+  q: Queryable,
+  a: { callId: string; fence: number; answeredBy: "human" | "voicemail"; answeredAt: Date },
+): Promise<void> {
+  await q.query(
+    `with c as (
+       update calls set status = 'in_progress', answered_by = $3, answered_at = $4
+       where id = $1 and fence = $2 and ended_at is null
+       returning id, org_id, campaign_id, job_id, test_job, attempt
+     )
+     insert into events (org_id, campaign_id, job_id, call_id, event, test_job, properties)
+     select org_id, campaign_id, job_id, id, 'call.answered', test_job,
+       jsonb_build_object('direction', 'outbound', 'answered_by', $3::text, 'attempt', attempt)
+     from c`,
+    [a.callId, a.fence, a.answeredBy, a.answeredAt.toISOString()],
+  );
+}

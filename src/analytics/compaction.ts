@@ -1,0 +1,81 @@
+import type { BackgroundTask, BackgroundTaskFactory } from "../background.ts";
+import type { Logger } from "../logging/index.ts";
+import { campaignsToCompact, compactCampaignCounts, type Db } from "../store/index.ts";
+
+export interface CompactionResult {
+  /** Campaigns whose delta rows were folded. */
+  compacted: number;
+  /** Campaigns skipped because another process was compacting them. */
+  busy: number;
+}
+
+/**
+ * Folds the analytics delta rows of every campaign that has more than `minRows` of them into one row
+ * per key (at most `maxCampaigns` campaigns, those with the most rows first). Safe to run from any
+ * number of processes: each campaign is compacted under an advisory lock, and a campaign locked
+ * elsewhere is skipped.
+ */
+export async function compactAnalytics(
+  db: Db,
+  opts: { minRows?: number; maxCampaigns?: number } = {},
+): Promise<CompactionResult> {
+  const ids = await campaignsToCompact(db, opts.minRows ?? 0, opts.maxCampaigns ?? 1_000);
+  const out: CompactionResult = { compacted: 0, busy: 0 };
+  for (const id of ids) {
+    if (await compactCampaignCounts(db, id)) out.compacted++;
+    else out.busy++;
+  }
+  return out;
+}
+
+/** Compacts one campaign's counters now; false when another process is compacting it. */
+export const compactCampaignAnalytics = (db: Db, campaignId: string): Promise<boolean> =>
+  compactCampaignCounts(db, campaignId);
+
+export const ANALYTICS_COMPACTION_TASK_NAME = "analytics-compaction";
+
+/**
+ * Compacts, every `intervalMs`, the campaigns with more than `minRows` delta rows, so that reads stay
+ * small for campaigns that are written a lot and read seldom (a read also compacts its campaign when
+ * it finds many rows).
+ */
+export class AnalyticsCompactionTask implements BackgroundTask {
+  readonly name = ANALYTICS_COMPACTION_TASK_NAME;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: { db: Db; logger: Logger },
+    private readonly opts: { intervalMs: number; minRows: number } = { intervalMs: 60_000, minRows: 200 },
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.round().finally(() => {
+        this.running = null;
+      });
+    }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private async round(): Promise<void> {
+    try {
+      const r = await compactAnalytics(this.deps.db, { minRows: this.opts.minRows });
+      if (r.compacted > 0) this.deps.logger.debug(r, "analytics counters compacted");
+    } catch (e) {
+      this.deps.logger.warn({ err: e }, "analytics compaction failed");
+    }
+  }
+}
+
+/** A BACKGROUND_TASKS entry (src/background.ts). */
+export const analyticsCompactionTask: BackgroundTaskFactory = (deps) =>
+  new AnalyticsCompactionTask({ db: deps.db, logger: deps.logger });

@@ -1,0 +1,81 @@
+import { type ErrorDetail, validationFailed } from "../errors/index.ts";
+import { type EventFilter, type EventRow, listEventRows } from "../store/index.ts";
+import { type Ctx, type Page, toPage } from "../usecases/context.ts";
+import { parseIsoTime } from "./time.ts";
+
+/** An event as the API (and PostHog) shows it: the shape of a product-analytics event. */
+export interface EventItem {
+  uuid: string;
+  event: string;
+  /** ISO 8601 UTC with milliseconds. */
+  timestamp: string;
+  /** campaign_id, job_id, call_id (when set), test_job, then the stored properties: never PII. */
+  properties: Record<string, unknown>;
+}
+
+const COLUMN_PROPERTIES = new Set(["campaign_id", "job_id", "call_id", "test_job"]);
+
+export function toEventItem(r: EventRow): EventItem {
+  const stored = r.properties ?? {};
+  const callId = r.call_id ?? (typeof stored.call_id === "string" ? stored.call_id : null);
+  const properties: Record<string, unknown> = {
+    campaign_id: r.campaign_id,
+    job_id: r.job_id,
+    ...(callId ? { call_id: callId } : {}),
+    // The column is the truth: every event of a test job says so.
+    test_job: r.test_job,
+  };
+  for (const [k, v] of Object.entries(stored)) if (!COLUMN_PROPERTIES.has(k)) properties[k] = v;
+  return { uuid: r.uuid, event: r.event, timestamp: r.occurred_at.toISOString(), properties };
+}
+
+export interface EventQuery {
+  CampaignId?: string | undefined;
+  JobId?: string | undefined;
+  Event?: string | undefined;
+  Since?: string | undefined;
+}
+
+const EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+
+export function parseEventQuery(
+  q: EventQuery,
+  cursor: string | null,
+): { filter: EventFilter; after: number | null } {
+  const out: ErrorDetail[] = [];
+  const filter: EventFilter = {};
+  if (q.CampaignId !== undefined) filter.campaignId = q.CampaignId;
+  if (q.JobId !== undefined) filter.jobId = q.JobId;
+  if (q.Event !== undefined) {
+    if (q.Event.length > 100 || !EVENT_NAME.test(q.Event))
+      out.push({ Path: "/Event", Message: "must be an event name such as job.completed or call.ended." });
+    else filter.event = q.Event;
+  }
+  const since = parseIsoTime(q.Since, "/Since", out);
+  if (since) filter.since = since;
+  let after: number | null = null;
+  if (cursor !== null) {
+    if (!/^\d{1,18}$/.test(cursor))
+      out.push({ Path: "/Cursor", Message: "is not a cursor this list returned: pass NextCursor as it is." });
+    else after = Number(cursor);
+  }
+  if (out.length > 0) throw validationFailed(out);
+  return { filter, after };
+}
+
+/** The organization's events, oldest first, paged on their sequence number. */
+export async function listEvents({
+  ctx,
+  query,
+  cursor,
+  limit,
+}: {
+  ctx: Ctx;
+  query: EventQuery;
+  cursor: string | null;
+  limit: number;
+}): Promise<Page<EventItem>> {
+  const { filter, after } = parseEventQuery(query, cursor);
+  const rows = await listEventRows(ctx.deps.db, ctx.orgId, filter, after, limit + 1);
+  return toPage(rows, limit, toEventItem, (r) => String(r.seq));
+}

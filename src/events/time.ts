@@ -1,0 +1,23 @@
+import type { ErrorDetail } from "../errors/index.ts";
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
+
+/**
+ * Parses a query parameter that must be an ISO 8601 time: a date (midnight UTC) or a date and time
+ * with its zone (`Z` or an offset). An offset's `+` that arrived as a space (a `+` not written as
+ * `%2B` in the URL) is read back as `+`. Pushes a detail onto `out` when the value is not valid.
+ */
+export function parseIsoTime(value: string | undefined, path: string, out: ErrorDetail[]): Date | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().replace(/(T[\d:.]+) (\d{2}:?\d{2})$/i, "$1+$2");
+  const ms = ISO_TIME.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    out.push({
+      Path: path,
+      Message:
+        "must be an ISO 8601 time with its zone, such as 2026-01-31T12:00:00.000Z (write + as %2B in a URL).",
+    });
+    return undefined;
+  }
+  return new Date(ms);
+}

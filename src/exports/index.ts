@@ -1,0 +1,2 @@
+export { csvCell, csvLine, escapeFormula, toCsv } from "./csv.ts";
+export { EXPORT_PAGE_SIZE, exportCampaignResults, type ResultsExport } from "./results.ts";

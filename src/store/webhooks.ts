@@ -1,0 +1,345 @@
+import { type CallRow, toCall } from "./calls.ts";
+import type { Queryable } from "./db.ts";
+import { type JobRow, toJob } from "./jobRows.ts";
+
+/** A webhook endpoint of an organization. */
+export interface WebhookRow {
+  id: string;
+  org_id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  created_at: Date;
+  disabled_at: Date | null;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed" | "abandoned";
+
+/** A delivery as the log shows it (its body stays in the database). */
+export interface DeliveryRow {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  message_id: string;
+  job_id: string | null;
+  call_id: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  delivered_at: Date | null;
+  created_at: Date;
+}
+
+// ---- Endpoints -------------------------------------------------------------------------------
+
+export async function insertWebhook(
+  q: Queryable,
+  w: { id: string; orgId: string; url: string; events: readonly string[]; secret: string },
+): Promise<WebhookRow> {
+  const r = await q.query<WebhookRow>(
+    `insert into webhooks (id, org_id, url, events, secret) values ($1, $2, $3, $4::text[], $5)
+     returning *`,
+    [w.id, w.orgId, w.url, w.events, w.secret],
+  );
+  return r.rows[0]!;
+}
+
+export async function getWebhookRow(q: Queryable, orgId: string, id: string): Promise<WebhookRow | null> {
+  const r = await q.query<WebhookRow>("select * from webhooks where org_id = $1 and id = $2", [orgId, id]);
+  return r.rows[0] ?? null;
+}
+
+export async function listWebhookRows(
+  q: Queryable,
+  orgId: string,
+  after: string | null,
+  limit: number,
+): Promise<WebhookRow[]> {
+  const r = await q.query<WebhookRow>(
+    "select * from webhooks where org_id = $1 and ($2::text is null or id > $2) order by id limit $3",
+    [orgId, after, limit],
+  );
+  return r.rows;
+}
+
+/** Deletes the webhook and its delivery log; a delivery under way records nothing afterwards. */
+export async function deleteWebhookRow(q: Queryable, orgId: string, id: string): Promise<boolean> {
+  const r = await q.query("delete from webhooks where org_id = $1 and id = $2", [orgId, id]);
+  return r.rowCount > 0;
+}
+
+export async function listDeliveryRows(
+  q: Queryable,
+  webhookId: string,
+  after: string | null,
+  limit: number,
+): Promise<DeliveryRow[]> {
+  const r = await q.query<DeliveryRow>(
+    `select id, webhook_id, event_type, message_id, job_id, call_id, status, attempts, last_status_code,
+       last_error, next_attempt_at, delivered_at, created_at
+     from webhook_deliveries where webhook_id = $1 and ($2::text is null or id > $2) order by id limit $3`,
+    [webhookId, after, limit],
+  );
+  return r.rows;
+}
+
+// ---- Fan-out: events -> deliveries ---------------------------------------------------------------
+
+export interface WebhookCursor {
+  /** xid8 as text. */
+  tx_id: string;
+  seq: number;
+}
+
+export interface OutboxEvent {
+  seq: number;
+  tx_id: string;
+  uuid: string;
+  org_id: string;
+  job_id: string | null;
+  call_id: string | null;
+  event: string;
+  occurred_at: Date;
+}
+
+/** Locks the fan-out cursor; null when another worker holds it (that worker is fanning out). */
+export async function lockWebhookCursor(q: Queryable): Promise<WebhookCursor | null> {
+  const r = await q.query<WebhookCursor>(
+    "select tx_id::text as tx_id, seq from webhook_cursor for update skip locked",
+  );
+  return r.rows[0] ?? null;
+}
+
+/**
+ * Events after the cursor, in (tx_id, seq) order, written by transactions older than every one
+ * still running: once these are read, no event can commit behind them.
+ */
+export async function eventsAfterCursor(
+  q: Queryable,
+  c: WebhookCursor,
+  limit: number,
+): Promise<OutboxEvent[]> {
+  const r = await q.query<OutboxEvent>(
+    `select seq, tx_id::text as tx_id, uuid::text as uuid, org_id, job_id, call_id, event, occurred_at
+     from events
+     where (tx_id, seq) > ($1::xid8, $2::bigint) and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+     order by tx_id, seq limit $3`,
+    [c.tx_id, c.seq, limit],
+  );
+  return r.rows;
+}
+
+/**
+ * With no active webhook anywhere, moves the cursor past every settled event at once. One
+ * statement, so one snapshot. Returns whether any active webhook exists.
+ */
+export async function skipCursorWhenNoWebhooks(q: Queryable): Promise<boolean> {
+  const r = await q.query<{ any_active: boolean }>(
+    `with last as (
+       select tx_id, seq from events where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+       order by tx_id desc, seq desc limit 1
+     ), moved as (
+       update webhook_cursor c set tx_id = last.tx_id, seq = last.seq, updated_at = now()
+       from last
+       where not exists (select 1 from webhooks where disabled_at is null)
+         and (last.tx_id, last.seq) > (c.tx_id, c.seq)
+       returning 1
+     )
+     select exists (select 1 from webhooks where disabled_at is null) as any_active,
+       (select count(*) from moved) as moved`,
+  );
+  return r.rows[0]?.any_active === true;
+}
+
+export async function advanceWebhookCursor(q: Queryable, c: WebhookCursor): Promise<void> {
+  await q.query("update webhook_cursor set tx_id = $1::xid8, seq = $2, updated_at = now()", [c.tx_id, c.seq]);
+}
+
+export async function activeWebhooksOf(q: Queryable, orgIds: readonly string[]): Promise<WebhookRow[]> {
+  if (orgIds.length === 0) return [];
+  const r = await q.query<WebhookRow>(
+    // FOR SHARE: a webhook being disabled or deleted waits for this fan-out, then sees its deliveries.
+    "select * from webhooks where org_id = any($1::text[]) and disabled_at is null order by id for share",
+    [orgIds],
+  );
+  return r.rows;
+}
+
+export async function jobRowsByIds(q: Queryable, ids: readonly string[]): Promise<JobRow[]> {
+  if (ids.length === 0) return [];
+  return (await q.query<JobRow>("select * from jobs where id = any($1::text[])", [ids])).rows;
+}
+
+export async function callRowsByIds(q: Queryable, ids: readonly string[]): Promise<CallRow[]> {
+  if (ids.length === 0) return [];
+  return (await q.query<CallRow>("select * from calls where id = any($1::text[])", [ids])).rows;
+}
+
+export interface NewDelivery {
+  id: string;
+  org_id: string;
+  webhook_id: string;
+  event_seq: number;
+  event_type: string;
+  event_at: string;
+  message_id: string;
+  job_id: string | null;
+  call_id: string | null;
+  /** The body's data as JSON text (kept verbatim: json, not jsonb). */
+  data: string;
+}
+
+/** Inserts pending deliveries, due now; an (event, webhook) pair already there is left alone. */
+export async function insertDeliveries(q: Queryable, rows: readonly NewDelivery[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const r = await q.query(
+    `insert into webhook_deliveries (id, org_id, webhook_id, event_seq, event_type, event_at, message_id,
+       job_id, call_id, data, status, next_attempt_at)
+     select id, org_id, webhook_id, event_seq, event_type, event_at, message_id, job_id, call_id,
+       data::json, 'pending', now()
+     from jsonb_to_recordset($1::jsonb) as x(id text, org_id text, webhook_id text, event_seq bigint,
+       event_type text, event_at timestamptz, message_id text, job_id text, call_id text, data text)
+     order by id
+     on conflict do nothing`,
+    [JSON.stringify(rows)],
+  );
+  return r.rowCount;
+}
+
+// ---- Delivery: claim, send, record -------------------------------------------------------------
+
+export interface ClaimedDelivery {
+  id: string;
+  org_id: string;
+  webhook_id: string;
+  message_id: string;
+  event_type: string;
+  event_at: Date;
+  /** The body's data as JSON text, exactly as stored. */
+  data: string;
+  /** This attempt's number, and the fencing token its outcome must carry. */
+  attempts: number;
+  url: string;
+  secret: string;
+}
+
+/**
+ * Claims due deliveries of active webhooks with a lease: the attempt count goes up (it is the
+ * fencing token) and the next attempt moves to the lease's end, so that a worker that dies mid-way
+ * leaves the delivery to be tried again once the lease has run out.
+ */
+export async function claimDueDeliveries(
+  q: Queryable,
+  limit: number,
+  leaseSeconds: number,
+): Promise<ClaimedDelivery[]> {
+  const r = await q.query<ClaimedDelivery>(
+    `with due as (
+       select d.id from webhook_deliveries d join webhooks w on w.id = d.webhook_id and w.disabled_at is null
+       where d.status = 'pending' and d.next_attempt_at <= now()
+       order by d.next_attempt_at
+       limit $1
+       for update of d skip locked
+     )
+     update webhook_deliveries d
+     set attempts = d.attempts + 1,
+       attempting_until = now() + make_interval(secs => $2),
+       next_attempt_at = now() + make_interval(secs => $2)
+     from due, webhooks w
+     where d.id = due.id and w.id = d.webhook_id and w.disabled_at is null
+     returning d.id, d.org_id, d.webhook_id, d.message_id, d.event_type, d.event_at, d.data::text as data,
+       d.attempts, w.url, w.secret`,
+    [limit, leaseSeconds],
+  );
+  return r.rows;
+}
+
+export interface AttemptOutcome {
+  id: string;
+  /** The attempt number the claim returned: the write is fenced on it. */
+  attempts: number;
+  statusCode: number | null;
+  error: string | null;
+}
+
+const FENCE = "where id = $1 and attempts = $2 and status = 'pending'";
+
+/** Returns false when the attempt was no longer this worker's (its lease expired and was re-claimed). */
+export async function recordDelivered(q: Queryable, o: AttemptOutcome): Promise<boolean> {
+  const r = await q.query(
+    `update webhook_deliveries set status = 'delivered', delivered_at = now(), last_status_code = $3,
+       last_error = null, next_attempt_at = null, attempting_until = null ${FENCE}`,
+    [o.id, o.attempts, o.statusCode],
+  );
+  return r.rowCount > 0;
+}
+
+export async function recordRetry(q: Queryable, o: AttemptOutcome, delaySeconds: number): Promise<boolean> {
+  const r = await q.query(
+    `update webhook_deliveries set last_status_code = $3, last_error = $4,
+       next_attempt_at = now() + make_interval(secs => $5), attempting_until = null ${FENCE}`,
+    [o.id, o.attempts, o.statusCode, o.error, delaySeconds],
+  );
+  return r.rowCount > 0;
+}
+
+export async function recordFailed(q: Queryable, o: AttemptOutcome): Promise<boolean> {
+  const r = await q.query(
+    `update webhook_deliveries set status = 'failed', last_status_code = $3, last_error = $4,
+       next_attempt_at = null, attempting_until = null ${FENCE}`,
+    [o.id, o.attempts, o.statusCode, o.error],
+  );
+  return r.rowCount > 0;
+}
+
+/** Disables the webhook for good and abandons its pending deliveries. Returns how many it abandoned. */
+export async function disableWebhook(q: Queryable, webhookId: string): Promise<number> {
+  await q.query("update webhooks set disabled_at = coalesce(disabled_at, now()) where id = $1", [webhookId]);
+  const r = await q.query(
+    `update webhook_deliveries set status = 'abandoned', next_attempt_at = null, attempting_until = null,
+       last_error = coalesce(last_error, 'The webhook was disabled: its endpoint answered 410 Gone.')
+     where webhook_id = $1 and status = 'pending'`,
+    [webhookId],
+  );
+  return r.rowCount;
+}
+
+// ---- PII deletion ----------------------------------------------------------------------------------
+
+/**
+ * Rewrites the stored bodies of the jobs' deliveries after their PII was erased (called by
+ * erasePii, in its transaction): `data` becomes the Job, or the Call, as the API now returns it.
+ * Delivered ones too, so that no copy of the contact's details stays in the outbox.
+ */
+export async function scrubWebhookDeliveries(
+  q: Queryable,
+  orgId: string,
+  jobIds: readonly string[],
+): Promise<void> {
+  if (jobIds.length === 0) return;
+  const jobs = await q.query<JobRow>(
+    `select * from jobs j where j.org_id = $1 and j.id = any($2::text[])
+       and exists (select 1 from webhook_deliveries d where d.job_id = j.id)`,
+    [orgId, jobIds],
+  );
+  if (jobs.rows.length === 0) return;
+  const calls = await q.query<CallRow>(
+    `select * from calls where id in (
+       select call_id from webhook_deliveries where job_id = any($1::text[]) and call_id is not null)`,
+    [jobs.rows.map((j) => j.id)],
+  );
+  await q.query(
+    `update webhook_deliveries d set data = x.data::json
+     from jsonb_to_recordset($1::jsonb) as x(id text, data text)
+     where d.job_id = x.id and d.event_type like 'job.%'`,
+    [JSON.stringify(jobs.rows.map((j) => ({ id: j.id, data: JSON.stringify(toJob(j)) })))],
+  );
+  await q.query(
+    `update webhook_deliveries d set data = x.data::json
+     from jsonb_to_recordset($1::jsonb) as x(id text, data text)
+     where d.call_id = x.id and d.event_type not like 'job.%'`,
+    [JSON.stringify(calls.rows.map((c) => ({ id: c.id, data: JSON.stringify(toCall(c)) })))],
+  );
+}

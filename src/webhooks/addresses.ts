@@ -1,0 +1,96 @@
+import { BlockList, isIP } from "node:net";
+
+/**
+ * Addresses a webhook may not reach unless COBBERY_ALLOW_PRIVATE_WEBHOOKS=true: loopback, private,
+ * link-local, CGNAT, unspecified, multicast, and the other ranges that are not the public internet.
+ */
+const V4: Array<[string, number, string]> = [
+  ["0.0.0.0", 8, "unspecified"],
+  ["10.0.0.0", 8, "private"],
+  ["100.64.0.0", 10, "CGNAT"],
+  ["127.0.0.0", 8, "loopback"],
+  ["169.254.0.0", 16, "link-local"],
+  ["172.16.0.0", 12, "private"],
+  ["192.0.0.0", 24, "reserved"],
+  ["192.168.0.0", 16, "private"],
+  ["198.18.0.0", 15, "reserved"],
+  ["224.0.0.0", 4, "multicast"],
+  ["240.0.0.0", 4, "reserved"],
+];
+const V6: Array<[string, number, string]> = [
+  ["::", 128, "unspecified"],
+  ["::1", 128, "loopback"],
+  ["fc00::", 7, "private"],
+  ["fe80::", 10, "link-local"],
+  ["fec0::", 10, "site-local"],
+  ["ff00::", 8, "multicast"],
+  ["100::", 64, "discard"],
+];
+
+function blockListOf(): { v4: Map<string, BlockList>; v6: Map<string, BlockList> } {
+  const v4 = new Map<string, BlockList>();
+  const v6 = new Map<string, BlockList>();
+  for (const [net, prefix, kind] of V4) {
+    const b = v4.get(kind) ?? new BlockList();
+    b.addSubnet(net, prefix, "ipv4");
+    v4.set(kind, b);
+  }
+  for (const [net, prefix, kind] of V6) {
+    const b = v6.get(kind) ?? new BlockList();
+    b.addSubnet(net, prefix, "ipv6");
+    v6.set(kind, b);
+  }
+  return { v4, v6 };
+}
+
+let lists: ReturnType<typeof blockListOf> | null = null;
+
+/** The 16 bytes of an IPv6 address (which isIP accepted), or null. */
+function ipv6Bytes(ip: string): number[] | null {
+  let s = ip.split("%")[0] ?? "";
+  const tail: number[] = [];
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (dotted) {
+    tail.push(...(dotted[1] ?? "").split(".").map(Number));
+    s = `${s.slice(0, -(dotted[1] ?? "").length)}0:0`;
+  }
+  const [head, rest] = s.includes("::") ? (s.split("::") as [string, string]) : [s, null];
+  const groups = (x: string) => (x === "" ? [] : x.split(":").map((g) => Number.parseInt(g, 16)));
+  const h = groups(head);
+  const r = rest === null ? [] : groups(rest);
+  const all = rest === null ? h : [...h, ...Array<number>(8 - h.length - r.length).fill(0), ...r];
+  if (all.length !== 8 || all.some((g) => Number.isNaN(g))) return null;
+  const bytes = all.flatMap((g) => [g >> 8, g & 0xff]);
+  if (dotted) bytes.splice(12, 4, ...tail);
+  return bytes;
+}
+
+/** The IPv4 address an IPv6 one carries (IPv4-mapped ::ffff:0:0/96, NAT64 64:ff9b::/96), if any. */
+function embeddedIpv4(ip: string): string | null {
+  const b = ipv6Bytes(ip);
+  if (!b) return null;
+  const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
+  const mapped = zero(0, 10) && b[10] === 0xff && b[11] === 0xff;
+  const nat64 = b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12);
+  return mapped || nat64 ? b.slice(12).join(".") : null;
+}
+
+/**
+ * Why the address is not a public one ("loopback", "private", ...), or null when it is public.
+ * Anything that is not an IP address at all counts as not public.
+ */
+export function nonPublicKind(address: string): string | null {
+  lists ??= blockListOf();
+  const family = isIP(address);
+  if (family === 4) {
+    for (const [kind, b] of lists.v4) if (b.check(address, "ipv4")) return kind;
+    return null;
+  }
+  if (family === 6) {
+    const v4 = embeddedIpv4(address);
+    if (v4 !== null) return nonPublicKind(v4);
+    for (const [kind, b] of lists.v6) if (b.check(address.split("%")[0] ?? "", "ipv6")) return kind;
+    return null;
+  }
+  return "invalid";
+}

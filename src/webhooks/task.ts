@@ -1,0 +1,116 @@
+import type { BackgroundTask, BackgroundTaskFactory } from "../background.ts";
+import type { Logger } from "../logging/index.ts";
+import { claimDueDeliveries, type Db } from "../store/index.ts";
+import { type AttemptOutcomeLabel, attemptDelivery } from "./deliver.ts";
+import { fanOutOnce } from "./fanOut.ts";
+import { leaseSecondsOf, loadWebhookSettings, type WebhookSettings } from "./settings.ts";
+
+export const WEBHOOK_TASK_NAME = "webhooks";
+
+/**
+ * The webhook worker of one process: fans new events out into deliveries and attempts the due ones,
+ * beside the dispatcher and never in its way (its own loop, its own HTTP requests). Everything it
+ * does is durable in the database: any number of processes may run it.
+ */
+export class WebhookWorker implements BackgroundTask {
+  readonly name = WEBHOOK_TASK_NAME;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The last round found no room: a finished attempt wakes the loop. */
+  private full = false;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      logger: Logger;
+      allowPrivate: boolean;
+      count?: (outcome: AttemptOutcomeLabel) => void;
+    },
+    private readonly settings: WebhookSettings,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming; the attempts under way finish (each within the request timeout) and are recorded. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** One round: fan out what is new, then claim and start due deliveries. Returns whether more is waiting. */
+  async tick(): Promise<boolean> {
+    const { db, logger } = this.deps;
+    let more = false;
+    try {
+      const f = await fanOutOnce(db, this.settings.fanOutBatch);
+      more = f.events >= this.settings.fanOutBatch;
+    } catch (e) {
+      logger.warn({ err: e }, "webhook fan-out failed");
+    }
+    const room = this.settings.maxInFlight - this.inFlight.size;
+    this.full = room <= 0;
+    if (room <= 0 || this.stopping) return more;
+    try {
+      const claimed = await claimDueDeliveries(db, room, leaseSecondsOf(this.settings));
+      for (const d of claimed) {
+        const p = attemptDelivery(this.deps, d, {
+          timeoutMs: this.settings.timeoutMs,
+          retryScale: this.settings.retryScale,
+          allowPrivate: this.deps.allowPrivate,
+          ...(this.deps.count ? { count: this.deps.count } : {}),
+        })
+          .catch((e) => logger.warn({ err: e, delivery: d.id }, "webhook delivery could not be recorded"))
+          .finally(() => {
+            this.inFlight.delete(p);
+            if (this.full) this.wake?.();
+          });
+        this.inFlight.add(p);
+      }
+      // Full: a finished attempt wakes the loop. Otherwise everything due was claimed.
+      this.full = this.inFlight.size >= this.settings.maxInFlight;
+    } catch (e) {
+      logger.warn({ err: e }, "claiming webhook deliveries failed");
+    }
+    return more;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      const more = await this.tick();
+      if (!more && !this.stopping) await this.sleep(this.settings.pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+/** The BACKGROUND_TASKS entry. Settings come from COBBERY_WEBHOOK_* (see settings.ts). */
+export const webhookTask: BackgroundTaskFactory = (deps) =>
+  new WebhookWorker(
+    {
+      db: deps.db,
+      logger: deps.logger,
+      allowPrivate: deps.config.allowPrivateWebhooks,
+      count: (outcome) => deps.metrics?.webhookDeliveries.inc({ outcome }),
+    },
+    loadWebhookSettings(),
+  );

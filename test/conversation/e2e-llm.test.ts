@@ -1,0 +1,477 @@
+// End to end: llm agents and LLM analysis against a fake OpenAI-compatible server (contract
+// section 8), through the HTTP API and the simulated carrier.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
+import type { Dispatcher } from "../../src/dispatcher/index.ts";
+import { startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import {
+  ANY_TIME,
+  Api,
+  assertAlternates,
+  localDate,
+  nextDay,
+  SURVEY_SCHEMA,
+  surveyCampaign,
+  zonedInstant,
+} from "../helpers/conversation.ts";
+import { type FakeLlm, type FakeReply, startFakeLlm } from "../helpers/fakeLlm.ts";
+
+const NY = "America/New_York";
+const TOOLS = ["end_call", "schedule_call", "opt_out", "wrong_contact", "contact_refused", "save_answer"];
+const PROMPT = "You are Ana from Acme Housing, calling {{ Job.ContactName }} about {{ Job.Metadata.topic }}.";
+
+/** How the fake answers one job's requests. */
+interface Script {
+  /** The agent's reply at each step (step = assistant messages so far). */
+  agent?: (step: number, body: any) => FakeReply;
+  /** The extraction's values (every field null when absent). */
+  extraction?: Record<string, unknown>;
+  objective?: boolean;
+  summary?: string;
+}
+
+const kind = (body: any): "agent" | "extraction" | "objective" | "summary" => {
+  if (Array.isArray(body?.tools) && body.tools.length > 0) return "agent";
+  const name = body?.response_format?.json_schema?.name;
+  if (body?.response_format?.type === "json_schema" && name === "objective") return "objective";
+  if (body?.response_format?.type === "json_schema") return "extraction";
+  return "summary";
+};
+
+/** Null unless the schema lets null through (type, type list, anyOf/oneOf). */
+function nullable(s: any): boolean {
+  if (!s || typeof s !== "object") return false;
+  if (s.type === "null" || (Array.isArray(s.type) && s.type.includes("null"))) return true;
+  return [...(s.anyOf ?? []), ...(s.oneOf ?? [])].some(nullable);
+}
+
+describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  let d: Dispatcher;
+  let api: Api;
+  /** Scripts by the contact name rendered in the system prompt (the analysis uses `fallback`). */
+  let scripts: Record<string, Script> = {};
+  let fallback: Script = {};
+
+  const scriptOf = (body: any): Script => {
+    const system = String(body?.messages?.[0]?.content ?? "");
+    for (const [name, s] of Object.entries(scripts)) if (system.includes(`calling ${name} `)) return s;
+    return fallback;
+  };
+  const handler = (body: any): FakeReply => {
+    const s = scriptOf(body);
+    switch (kind(body)) {
+      case "agent": {
+        const step = body.messages.filter((m: { role: string }) => m.role === "assistant").length;
+        return (
+          s.agent?.(step, body) ?? { content: "Goodbye.", toolCalls: [{ name: "end_call", arguments: {} }] }
+        );
+      }
+      case "extraction": {
+        const props = Object.keys(body.response_format.json_schema.schema.properties ?? {});
+        const e = fallback.extraction ?? {};
+        return { json: Object.fromEntries(props.map((p) => [p, e[p] ?? null])) };
+      }
+      case "objective":
+        return { json: { ObjectiveMet: fallback.objective ?? true, Reason: "judged by the fake" } };
+      case "summary":
+        return { content: fallback.summary ?? "Summary by the fake." };
+    }
+  };
+
+  before(async () => {
+    fake = await startFakeLlm();
+    t = await startTestApp({
+      COBBERY_DISPATCH_POLL_MS: "20",
+      COBBERY_LLM_BASE_URL: fake.url,
+      COBBERY_LLM_API_KEY: "k",
+      COBBERY_LLM_MODEL: "m",
+      COBBERY_LLM_TIMEOUT_MS: "10000",
+    });
+    api = new Api(t);
+    d = t.app.newDispatcher();
+    await d.start();
+  });
+  after(async () => {
+    await d.stop();
+    await t.close();
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.reset();
+    scripts = {};
+    fallback = {};
+    fake.reply(handler);
+  });
+
+  const llmCampaign = (extra: Record<string, unknown> = {}) =>
+    api.campaign({
+      Name: "Housing survey (llm)",
+      Agent: { Type: "llm", Prompt: PROMPT },
+      AnalysisSchema: SURVEY_SCHEMA,
+      Schedule: { TimeZone: NY, Windows: ANY_TIME, MaxAttempts: 1, RetryDelaySeconds: 0 },
+      ...extra,
+    });
+  const requestsOf = (k: ReturnType<typeof kind>): any[] => fake.requests.filter((r) => kind(r.body) === k);
+
+  /** Opening line, then save_answer after the contact's reply, then goodbye and end_call. */
+  const surveyScript = (name: string): Script => ({
+    agent: (step) =>
+      [
+        { content: `Hi ${name}, how many people live in your household?` },
+        {
+          toolCalls: [
+            { name: "save_answer", arguments: { Field: "household_size", Value: 3 }, id: "call_save_1" },
+          ],
+        },
+        { content: "Thank you, goodbye.", toolCalls: [{ name: "end_call", arguments: {} }] },
+      ][step] ?? { content: "Goodbye.", toolCalls: [{ name: "end_call", arguments: {} }] },
+  });
+
+  test("an llm agent: opening line, save_answer, end_call → completed with the answer; the requests", async () => {
+    const cmp = await llmCampaign();
+    scripts.Jane = surveyScript("Jane");
+    await api.sim("+14155550601", [{ Answer: "human", Replies: ["Three of us"] }]);
+    const created = await api.job(cmp.Id, {
+      PhoneNumber: "+14155550601",
+      ContactName: "Jane",
+      Metadata: { topic: "housing" },
+    });
+    const j = await api.ended(created.Id);
+    assert.equal(j.State, "completed", JSON.stringify(j));
+    assert.deepEqual(j.Result, { household_size: 3, income_band: null, notes: null });
+    assert.equal(j.Summary, "Summary by the fake.");
+    assert.equal(j.ObjectiveMet, null);
+    const [c] = await api.calls(j.Id);
+    assert.equal(c.EndReason, "completed");
+    assert.deepEqual(
+      c.Transcript.map((e: { Role: string; Text: string }) => [e.Role, e.Text]),
+      [
+        ["agent", "Hi Jane, how many people live in your household?"],
+        ["contact", "Three of us"],
+        ["agent", "Thank you, goodbye."],
+      ],
+    );
+    assertAlternates(c.Transcript);
+
+    const agentReqs = requestsOf("agent");
+    assert.equal(agentReqs.length, 3);
+    const rendered = "You are Ana from Acme Housing, calling Jane about housing.";
+    for (const r of agentReqs) {
+      assert.equal(r.path, "/v1/chat/completions");
+      assert.equal(r.headers.authorization, "Bearer k");
+      assert.equal(r.body.model, "m");
+      assert.equal(r.body.messages[0].role, "system");
+      // The rendered Prompt is the system message; Cobbery's call context follows as a second one.
+      assert.equal(r.body.messages[0].content, rendered);
+      assert.equal(r.body.messages[1].role, "system");
+      assert.deepEqual(r.body.tools.map((x: any) => x.function.name).sort(), [...TOOLS].sort());
+      for (const tool of r.body.tools) assert.equal(tool.type, "function");
+    }
+    const tools = Object.fromEntries(agentReqs[0].body.tools.map((x: any) => [x.function.name, x.function]));
+    assert.ok(tools.schedule_call.parameters.properties.At);
+    assert.ok(tools.save_answer.parameters.properties.Field);
+    assert.ok("Value" in tools.save_answer.parameters.properties);
+    // The conversation so far as user/assistant messages, tool results as tool messages.
+    const roles = (r: any) => r.body.messages.map((m: { role: string }) => m.role);
+    assert.deepEqual(roles(agentReqs[0]), ["system", "system"]);
+    assert.deepEqual(roles(agentReqs[1]), ["system", "system", "assistant", "user"]);
+    assert.equal(agentReqs[1].body.messages[2].content, "Hi Jane, how many people live in your household?");
+    assert.equal(agentReqs[1].body.messages[3].content, "Three of us");
+    assert.deepEqual(roles(agentReqs[2]), ["system", "system", "assistant", "user", "assistant", "tool"]);
+    const toolCall = agentReqs[2].body.messages[4].tool_calls[0];
+    assert.equal(toolCall.function.name, "save_answer");
+    assert.deepEqual(JSON.parse(toolCall.function.arguments), { Field: "household_size", Value: 3 });
+    assert.equal(agentReqs[2].body.messages[5].tool_call_id, "call_save_1");
+
+    // The analysis: one json_schema extraction with every property nullable, over the transcript.
+    const [extraction, ...moreExtractions] = requestsOf("extraction");
+    assert.equal(moreExtractions.length, 0);
+    assert.equal(extraction.body.response_format.type, "json_schema");
+    const schema = extraction.body.response_format.json_schema.schema;
+    assert.deepEqual(Object.keys(schema.properties).sort(), ["household_size", "income_band", "notes"]);
+    for (const [k, s] of Object.entries(schema.properties)) assert.ok(nullable(s), `${k} is nullable`);
+    assert.ok(JSON.stringify(extraction.body.messages).includes("Three of us"));
+    assert.equal(requestsOf("objective").length, 0, "no objective prompt, no judgement");
+  });
+
+  test("an extraction's non-null value overrides a save_answer value; nulls keep it", async () => {
+    const cmp = await llmCampaign();
+    scripts.Omar = surveyScript("Omar");
+    fallback.extraction = { household_size: 4, income_band: "over 60k", notes: null };
+    await api.sim("+14155550602", [{ Answer: "human", Replies: ["Four, and we earn over 60k"] }]);
+    const j = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550602", ContactName: "Omar" })).Id,
+    );
+    assert.equal(j.State, "completed");
+    assert.deepEqual(j.Result, { household_size: 4, income_band: "over 60k", notes: null });
+  });
+
+  test("objective met → completed with ObjectiveMet true", async () => {
+    const cmp = await llmCampaign({ CampaignObjectivePrompt: "The contact gave their household size." });
+    scripts.Mia = surveyScript("Mia");
+    fallback.objective = true;
+    await api.sim("+14155550603", [{ Answer: "human", Replies: ["Three"] }]);
+    const j = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550603", ContactName: "Mia" })).Id,
+    );
+    assert.equal(j.State, "completed");
+    assert.equal(j.ObjectiveMet, true);
+    assert.equal(j.FailureReason, null);
+    const [judge, ...more] = requestsOf("objective");
+    assert.equal(more.length, 0);
+    const schema = judge.body.response_format.json_schema.schema;
+    assert.equal(schema.properties.ObjectiveMet.type, "boolean");
+    assert.equal(schema.properties.Reason.type, "string");
+    assert.ok(JSON.stringify(judge.body.messages).includes("The contact gave their household size."));
+  });
+
+  test("objective not met → failed/campaign_objective_missed, ObjectiveMet false, Result kept", async () => {
+    const cmp = await api.campaign(
+      surveyCampaign({
+        CampaignObjectivePrompt: "The contact earns under 30k.",
+        schedule: { MaxAttempts: 1 },
+      }),
+    );
+    fallback.objective = false;
+    await api.sim("+14155550604", [{ Answer: "human", Replies: ["yes", "two", "over 60k"] }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550604" })).Id);
+    assert.equal(j.State, "failed");
+    assert.equal(j.FailureReason, "campaign_objective_missed");
+    assert.ok(j.FailureMessage);
+    assert.equal(j.ObjectiveMet, false);
+    assert.deepEqual(j.Result, { household_size: 2, income_band: "over 60k", notes: null });
+    assert.equal(requestsOf("objective").length, 1);
+  });
+
+  test("a job failing for another reason keeps ObjectiveMet null, and the objective is not asked", async () => {
+    const cmp = await api.campaign(
+      surveyCampaign({ CampaignObjectivePrompt: "The contact answered.", schedule: { MaxAttempts: 1 } }),
+    );
+    await api.sim("+14155550605", [{ Answer: "human", Replies: ["yes", "3", "not interested"] }]);
+    await api.sim("+14155550606", [{ Answer: "human", Replies: ["yes", "3"] }]);
+    const refused = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550605" })).Id);
+    const cut = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550606" })).Id);
+    assert.equal(refused.FailureReason, "contact_refused");
+    assert.equal(cut.FailureReason, "max_attempts_exceeded");
+    for (const j of [refused, cut]) {
+      assert.equal(j.State, "failed");
+      assert.equal(j.ObjectiveMet, null);
+      assert.equal(j.Result.household_size, 3, "a failed job keeps what was collected");
+    }
+    assert.equal(requestsOf("objective").length, 0);
+  });
+
+  test("a 401 fails the job configuration_error naming COBBERY_LLM_API_KEY and pauses the campaign", async () => {
+    const cmp = await llmCampaign();
+    fake.queue({ status: 401 });
+    await api.sim("+14155550607", [{ Answer: "human", Replies: ["hello"] }]);
+    const j = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550607", ContactName: "Kai" })).Id,
+    );
+    assert.equal(j.State, "failed");
+    assert.equal(j.FailureReason, "configuration_error");
+    assert.match(j.FailureMessage, /COBBERY_LLM_API_KEY/);
+    const c = (await t.request("GET", `/v1/campaigns/${cmp.Id}`)).body;
+    assert.equal(c.Status, "paused");
+    assert.equal(typeof c.StatusReason, "string");
+    assert.match(c.StatusReason, /COBBERY_LLM_API_KEY/);
+    // The campaign's other jobs wait instead of failing.
+    const waiting = await api.job(cmp.Id, { PhoneNumber: "+14155550608" });
+    await new Promise((r) => setTimeout(r, 300));
+    const w = await api.getJob(waiting.Id);
+    assert.equal(w.State, "pending");
+    assert.equal(w.Attempts, 0);
+    // Resuming clears the reason.
+    const resumed = await t.request("POST", `/v1/campaigns/${cmp.Id}/resume`);
+    assert.equal(resumed.body.StatusReason, null);
+    await t.request("POST", `/v1/jobs/${waiting.Id}/cancel`);
+  });
+
+  test("a 401 during the analysis of a flow campaign is a configuration error too", async () => {
+    const cmp = await api.campaign(surveyCampaign());
+    fake.queue({ status: 401 });
+    await api.sim("+14155550609", [{ Answer: "human", Replies: ["yes", "3", "under 30k"] }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550609" })).Id);
+    assert.equal(j.FailureReason, "configuration_error");
+    assert.match(j.FailureMessage, /COBBERY_LLM_API_KEY/);
+    assert.equal((await t.request("GET", `/v1/campaigns/${cmp.Id}`)).body.Status, "paused");
+  });
+
+  test("a model the endpoint does not know (404) is a configuration error", async () => {
+    const cmp = await llmCampaign({ Agent: { Type: "llm", Prompt: PROMPT, Model: "no-such-model" } });
+    fake.reply((body) => (body.model === "no-such-model" ? { status: 404 } : handler(body)));
+    await api.sim("+14155550610", [{ Answer: "human", Replies: ["hello"] }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550610", ContactName: "Lu" })).Id);
+    assert.equal(j.State, "failed");
+    assert.equal(j.FailureReason, "configuration_error");
+    assert.match(j.FailureMessage, /no-such-model/);
+    assert.ok(
+      fake.requests.every((r) => r.body.model === "no-such-model"),
+      "Agent.Model overrides",
+    );
+    assert.equal((await t.request("GET", `/v1/campaigns/${cmp.Id}`)).body.Status, "paused");
+  });
+
+  test("a 429 with Retry-After is waited out, and the call goes on", async () => {
+    const cmp = await llmCampaign();
+    scripts.Rae = surveyScript("Rae");
+    fake.queue({ status: 429, retryAfter: 1 });
+    await api.sim("+14155550611", [{ Answer: "human", Replies: ["Three of us"] }]);
+    const j = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550611", ContactName: "Rae" })).Id,
+    );
+    assert.equal(j.State, "completed", JSON.stringify(j));
+    assert.equal(j.Result.household_size, 3);
+    const agentReqs = requestsOf("agent");
+    assert.equal(agentReqs.length, 4, "the first request was tried again");
+    assert.deepEqual(agentReqs[0].body, agentReqs[1].body);
+  });
+
+  test("5xx answers are retried; when the retries run out the attempt is unfinished, not a configuration error", async () => {
+    const cmp = await llmCampaign();
+    scripts.Sol = surveyScript("Sol");
+    fake.queue({ status: 503 }, { status: 502 });
+    await api.sim("+14155550616", [{ Answer: "human", Replies: ["Three of us"] }]);
+    const ok = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550616", ContactName: "Sol" })).Id,
+    );
+    assert.equal(ok.State, "completed", JSON.stringify(ok));
+
+    fake.queue(
+      { status: 500, retryAfter: 0 },
+      { status: 500, retryAfter: 0 },
+      { status: 500, retryAfter: 0 },
+    );
+    await api.sim("+14155550617", [{ Answer: "human", Replies: ["hello"] }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550617", ContactName: "Ty" })).Id);
+    assert.equal(j.State, "failed");
+    assert.equal(j.FailureReason, "max_attempts_exceeded");
+    const c = (await t.request("GET", `/v1/campaigns/${cmp.Id}`)).body;
+    assert.equal(c.Status, "active");
+    assert.equal(c.StatusReason, null);
+  });
+
+  test("the analysis reads the transcripts of every call of the job", async () => {
+    const cmp = await api.campaign(surveyCampaign({ schedule: { MaxAttempts: 2 } }));
+    await api.sim("+14155550618", [
+      { Answer: "human", Replies: ["yes", "four"] },
+      { Answer: "human", Replies: ["over 60k"] },
+    ]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550618" })).Id);
+    assert.equal(j.State, "completed");
+    assert.deepEqual(j.Result, { household_size: 4, income_band: "over 60k", notes: null });
+    const extractions = requestsOf("extraction");
+    assert.equal(extractions.length, 2);
+    const last = JSON.stringify(extractions[1].body.messages);
+    assert.ok(last.includes("four") && last.includes("over 60k"), last);
+  });
+
+  test("preview renders an llm agent's Prompt", async () => {
+    const cmp = await llmCampaign();
+    const p = await t.request("POST", `/v1/campaigns/${cmp.Id}/preview`, {
+      Job: { PhoneNumber: "+14155550619", ContactName: "Jane" },
+    });
+    assert.equal(p.status, 200, JSON.stringify(p.body));
+    assert.equal(p.body.SystemPrompt, "You are Ana from Acme Housing, calling Jane about .");
+    assert.deepEqual(p.body.MissingVariables, ["Job.Metadata.topic"]);
+  });
+
+  test("inbound routing skips a job on a live call; canceling the job ends that call", async () => {
+    const cmp = await llmCampaign({ InboundMode: "lookup", PhoneNumbers: ["+14155550690"] });
+    scripts.Liv = {
+      agent: (step) =>
+        step === 0
+          ? { content: "Hello there, do you have a minute?", delayMs: 1500 }
+          : { content: "Bye.", toolCalls: [{ name: "end_call", arguments: {} }] },
+    };
+    await api.sim("+14155550620", [{ Answer: "human", Replies: ["sure"] }]);
+    const job = await api.job(cmp.Id, { PhoneNumber: "+14155550620", ContactName: "Liv" });
+    await waitFor(async () => requestsOf("agent").length > 0 || undefined, 10_000, "the call to be live");
+    assert.equal((await api.getJob(job.Id)).State, "in_progress");
+    const r = await api.inbound("+14155550620", "+14155550690", ["hello"]);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.Status, "rejected", "the only job is on a live call");
+    assert.equal((await t.request("POST", `/v1/jobs/${job.Id}/cancel`)).status, 200);
+    const j = await api.ended(job.Id);
+    assert.equal(j.State, "canceled");
+    const [c] = await api.calls(job.Id);
+    await waitFor(async () => (await api.calls(job.Id))[0]?.EndedAt || undefined, 10_000, "the call to end");
+    const ended = (await api.calls(job.Id))[0];
+    assert.equal(c.Id, ended.Id);
+    assert.equal(ended.EndReason, "canceled");
+    assert.equal(ended.AnsweredBy, "human");
+    assert.equal(
+      ended.BilledSeconds,
+      Math.ceil((Date.parse(ended.EndedAt) - Date.parse(ended.AnsweredAt)) / 1000),
+    );
+    assert.equal(requestsOf("agent").length, 1, "nothing more is asked of the model once the call is ended");
+  });
+
+  test("an outbound call reads in_progress with its AnsweredAt while it is live", {}, async () => {
+    const cmp = await llmCampaign();
+    scripts.Ned = {
+      agent: (step) =>
+        step === 0
+          ? { content: "Hello there.", delayMs: 1000 }
+          : { content: "Bye.", toolCalls: [{ name: "end_call", arguments: {} }] },
+    };
+    await api.sim("+14155550621", [{ Answer: "human", Replies: ["hi"] }]);
+    const job = await api.job(cmp.Id, { PhoneNumber: "+14155550621", ContactName: "Ned" });
+    await waitFor(async () => requestsOf("agent").length > 0 || undefined, 10_000, "the call to be live");
+    const [live] = await api.calls(job.Id);
+    await api.ended(job.Id);
+    assert.equal(live.Status, "in_progress", JSON.stringify(live));
+    assert.equal(live.AnsweredBy, "human");
+    assert.ok(live.AnsweredAt);
+  });
+
+  test("opt_out, wrong_contact, contact_refused and schedule_call tools end jobs like the flow intents", async () => {
+    const cmp = await llmCampaign({
+      Schedule: { TimeZone: NY, Windows: ANY_TIME, MaxAttempts: 1, RetryDelaySeconds: 0, MaxCallbacks: 2 },
+    });
+    const toolScript = (tool: string, args: Record<string, unknown> = {}): Script => ({
+      agent: (step) =>
+        step === 0
+          ? { content: "Hello, do you have a minute?" }
+          : { toolCalls: [{ name: tool, arguments: args }] },
+    });
+    scripts.Opt = toolScript("opt_out");
+    scripts.Wrong = toolScript("wrong_contact");
+    scripts.Refuse = toolScript("contact_refused");
+    scripts.Later = toolScript("schedule_call", { At: "tomorrow at 5pm" });
+    const phones = {
+      Opt: "+14155550612",
+      Wrong: "+14155550613",
+      Refuse: "+14155550614",
+      Later: "+14155550615",
+    };
+    const jobs: Record<string, string> = {};
+    for (const [name, phone] of Object.entries(phones)) {
+      await api.sim(phone, [{ Answer: "human", Replies: ["something"] }]);
+      jobs[name] = (await api.job(cmp.Id, { PhoneNumber: phone, ContactName: name, TimeZone: NY })).Id;
+    }
+    const opt = await api.ended(jobs.Opt!);
+    const wrong = await api.ended(jobs.Wrong!);
+    const refuse = await api.ended(jobs.Refuse!);
+    assert.equal(opt.FailureReason, "opted_out");
+    assert.equal(wrong.FailureReason, "wrong_contact");
+    assert.equal(refuse.FailureReason, "contact_refused");
+    const listed = (await t.request("GET", "/v1/opt-outs")).body.Items.map(
+      (o: { PhoneNumber: string }) => o.PhoneNumber,
+    );
+    assert.ok(listed.includes(phones.Opt));
+    for (const j of [opt, wrong, refuse]) {
+      const [c] = await api.calls(j.Id);
+      assert.equal(c.Transcript.at(-1).Role, "agent", "a closing line");
+    }
+    const later = await api.settledAfterCalls(jobs.Later!, 1);
+    assert.equal(later.State, "pending", JSON.stringify(later));
+    assert.equal(later.Callbacks, 1);
+    const [c] = await api.calls(later.Id);
+    const said = new Date(c.Transcript.find((e: { Role: string }) => e.Role === "contact").At);
+    assert.equal(later.NextCallAt, zonedInstant(nextDay(localDate(said, NY)), 17, NY).toISOString());
+    await t.request("POST", `/v1/jobs/${later.Id}/cancel`);
+  });
+});

@@ -1,0 +1,319 @@
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import type { BackgroundTask } from "../../src/background.ts";
+import { claimDueDeliveries, recordDelivered } from "../../src/store/index.ts";
+import { fanOutOnce, payloadOf, signedHeaders } from "../../src/webhooks/index.ts";
+import { postDelivery } from "../../src/webhooks/post.ts";
+import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { deliveriesOf, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
+
+// Read when the task is built: retries in milliseconds instead of minutes, a quick poll.
+process.env.COBBERY_WEBHOOK_RETRY_SCALE = "0.001";
+process.env.COBBERY_WEBHOOK_POLL_MS = "20";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("webhook deliveries", () => {
+  let t: TestApp;
+  let campaignId: string;
+  let task: BackgroundTask | null = null;
+  const receivers: Receiver[] = [];
+  let phone = 100;
+
+  const newJob = async (extra: Record<string, unknown> = {}) => {
+    const r = await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, {
+      PhoneNumber: `+1617555${String(phone++).padStart(4, "0")}`,
+      ...extra,
+    });
+    assert.equal(r.status, 201);
+    return r.body;
+  };
+  const receiver = async () => {
+    const r = await new Receiver().start();
+    receivers.push(r);
+    return r;
+  };
+
+  before(async () => {
+    t = await startTestApp({ COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true" });
+    campaignId = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+  });
+  afterEach(async () => {
+    await task?.stop();
+    task = null;
+    // Webhooks of one test must not receive the next test's events.
+    for (const w of (await t.request("GET", "/v1/webhooks?Limit=1000")).body.Items)
+      await t.request("DELETE", `/v1/webhooks/${w.Id}`);
+  });
+  after(async () => {
+    for (const r of receivers) await r.close();
+    await t.close();
+  });
+
+  test("job.created and job.canceled arrive signed per Standard Webhooks, with the Job as the API returns it", async () => {
+    const rx = await receiver();
+    const hook = await hookUp(t, rx, ["job.created", "job.canceled"]);
+    task = await startWebhookTask(t);
+    const job = await newJob({ ContactName: "Ada" });
+    const canceled = await t.request("POST", `/v1/jobs/${job.Id}/cancel`);
+    assert.equal(canceled.status, 200);
+    await waitFor(async () => rx.about(job.Id).length >= 2, 20_000, "two deliveries");
+    const got = rx.about(job.Id);
+    for (const r of got) {
+      assert.equal(r.verifyError, null, "the signature verifies");
+      assert.match(r.headers["webhook-id"] ?? "", /^msg_[0-9a-f]{32}$/);
+      assert.match(r.headers["webhook-timestamp"] ?? "", /^\d{10}$/);
+      assert.match(r.headers["webhook-signature"] ?? "", /^v1,/);
+      assert.equal(r.headers["content-type"], "application/json");
+      assert.deepEqual(Object.keys(JSON.parse(r.body)), ["type", "timestamp", "data"]);
+    }
+    const types = got.map((r) => r.event!.type).sort();
+    assert.deepEqual(types, ["job.canceled", "job.created"]);
+    const created = got.find((r) => r.event!.type === "job.created")!.event!;
+    assert.equal(created.data.Id, job.Id);
+    assert.equal(created.data.ContactName, "Ada");
+    assert.ok(!Number.isNaN(Date.parse(created.timestamp)));
+    const api = await t.request("GET", `/v1/jobs/${job.Id}`);
+    assert.deepEqual(
+      Object.keys(created.data),
+      Object.keys(api.body),
+      "the Job's fields, in the API's order",
+    );
+    const canceledEvent = got.find((r) => r.event!.type === "job.canceled")!.event!;
+    assert.equal(canceledEvent.data.State, "canceled");
+    assert.notEqual(got[0]!.headers["webhook-id"], got[1]!.headers["webhook-id"]);
+
+    // A wrong secret does not verify.
+    const { Webhook } = await import("standardwebhooks");
+    const other = new Webhook(`whsec_${Buffer.alloc(32, 7).toString("base64")}`);
+    assert.throws(() => other.verify(got[0]!.body, got[0]!.headers));
+
+    await waitFor(async () => {
+      const log = await deliveriesOf(t, hook.Id);
+      return log.length === 2 && log.every((d) => d.Status === "delivered") && log;
+    });
+    const log = await deliveriesOf(t, hook.Id);
+    for (const d of log) {
+      assert.equal(d.Attempts, 1);
+      assert.equal(d.LastStatusCode, 204);
+      assert.equal(d.LastError, null);
+      assert.equal(d.NextAttemptAt, null);
+      assert.ok(d.DeliveredAt);
+      assert.equal(d.JobId, job.Id);
+      assert.ok(got.some((r) => r.headers["webhook-id"] === d.WebhookMessageId));
+    }
+  });
+
+  test("only subscribed events are delivered", async () => {
+    const rx = await receiver();
+    await hookUp(t, rx, ["job.canceled"]);
+    task = await startWebhookTask(t);
+    const job = await newJob();
+    await t.request("POST", `/v1/jobs/${job.Id}/cancel`);
+    await waitFor(async () => rx.about(job.Id).length >= 1);
+    await sleep(300);
+    assert.deepEqual(
+      rx.about(job.Id).map((r) => r.event!.type),
+      ["job.canceled"],
+    );
+  });
+
+  test("failures are retried with back-off and the same webhook-id until delivered", async () => {
+    const rx = await receiver();
+    rx.respond = (_r, n) => ({ status: n <= 2 ? 500 : 200 });
+    const hook = await hookUp(t, rx, ["job.created"]);
+    task = await startWebhookTask(t);
+    const job = await newJob();
+    await waitFor(async () => rx.about(job.Id).length >= 3, 20_000, "three attempts");
+    await waitFor(async () => (await deliveriesOf(t, hook.Id))[0]?.Status === "delivered");
+    await sleep(200);
+    const got = rx.about(job.Id);
+    assert.equal(got.length, 3, "no attempt after success");
+    assert.equal(new Set(got.map((r) => r.headers["webhook-id"])).size, 1, "one webhook-id");
+    assert.ok(got.every((r) => r.verifyError === null));
+    assert.equal(new Set(got.map((r) => r.body)).size, 1, "the same body every time");
+    const [d] = await deliveriesOf(t, hook.Id);
+    assert.equal(d.Attempts, 3);
+    assert.equal(d.LastStatusCode, 200);
+    assert.equal(d.WebhookMessageId, got[0]!.headers["webhook-id"]);
+  });
+
+  test("Retry-After (seconds) is honoured when longer than the schedule", async () => {
+    const rx = await receiver();
+    rx.respond = (_r, n) => (n === 1 ? { status: 503, headers: { "retry-after": "2" } } : { status: 200 });
+    const hook = await hookUp(t, rx, ["job.created"]);
+    task = await startWebhookTask(t);
+    const job = await newJob();
+    await waitFor(async () => rx.about(job.Id).length >= 1);
+    const pending = await waitFor(async () => {
+      const [d] = await deliveriesOf(t, hook.Id);
+      return d?.LastStatusCode === 503 && d;
+    });
+    assert.equal(pending.Status, "pending");
+    assert.equal(pending.LastError, "HTTP 503");
+    const due = Date.parse(pending.NextAttemptAt) - rx.received[0]!.at;
+    assert.ok(due > 1500 && due < 5000, `next attempt ${due} ms after the first`);
+    await waitFor(async () => rx.about(job.Id).length >= 2, 10_000, "second attempt");
+    const [first, second] = rx.about(job.Id);
+    assert.ok(second!.at - first!.at >= 1900, `waited ${second!.at - first!.at} ms`);
+    await waitFor(async () => (await deliveriesOf(t, hook.Id))[0]?.Status === "delivered");
+  });
+
+  test("410 Gone disables the webhook for good and abandons its pending deliveries", async () => {
+    const rx = await receiver();
+    let first: string | null = null;
+    rx.respond = (r) => {
+      first ??= r.event?.data?.Id ?? null;
+      // The first job's delivery waits an hour; the next one is told the endpoint is gone.
+      return r.event?.data?.Id === first
+        ? { status: 500, headers: { "retry-after": "3600" } }
+        : { status: 410 };
+    };
+    const hook = await hookUp(t, rx, ["job.created"]);
+    task = await startWebhookTask(t);
+    const a = await newJob();
+    await waitFor(async () => (await deliveriesOf(t, hook.Id))[0]?.LastStatusCode === 500);
+    const b = await newJob();
+    await waitFor(async () => (await t.request("GET", `/v1/webhooks/${hook.Id}`)).body.DisabledAt !== null);
+    const log = await deliveriesOf(t, hook.Id);
+    const byJob = new Map(log.map((d) => [d.JobId, d]));
+    assert.equal(byJob.get(a.Id).Status, "abandoned");
+    assert.equal(byJob.get(a.Id).NextAttemptAt, null);
+    assert.equal(byJob.get(b.Id).Status, "failed");
+    assert.equal(byJob.get(b.Id).LastStatusCode, 410);
+
+    const c = await newJob();
+    await sleep(500);
+    assert.equal(rx.about(c.Id).length, 0, "nothing is sent after 410");
+    assert.equal((await deliveriesOf(t, hook.Id)).length, 2, "no delivery is created for it");
+    assert.equal(rx.received.length, 2);
+  });
+
+  test("a delivery whose worker died mid-attempt is retried with the same webhook-id once its lease ends", async () => {
+    const rx = await receiver();
+    const hook = await hookUp(t, rx, ["job.created"]);
+    const job = await newJob();
+    // A worker fans out, claims with a 1-second lease, sends, and dies before recording the outcome.
+    await waitFor(async () => (await fanOutOnce(t.app.deps.db, 100)).deliveries > 0 || undefined);
+    const claimedAt = Date.now();
+    const [claimed] = await claimDueDeliveries(t.app.deps.db, 10, 1);
+    assert.ok(claimed);
+    assert.equal(claimed.attempts, 1);
+    const payload = payloadOf(claimed);
+    const sent = await postDelivery(claimed.url, signedHeaders(claimed, payload, new Date()), payload, {
+      timeoutMs: 5000,
+      allowPrivate: true,
+    });
+    assert.equal(sent.statusCode, 204);
+    const [during] = await deliveriesOf(t, hook.Id);
+    assert.equal(during.Status, "pending");
+    assert.equal(during.Attempts, 1);
+
+    task = await startWebhookTask(t);
+    await waitFor(async () => rx.about(job.Id).length >= 2, 10_000, "the retry");
+    await waitFor(async () => (await deliveriesOf(t, hook.Id))[0]?.Status === "delivered");
+    const got = rx.about(job.Id);
+    assert.equal(got.length, 2);
+    assert.equal(got[0]!.headers["webhook-id"], got[1]!.headers["webhook-id"], "receivers can deduplicate");
+    assert.ok(got[1]!.at - claimedAt >= 900, "not before the lease ended");
+    const [d] = await deliveriesOf(t, hook.Id);
+    assert.equal(d.Attempts, 2);
+    // The dead worker's late write carries the old attempt number and changes nothing.
+    assert.equal(
+      await recordDelivered(t.app.deps.db, { id: claimed.id, attempts: 1, statusCode: 204, error: null }),
+      false,
+    );
+  });
+
+  test("PII deletion rewrites stored delivery bodies: no canary is left", async () => {
+    const ok = await receiver();
+    const failing = await receiver();
+    failing.respond = () => ({ status: 500, headers: { "retry-after": "3600" } });
+    const okHook = await hookUp(t, ok, ["*"]);
+    const failingHook = await hookUp(t, failing, ["*"]);
+    task = await startWebhookTask(t);
+    const name = "Zebulon Hookfield";
+    const secret = "canary-webhook-data-51c2";
+    const job = await newJob({ ContactName: name, Data: { note: secret } });
+    await waitFor(async () => ok.about(job.Id).length >= 1 && failing.about(job.Id).length >= 1);
+    await waitFor(async () => (await deliveriesOf(t, okHook.Id)).some((d) => d.Status === "delivered"));
+    const bodies = async () =>
+      (
+        await t.database.db.query<{ data: string }>(
+          "select data::text as data from webhook_deliveries where job_id = $1",
+          [job.Id],
+        )
+      ).rows.map((r) => r.data);
+    const before = (await bodies()).join("\n");
+    for (const canary of [name, secret, job.PhoneNumber]) assert.ok(before.includes(canary), "planted");
+
+    const del = await t.request("DELETE", `/v1/jobs/${job.Id}/pii`);
+    assert.equal(del.status, 200);
+    const afterBodies = await bodies();
+    assert.ok(afterBodies.length >= 2);
+    for (const canary of [name, secret, job.PhoneNumber])
+      assert.equal(afterBodies.join("\n").includes(canary), false, `${canary} still stored`);
+    for (const b of afterBodies) {
+      const data = JSON.parse(b);
+      assert.equal(data.Id, job.Id);
+      assert.equal(data.State, "deleted");
+      assert.equal(data.ContactName, null);
+    }
+    // Later events (job.canceled, job.pii_deleted) carry the erased job; nothing else changed.
+    await waitFor(async () => ok.about(job.Id).some((r) => r.event?.type === "job.pii_deleted"));
+    const later = ok.about(job.Id).filter((r) => r.event?.type !== "job.created");
+    assert.ok(later.every((r) => !r.body.includes(name)));
+    const pending = await deliveriesOf(t, failingHook.Id);
+    assert.ok(pending.some((d) => d.Status === "pending"));
+  });
+});
+
+describe("webhook deliveries without COBBERY_ALLOW_PRIVATE_WEBHOOKS", () => {
+  let t: TestApp;
+  let rx: Receiver;
+  before(async () => {
+    t = await startTestApp();
+    rx = await new Receiver().start();
+  });
+  after(async () => {
+    await rx.close();
+    await t.close();
+  });
+
+  test("each attempt checks the address again: a host that now resolves to loopback is not reached", async () => {
+    const headers = { "webhook-id": "msg_x", "webhook-timestamp": "0", "webhook-signature": "v1,x" };
+    const byName = await postDelivery(rx.url.replace("127.0.0.1", "localhost"), headers, "{}", {
+      timeoutMs: 2000,
+      allowPrivate: false,
+    });
+    assert.equal(byName.statusCode, null);
+    assert.match(byName.error ?? "", /^refused: the host resolves to a loopback address/);
+    const literal = await postDelivery(rx.url, headers, "{}", { timeoutMs: 2000, allowPrivate: false });
+    assert.match(literal.error ?? "", /^refused: .*loopback/);
+    assert.equal(rx.received.length, 0);
+
+    // A webhook whose URL was public when created (written here directly) and is private now.
+    const campaignId = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+    await t.database.db.query(
+      "insert into webhooks (id, org_id, url, events, secret) values ('whk_REBOUND', $1, $2, '{*}', $3)",
+      [t.orgId, rx.url.replace("127.0.0.1", "localhost"), `whsec_${Buffer.alloc(32, 1).toString("base64")}`],
+    );
+    const task = await startWebhookTask(t);
+    try {
+      const job = await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, {
+        PhoneNumber: "+16175550199",
+      });
+      assert.equal(job.status, 201);
+      const d = await waitFor(async () => {
+        const [x] = await deliveriesOf(t, "whk_REBOUND");
+        return x?.LastError ? x : undefined;
+      });
+      assert.equal(d.Status, "pending", "retried later");
+      assert.equal(d.LastStatusCode, null);
+      assert.match(d.LastError, /^refused: the host resolves to a loopback address/);
+      assert.equal(rx.received.length, 0);
+    } finally {
+      await task.stop();
+    }
+  });
+});

@@ -1,0 +1,91 @@
+// A webhook receiver on loopback that verifies every request with the standardwebhooks library, and
+// helpers to run Cobbery's webhook task in tests.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
+import type { BackgroundTask } from "../../src/background.ts";
+import { WEBHOOK_TASK_NAME } from "../../src/webhooks/index.ts";
+import type { TestApp } from "../helpers/app.ts";
+
+export interface Received {
+  headers: Record<string, string>;
+  body: string;
+  /** The verified, parsed body; null when the signature did not verify. */
+  event: { type: string; timestamp: string; data: any } | null;
+  verifyError: string | null;
+  at: number;
+}
+
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+}
+
+export class Receiver {
+  readonly received: Received[] = [];
+  /** Whose secret verifies the signatures (set once the webhook exists). */
+  secret: string | null = null;
+  /** Decides each answer; 204 by default. */
+  respond: (r: Received, n: number) => Reply = () => ({ status: 204 });
+  private server: http.Server | null = null;
+  url = "";
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
+        let event: Received["event"] = null;
+        let verifyError: string | null = null;
+        try {
+          if (this.secret === null) throw new Error("no secret yet");
+          event = new Webhook(this.secret).verify(body, headers) as Received["event"];
+        } catch (e) {
+          verifyError = (e as Error).message;
+        }
+        const r: Received = { headers, body, event, verifyError, at: Date.now() };
+        this.received.push(r);
+        const reply = this.respond(r, this.received.length);
+        res.writeHead(reply.status, reply.headers ?? {});
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+    return this;
+  }
+
+  /** Requests about one job (by the Id, or JobId, of the body's data). */
+  about(jobId: string): Received[] {
+    return this.received.filter((r) => r.event?.data?.Id === jobId || r.event?.data?.JobId === jobId);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+/** The webhook task of the app's background tasks, started. */
+export async function startWebhookTask(t: TestApp): Promise<BackgroundTask> {
+  const task = t.app.newBackgroundTasks().find((x) => x.name === WEBHOOK_TASK_NAME);
+  if (!task) throw new Error("the webhook task is not in BACKGROUND_TASKS");
+  await task.start();
+  return task;
+}
+
+/** Creates a webhook to the receiver and gives the receiver its secret. */
+export async function hookUp(t: TestApp, receiver: Receiver, events: string[] = ["*"]): Promise<any> {
+  const r = await t.request("POST", "/v1/webhooks", { Url: receiver.url, Events: events });
+  if (r.status !== 201) throw new Error(`webhook not created: ${JSON.stringify(r.body)}`);
+  receiver.secret = r.body.Secret;
+  return r.body;
+}
+
+export async function deliveriesOf(t: TestApp, webhookId: string): Promise<any[]> {
+  const r = await t.request("GET", `/v1/webhooks/${webhookId}/deliveries?Limit=1000`);
+  if (r.status !== 200) throw new Error(`deliveries: ${r.status}`);
+  return r.body.Items;
+}
