@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import type { SimCallBehaviour } from "../../src/store/sim.ts";
 import { waitFor } from "../helpers/app.ts";
 import {
@@ -162,6 +162,11 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       fleet = new WorkerFleet(c.url, { COBBERY_ORG_MAX_CONCURRENT_CALLS: "100000" });
     });
 
+    // A test that fails leaves no worker behind to take the next test's jobs.
+    afterEach(async () => {
+      await fleet?.killRunning();
+    });
+
     after(async () => {
       await fleet?.killAll();
       await c?.close();
@@ -172,20 +177,15 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       const cmp = await setUp(c, N, 10_000);
       const workers = await Promise.all([fleet.start(), fleet.start(), fleet.start(), fleet.start()]);
       const started = Date.now();
-      try {
-        // A job left in_progress under the lease of a live worker would never end.
-        await waitFor(async () => (await unfinished(c.db, cmp)) === 0, 90_000, "every job to end");
-        process.stderr.write(`# control: ${JSON.stringify({ took: Date.now() - started })}\n`);
-        await checkEndStates(c, cmp, N);
-        for (const w of workers) assert.ok(w.alive(), `a worker died: ${w.stderr()}`);
-        // Stop them gracefully: the next test starts its own.
-        for (const w of workers) fleet.signal(w, "SIGTERM");
-        const codes = await Promise.all(workers.map((w) => w.exited));
-        assert.deepEqual(codes, [0, 0, 0, 0]);
-      } finally {
-        for (const w of workers) fleet.signal(w, "SIGKILL");
-        await Promise.all(workers.map((w) => w.exited));
-      }
+      // A job left in_progress under the lease of a live worker would never end.
+      await waitFor(async () => (await unfinished(c.db, cmp)) === 0, 90_000, "every job to end");
+      process.stderr.write(`# control: ${JSON.stringify({ took: Date.now() - started })}\n`);
+      await checkEndStates(c, cmp, N);
+      for (const w of workers) assert.ok(w.alive(), `a worker died: ${w.stderr()}`);
+      // Stopped gracefully, they exit 0.
+      for (const w of workers) fleet.signal(w, "SIGTERM");
+      const codes = await Promise.all(workers.map((w) => w.exited));
+      assert.deepEqual(codes, [0, 0, 0, 0]);
     });
 
     test("4 workers over 10,000 jobs, one killed with SIGKILL every 2 s and replaced", async () => {

@@ -293,13 +293,21 @@ export class WorkerFleet {
     }
   }
 
-  /** SIGKILLs every worker still running (resuming stopped ones first) and waits for them to exit. */
-  async killAll(): Promise<void> {
+  /**
+   * SIGKILLs every worker still running (resuming stopped ones first) and waits for them to exit:
+   * a test that fails leaves none behind to take the next test's jobs.
+   */
+  async killRunning(): Promise<void> {
     for (const w of this.workers) {
       this.signal(w, "SIGCONT");
       this.signal(w, "SIGKILL");
     }
     await Promise.all(this.workers.map((w) => w.exited));
+  }
+
+  /** killRunning(), for good (in `after`). */
+  async killAll(): Promise<void> {
+    await this.killRunning();
     process.off("exit", this.onExit);
   }
 }
