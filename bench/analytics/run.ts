@@ -350,7 +350,7 @@ async function measureOverhead(db: PostgresDb, orgId: string): Promise<void> {
   );
 
   // Dispatcher-like statements: 50 jobs pending -> in_progress and back, their call dialed and ended.
-  const rounds = 400;
+  const rounds = 200;
   const smallMs: Record<"on" | "off", number[]> = { on: [], off: [] };
   const ids = await db.query<{ id: string }>(
     "select id from jobs where campaign_id = $1 order by id limit $2",

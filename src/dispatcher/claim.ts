@@ -31,7 +31,7 @@ const unique = (xs: string[]) => [...new Set(xs)].sort();
  */
 export async function claimDueJobs(db: Db, o: ClaimOptions): Promise<Claim[]> {
   return db.tx(async (q) => {
-    const due = await lockDueJobs(q, o.limit);
+    const due = await lockDueJobs(q, o.limit, o.orgMaxConcurrentCalls);
     if (due.length === 0) return [];
     const now = await dbNow(q);
     const live = await lockLiveCounts(

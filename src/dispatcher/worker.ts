@@ -51,6 +51,8 @@ export class Dispatcher {
   private unlisten: Array<() => Promise<void>> = [];
   /** Database time minus process time, refreshed often: scheduling uses database time. */
   private clockOffsetMs = 0;
+  /** The jobs this worker is still working on (job id → fencing token): only their leases are renewed. */
+  private readonly held = new Map<string, number>();
 
   constructor(
     private readonly deps: {
@@ -87,7 +89,7 @@ export class Dispatcher {
     this.timers.push(
       setInterval(
         () =>
-          void renewLeases(db, this.id, this.opts.leaseSeconds).catch((e) =>
+          void renewLeases(db, this.id, this.opts.leaseSeconds, [...this.held]).catch((e) =>
             logger.warn({ err: e }, "lease renewal failed"),
           ),
         leaseMs / 3,
@@ -149,12 +151,15 @@ export class Dispatcher {
           continue;
         }
         this.inFlight += claims.length;
+        for (const c of claims) this.held.set(c.job.id, c.job.fence + 1);
         const dialed = await dialClaims(db, this.deps.telephony, claims, logger).catch((e) => {
           // The leases expire and the reaper hands the claims back: nothing is dialed twice.
           logger.error({ err: e, worker: this.id }, "dialing failed");
           return [] as DialedCall[];
         });
         this.inFlight -= claims.length - dialed.length;
+        const dialedIds = new Set(dialed.map((d) => d.claim.job.id));
+        for (const c of claims) if (!dialedIds.has(c.job.id)) this.held.delete(c.job.id);
         if (dialed[0]) this.clockOffsetMs = dialed[0].dialedAt.getTime() - Date.now();
         for (const d of dialed)
           this.deps.metrics?.callPlaced((d.dialedAt.getTime() - d.claim.job.next_call_at.getTime()) / 1000);
@@ -185,6 +190,8 @@ export class Dispatcher {
       // Left to the lease: the reaper closes the call as worker_lost.
       this.deps.logger.error({ err: e, call: d.claim.callId }, "following a call failed");
     } finally {
+      // A call that failed is no longer renewed: its lease expires and the reaper recovers it.
+      this.held.delete(d.claim.job.id);
       this.inFlight--;
       if (this.inFlight < this.opts.maxInFlight) this.nudge();
     }

@@ -35,6 +35,13 @@ export async function openPostgres(url: string, max = 10): Promise<PostgresDb> {
     exec: base.exec,
     async tx(fn) {
       const client = await pool.connect();
+      // A connection that dies while checked out emits 'error' on the client: without a listener
+      // it would crash the process. The broken client is discarded on release.
+      let broken: Error | undefined;
+      const onError = (e: Error) => {
+        broken = e;
+      };
+      client.on("error", onError);
       try {
         await client.query("begin");
         const out = await fn(wrap(client));
@@ -44,7 +51,8 @@ export async function openPostgres(url: string, max = 10): Promise<PostgresDb> {
         await client.query("rollback").catch(() => {});
         throw e;
       } finally {
-        client.release();
+        client.off("error", onError);
+        client.release(broken);
       }
     },
     async listen(channel, fn) {

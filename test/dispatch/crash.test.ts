@@ -194,18 +194,25 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       await Promise.all([fleet.start(), fleet.start(), fleet.start(), fleet.start()]);
       let done = false;
       let kills = 0;
-      // Every 2 s the oldest worker is killed and a new one started. The next kill waits for the
-      // new worker to be dispatching, so that at least 3 workers run even when starting is slow.
+      // Every 2 s a worker is killed, the one holding the most leases (else the oldest), and a new
+      // one started; a kill waits while fewer than 3 workers are dispatching (starting is slow on a
+      // busy machine).
+      const starting: Array<Promise<unknown>> = [];
       const killer = (async () => {
         while (!done) {
           await sleep(2_000);
-          if (done) break;
-          const victim = fleet.workers.find((w) => w.alive());
-          if (!victim) continue;
+          const alive = fleet.workers.filter((w) => w.alive() && w.id !== "");
+          if (done || alive.length < 3) continue;
+          const owners = await c.db.query<{ owner: string }>(
+            `select lease_owner as owner from jobs where lease_owner = any($1)
+             group by 1 order by count(*) desc limit 1`,
+            [alive.map((w) => w.id)],
+          );
+          const victim = alive.find((w) => w.id === owners.rows[0]?.owner) ?? alive[0]!;
           fleet.signal(victim, "SIGKILL");
           kills++;
           await victim.exited;
-          await fleet.start();
+          starting.push(fleet.start().catch((e: unknown) => e));
         }
       })();
       const started = Date.now();
@@ -214,7 +221,8 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       } finally {
         done = true;
         await killer;
-        await fleet.killAll();
+        await Promise.allSettled(starting);
+        await fleet.killRunning();
       }
       const took = Date.now() - started;
       const lost = await checkEndStates(c, cmp, N);

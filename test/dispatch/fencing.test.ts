@@ -79,7 +79,7 @@ async function snapshot(db: Db, jobIds: readonly string[]) {
   return JSON.parse(JSON.stringify({ jobs: jobs.rows, calls: calls.rows, events: events.rows }));
 }
 
-/** What a stale worker would write when its call ends: a no-answer close with its own fence. */
+/** What a stale worker would write when its call ends (a completed call), with its own fence. */
 const staleClose = (c: Claim, decision: CallClose["decision"]): CallClose => ({
   callId: c.callId,
   jobId: c.job.id,

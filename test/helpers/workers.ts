@@ -2,6 +2,7 @@
 // `cobbery worker` processes, bulk setup through the use cases, and queries over jobs and calls.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import pg from "pg";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
@@ -12,7 +13,7 @@ import type { Ctx } from "../../src/usecases/context.ts";
 import { createJobsBatch } from "../../src/usecases/jobs/index.ts";
 import { createApiKey } from "../../src/usecases/keys/index.ts";
 import type { ApiResponse } from "./app.ts";
-import { freshDatabase, type TestDatabase } from "./db.ts";
+import { freshDatabase, TEST_DATABASE_URL, type TestDatabase } from "./db.ts";
 
 export const BIN = path.resolve("bin/cobbery");
 export const ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -108,12 +109,29 @@ export async function startClusterApp(env: Record<string, string> = {}): Promise
       newOrg: org,
       async close() {
         await app.api.close();
-        await database.drop();
+        await dropDatabase(database);
       },
     };
   } catch (e) {
-    await database.drop().catch(() => {});
+    await dropDatabase(database);
     throw e;
+  }
+}
+
+/** Drops the throwaway database, even when its pool was already closed (a failed start closes it). */
+async function dropDatabase(database: TestDatabase): Promise<void> {
+  try {
+    await database.drop();
+  } catch {
+    if (database.url === null) return;
+    const name = new URL(database.url).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+    } finally {
+      await admin.end();
+    }
   }
 }
 

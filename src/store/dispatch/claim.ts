@@ -23,18 +23,30 @@ export interface DueJob {
  * Locks up to `limit` due pending jobs that no other worker holds (SKIP LOCKED), oldest due first,
  * of active campaigns (test jobs whatever the campaign's status, archived aside).
  */
-export async function lockDueJobs(q: Queryable, limit: number): Promise<DueJob[]> {
+export async function lockDueJobs(
+  q: Queryable,
+  limit: number,
+  orgMaxConcurrentCalls: number,
+): Promise<DueJob[]> {
+  // Campaigns and organizations already at their limit are left out here (the locked check after
+  // stays exact), so that their backlog never blocks the due jobs of others.
   const r = await q.query<DueJob>(
-    `select j.id, j.org_id, j.campaign_id, j.phone_number, j.time_zone, j.test_job, j.attempts,
+    `with live_campaign as (select campaign_id, count(*)::int as n from calls where ended_at is null group by campaign_id),
+     live_org as (select org_id, count(*)::int as n from calls where ended_at is null group by org_id)
+     select j.id, j.org_id, j.campaign_id, j.phone_number, j.time_zone, j.test_job, j.attempts,
        j.attempts_base, j.callback_due, j.fence, j.next_call_at, c.status as campaign_status,
        c.schedule, c.phone_numbers[1] as caller_id
      from jobs j join campaigns c on c.id = j.campaign_id
+     left join live_campaign lc on lc.campaign_id = j.campaign_id
+     left join live_org lo on lo.org_id = j.org_id
      where j.state = 'pending' and j.next_call_at <= now()
        and (c.status = 'active' or (j.test_job and c.status = 'paused'))
+       and coalesce(lc.n, 0) < (c.schedule->>'MaxConcurrentCalls')::int
+       and coalesce(lo.n, 0) < $2
      order by j.next_call_at
      limit $1
      for update of j skip locked`,
-    [limit],
+    [limit, orgMaxConcurrentCalls],
   );
   return r.rows;
 }
@@ -50,8 +62,12 @@ export async function lockLiveCounts(
   orgIds: readonly string[],
   campaignIds: readonly string[],
 ): Promise<{ org: Map<string, number>; campaign: Map<string, number> }> {
-  await q.query("select id from organizations where id = any($1::text[]) order by id for update", [orgIds]);
-  await q.query("select id from campaigns where id = any($1::text[]) order by id for update", [campaignIds]);
+  await q.query("select id from organizations where id = any($1::text[]) order by id for no key update", [
+    orgIds,
+  ]);
+  await q.query("select id from campaigns where id = any($1::text[]) order by id for no key update", [
+    campaignIds,
+  ]);
   const org = await q.query<{ id: string; n: number }>(
     `select o.id, (select count(*)::int from calls c where c.org_id = o.id and c.ended_at is null) as n
      from unnest($1::text[]) as o(id)`,
@@ -100,7 +116,7 @@ export async function takeJobs(
     `with x as (select * from jsonb_to_recordset($1::jsonb) as x(id text, call_id text)),
      taken as (
        update jobs j set state = 'in_progress', fence = j.fence + 1, lease_owner = $2,
-         lease_expires_at = now() + make_interval(secs => $3), live_call_id = x.call_id,
+         lease_expires_at = clock_timestamp() + make_interval(secs => $3), live_call_id = x.call_id,
          next_call_at = null, updated_at = now()
        from x where j.id = x.id
        returning j.id, j.org_id, j.campaign_id, j.phone_number, j.test_job, j.fence, j.attempts, x.call_id

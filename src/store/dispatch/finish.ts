@@ -72,6 +72,9 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
       event_props: i.eventProps ?? {},
     };
   });
+  await q.query("select id from jobs where id = any($1::text[]) order by id for update", [
+    [...new Set(items.map((i) => i.jobId))],
+  ]);
   const r = await q.query<{ n: number }>(
     `with x as (
        select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,

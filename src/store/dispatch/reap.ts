@@ -75,10 +75,21 @@ export async function releaseLeases(
   );
 }
 
-export async function renewLeases(q: Queryable, workerId: string, leaseSeconds: number): Promise<number> {
+export async function renewLeases(
+  q: Queryable,
+  workerId: string,
+  leaseSeconds: number,
+  held: ReadonlyArray<readonly [string, number]>,
+): Promise<number> {
   const r = await q.query(
-    `update jobs set lease_expires_at = now() + make_interval(secs => $2) where lease_owner = $1`,
-    [workerId, leaseSeconds],
+    `update jobs j set lease_expires_at = now() + make_interval(secs => $2)
+     from (
+       select j.id from jobs j join jsonb_to_recordset($3::jsonb) as x(id text, fence bigint)
+         on j.id = x.id and j.fence = x.fence
+       where j.lease_owner = $1 order by j.id for update of j skip locked
+     ) x
+     where j.id = x.id`,
+    [workerId, leaseSeconds, JSON.stringify(held.map(([id, fence]) => ({ id, fence })))],
   );
   await q.query("update workers set heartbeat_at = now() where id = $1", [workerId]);
   return r.rowCount;

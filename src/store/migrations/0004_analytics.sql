@@ -50,12 +50,15 @@ create table analytics_zones (
   name text
 );
 
--- The zone, if this server knows it, else null. Only a zone seen for the first time costs a
--- subtransaction (the exception block), once per database.
+-- The zone, if this server knows it, else null. Only a zone not seen before costs a subtransaction
+-- (the exception block). Its answer is cached only under a transaction-level advisory lock taken
+-- without waiting: two transactions that meet the same new zones in a different order never wait for
+-- (or deadlock on) each other's cache rows; the one that does not get the lock just does not cache.
 create function analytics_known_zone(z text) returns text
 language plpgsql as $$
 declare
   seen analytics_zones%rowtype;
+  known text := z;
 begin
   if z is null then
     return null;
@@ -67,11 +70,12 @@ begin
   begin
     perform now() at time zone z;
   exception when others then
-    insert into analytics_zones (lower_name, name) values (lower(z), null) on conflict do nothing;
-    return null;
+    known := null;
   end;
-  insert into analytics_zones (lower_name, name) values (lower(z), z) on conflict do nothing;
-  return z;
+  if pg_try_advisory_xact_lock(72420265, hashtext(lower(z))) then
+    insert into analytics_zones (lower_name, name) values (lower(z), known) on conflict do nothing;
+  end if;
+  return known;
 end
 $$;
 
