@@ -25,6 +25,11 @@ export async function failJobsOfOptedOutNumber(
   orgId: string,
   phone: string,
 ): Promise<JobRow[]> {
+  // Locks in id order first, as every other multi-job statement does, so that none deadlock.
+  await q.query(
+    "select id from jobs where org_id = $1 and phone_number = $2 and state = any($3::text[]) order by id for update",
+    [orgId, phone, statesFrom("fail")],
+  );
   const r = await q.query<JobRow>(
     `update jobs set state = 'failed', failure_reason = 'opted_out',
        failure_message = 'The number was added to the opt-out list.', next_call_at = null,
