@@ -55,17 +55,20 @@ function renderTextOnly(source: string, s: Record<string, unknown>): string {
 const renderPlainOrLiquid = (source: string, s: Record<string, unknown>): string =>
   source.includes("{") ? renderTextOnly(source, s) : source;
 
-/** wallClockAt from a cached offset: one Intl call per zone and UTC quarter-hour. */
-const offsets = new Map<string, number>();
+/** The offset from a cache per zone and UTC hour (proposals/runtime-caches.patch, zone.ts). */
+const offsets = new Map<string, number | null>();
 function offsetCached(instant: Date, zone: string): number {
-  const key = `${zone}|${Math.floor(instant.getTime() / 900_000)}`;
+  const hour = Math.floor(instant.getTime() / 3_600_000);
+  const key = `${zone}|${hour}`;
   let o = offsets.get(key);
   if (o === undefined) {
-    o = offsetMinutesAt(instant, zone);
-    if (offsets.size > 10_000) offsets.clear();
+    const a = offsetMinutesAt(new Date(hour * 3_600_000), zone);
+    const b = offsetMinutesAt(new Date(hour * 3_600_000 + 3_599_999), zone);
+    o = a === b ? a : null;
+    if (offsets.size > 50_000) offsets.clear();
     offsets.set(key, o);
   }
-  return o;
+  return o ?? offsetMinutesAt(instant, zone);
 }
 
 let lastIn: string | null = null;
@@ -122,7 +125,7 @@ const rows: Array<[string, number, string]> = [
   ],
   ["  wallClockAt (Intl formatToParts)", cost(() => wallClockAt(instant(), ZONE)), "src zone.ts"],
   ["  offsetMinutesAt", cost(() => offsetMinutesAt(instant(), ZONE)), "src zone.ts"],
-  ["  offset from a quarter-hour cache (new minute)", cost(() => offsetCached(instant(), ZONE)), "proposal"],
+  ["  offset from an hourly cache (new minute)", cost(() => offsetCached(instant(), ZONE)), "proposal"],
   [
     "  instantOf (6 formatToParts)",
     cost(() =>

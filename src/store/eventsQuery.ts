@@ -117,7 +117,9 @@ async function advance(
 export type ForwardResult = { kind: "sent"; count: number } | { kind: "idle" } | { kind: "busy" };
 
 /**
- * Sends the next batch of events to one destination, at most once across workers.
+ * Sends the next batch of events to one destination; two workers never send the same batch. (Were
+ * the cursor's commit to fail after the destination took the batch, it would be sent again: PostHog
+ * can deduplicate it by uuid.)
  *
  * On PostgreSQL the cursor row is locked (FOR UPDATE SKIP LOCKED: a second worker finds it busy and
  * moves on) and advanced in the same transaction that read the batch, after `send` succeeded; if

@@ -633,7 +633,8 @@ update calls set local_hour = analytics_local_hour(campaign_id, job_id,
 where dialed_at is not null or (direction = 'inbound' and job_id is not null);
 
 create trigger calls_analytics_local_hour before insert or update on calls
-for each row when (new.local_hour is null and (new.dialed_at is not null or (new.direction = 'inbound' and new.job_id is not null)))
+for each row
+when (new.local_hour is null and (new.dialed_at is not null or (new.direction = 'inbound' and new.job_id is not null)))
 execute function analytics_set_local_hour();
 
 -- A job's state as analytics count it.
@@ -673,54 +674,54 @@ begin
 end
 $$;
 
--- What one call row counts for, times `sign` (1 for a new row, -1 for an old one). A call counts
--- once placed: an outbound call handed to the carrier (dialed_at set) or an accepted inbound call (it
--- has a job; rejected inbound calls have none and are not counted).
+-- Calls count once placed: an outbound call handed to the carrier (dialed_at set) or an accepted
+-- inbound call (it has a job; a rejected inbound call has none and is not counted). Each row adds
+-- s = +1 (new rows) or -1 (old rows) times: one call; one answer if a human answered; one connected
+-- call and its duration if it connected (answered_at set) and ended (duration set).
 create function analytics_calls_changed() returns trigger
 language plpgsql as $$
 begin
   if tg_op = 'INSERT' then
     insert into analytics_call_deltas (campaign_id, attempt, local_hour, calls, answered, connected, duration_seconds)
-    select campaign_id, attempt, local_hour, sum(calls), sum(answered), sum(connected), sum(duration_seconds)
+    select campaign_id, attempt, local_hour, sum(s),
+      sum(case when answered_by = 'human' then s else 0 end),
+      sum(case when answered_at is not null and duration_seconds is not null then s else 0 end),
+      sum(case when answered_at is not null then s * coalesce(duration_seconds, 0) else 0 end)
     from (
-      select campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour, 1 as calls,
-        case when answered_by = 'human' then 1 else 0 end as answered,
-        case when answered_at is not null and duration_seconds is not null then 1 else 0 end as connected,
-        case when answered_at is not null then coalesce(duration_seconds, 0) else 0 end as duration_seconds
-      from new_rows
-      where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
+      select 1 as s, campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour,
+        answered_by, answered_at, duration_seconds
+      from new_rows where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
     ) x
     group by 1, 2, 3;
   elsif tg_op = 'UPDATE' then
     insert into analytics_call_deltas (campaign_id, attempt, local_hour, calls, answered, connected, duration_seconds)
-    select campaign_id, attempt, local_hour, sum(calls), sum(answered), sum(connected), sum(duration_seconds)
+    select campaign_id, attempt, local_hour, sum(s),
+      sum(case when answered_by = 'human' then s else 0 end),
+      sum(case when answered_at is not null and duration_seconds is not null then s else 0 end),
+      sum(case when answered_at is not null then s * coalesce(duration_seconds, 0) else 0 end)
     from (
-      select campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour, -1 as calls,
-        case when answered_by = 'human' then -1 else 0 end as answered,
-        case when answered_at is not null and duration_seconds is not null then -1 else 0 end as connected,
-        case when answered_at is not null then -coalesce(duration_seconds, 0) else 0 end as duration_seconds
-      from old_rows
-      where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
+      select -1 as s, campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour,
+        answered_by, answered_at, duration_seconds
+      from old_rows where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
       union all
-      select campaign_id, case when direction = 'outbound' then attempt end, local_hour, 1,
-        case when answered_by = 'human' then 1 else 0 end,
-        case when answered_at is not null and duration_seconds is not null then 1 else 0 end,
-        case when answered_at is not null then coalesce(duration_seconds, 0) else 0 end
-      from new_rows
-      where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
+      select 1, campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour,
+        answered_by, answered_at, duration_seconds
+      from new_rows where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
     ) x
     group by 1, 2, 3
-    having sum(calls) <> 0 or sum(answered) <> 0 or sum(connected) <> 0 or sum(duration_seconds) <> 0;
+    having sum(s) <> 0 or sum(case when answered_by = 'human' then s else 0 end) <> 0
+      or sum(case when answered_at is not null and duration_seconds is not null then s else 0 end) <> 0
+      or sum(case when answered_at is not null then s * coalesce(duration_seconds, 0) else 0 end) <> 0;
   else
     insert into analytics_call_deltas (campaign_id, attempt, local_hour, calls, answered, connected, duration_seconds)
-    select campaign_id, attempt, local_hour, -sum(calls), -sum(answered), -sum(connected), -sum(duration_seconds)
+    select campaign_id, attempt, local_hour, sum(s),
+      sum(case when answered_by = 'human' then s else 0 end),
+      sum(case when answered_at is not null and duration_seconds is not null then s else 0 end),
+      sum(case when answered_at is not null then s * coalesce(duration_seconds, 0) else 0 end)
     from (
-      select campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour, 1 as calls,
-        case when answered_by = 'human' then 1 else 0 end as answered,
-        case when answered_at is not null and duration_seconds is not null then 1 else 0 end as connected,
-        case when answered_at is not null then coalesce(duration_seconds, 0) else 0 end as duration_seconds
-      from old_rows
-      where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
+      select -1 as s, campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour,
+        answered_by, answered_at, duration_seconds
+      from old_rows where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
     ) x
     group by 1, 2, 3;
   end if;
