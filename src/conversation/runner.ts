@@ -49,6 +49,8 @@ export interface ConversationRunner {
 }
 
 export interface ConnectedCall {
+  /** Batches call closes across calls (the dispatcher's); absent: one transaction per call. */
+  closer?: { close(item: CallClose): Promise<void> };
   callId: string;
   jobId: string;
   fence: number;
@@ -86,9 +88,10 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         phoneNumber: job.phone_number,
         scheduleTimeZone: schedule.TimeZone,
       })[0] ?? "UTC";
-    const earlier = (await jobTranscripts(deps.db, job.id))
-      .filter((c) => c.id !== call.callId)
-      .map((c) => c.transcript);
+    // Earlier transcripts feed the LLM only (agent history, extraction, summary).
+    const earlier = deps.llm
+      ? (await jobTranscripts(deps.db, job.id)).filter((c) => c.id !== call.callId).map((c) => c.transcript)
+      : [];
     let clock = call.answeredAt;
     const said: TranscriptEntry[] = [];
     const state = emptyState(job.conversation);
@@ -181,6 +184,10 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         conversation: { answers: serializable(state.answers), answeredNodes: state.answeredNodes },
       },
     };
+    if (!analysis.optOut && call.closer) {
+      await call.closer.close(close);
+      return;
+    }
     await finishConversation(
       deps.db,
       close,
@@ -280,8 +287,9 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
 
   return {
     converse,
-    onAnswered: (d, o) =>
+    onAnswered: (d, o, closer) =>
       converse({
+        closer,
         callId: d.claim.callId,
         jobId: d.claim.job.id,
         fence: d.fence,

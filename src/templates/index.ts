@@ -6,17 +6,18 @@ import { Liquid, type Template } from "liquidjs";
  * campaign is saved (checkTemplate), with the raw text as a last resort at render time.
  */
 const engine = new Liquid({ strictVariables: false, strictFilters: false, ownPropertyOnly: true });
-const cache = new Map<string, Template[]>();
+const cache = new Map<string, { t: Template[]; vars: string[] | null }>();
 
-function parse(source: string): Template[] {
-  let t = cache.get(source);
-  if (!t) {
-    t = engine.parse(source);
+function parsed(source: string): { t: Template[]; vars: string[] | null } {
+  let e = cache.get(source);
+  if (!e) {
+    e = { t: engine.parse(source), vars: null };
     if (cache.size > 10_000) cache.clear();
-    cache.set(source, t);
+    cache.set(source, e);
   }
-  return t;
+  return e;
 }
+const parse = (source: string): Template[] => parsed(source).t;
 
 /** A message saying why the template does not parse, or null when it does. */
 export function checkTemplate(source: string): string | null {
@@ -36,9 +37,10 @@ export interface Rendered {
 
 export function renderTemplate(source: string, scope: Record<string, unknown>): Rendered {
   try {
-    const t = parse(source);
-    const missing = engine.fullVariablesSync(t).filter((v) => lookup(scope, v) === undefined);
-    return { text: engine.renderSync(t, scope) as string, missing: [...new Set(missing)] };
+    const e = parsed(source);
+    e.vars ??= [...new Set(engine.fullVariablesSync(e.t))];
+    const missing = e.vars.filter((v) => lookup(scope, v) === undefined);
+    return { text: engine.renderSync(e.t, scope) as string, missing };
   } catch {
     return { text: source, missing: [] };
   }

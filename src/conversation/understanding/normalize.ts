@@ -57,12 +57,23 @@ export function lowerExpanded(text: string): string {
   return s.replace(/\b(thats|theres|whats|youre)\b/g, (w) => BARE[w] ?? w);
 }
 
+/** The last utterance normalised and its result: a turn normalises the same text several times in a row. */
+let lastText: string | null = null;
+let lastNormal = "";
+
 /**
  * Normalises an utterance to lower-case words separated by single spaces. Kept: digits with their
  * decimal point ("3.5"), a leading minus ("-2"), "k" suffixes ("30k"); thousands separators are
  * dropped ("1,200" → "1200"); hyphens between words become spaces ("twenty-one" → "twenty one").
  */
 export function normalize(text: string): string {
+  if (text === lastText) return lastNormal;
+  lastNormal = normalizeUncached(text);
+  lastText = text;
+  return lastNormal;
+}
+
+function normalizeUncached(text: string): string {
   const s = lowerExpanded(text)
     .replace(/(\d),(?=\d{3}\b)/g, "$1")
     .replace(/(^|[^\w])-(?=\d)/g, "$1\u2212")

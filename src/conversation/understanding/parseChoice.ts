@@ -79,6 +79,19 @@ export function canonical(text: string): string[] {
   return s === "" ? [] : s.split(" ");
 }
 
+const formsCache = new Map<string, string[][]>();
+/** The canonical words of each choice, computed once per list of choices. */
+function choiceForms(choices: readonly string[]): string[][] {
+  const key = choices.join("\u0000");
+  let f = formsCache.get(key);
+  if (!f) {
+    f = choices.map(canonical);
+    if (formsCache.size > 10_000) formsCache.clear();
+    formsCache.set(key, f);
+  }
+  return f;
+}
+
 /** Where `needle` occurs as whole words in `hay`, or -1. */
 function indexOfWords(hay: readonly string[], needle: readonly string[]): number {
   if (needle.length === 0) return -1;
@@ -153,7 +166,7 @@ export function parseChoice(text: string, choices: readonly string[]): string | 
   if (isSilence(text) || choices.length === 0) return null;
   const said = canonical(text);
   if (said.length === 0) return null;
-  const forms = choices.map(canonical);
+  const forms = choiceForms(choices);
   const pickOne = (i: number | null) => (i === null ? null : (choices[i] ?? null));
 
   const exact = forms.map((f, i) => (f.join(" ") === said.join(" ") ? i : -1)).filter((i) => i >= 0);

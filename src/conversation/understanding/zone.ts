@@ -32,8 +32,43 @@ function format(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/**
+ * Offsets (ms) by zone and UTC hour, kept only when the offset is the same at the hour's first and
+ * last millisecond (so no change of offset falls inside it: changes are months apart) and a whole
+ * number of minutes; null: ask Intl for every instant of that hour.
+ */
+const offsets = new Map<string, number | null>();
+const HOUR_MS = 3_600_000;
+
+const intlOffsetMs = (ms: number, timeZone: string) => asUtc(wallClockIntl(new Date(ms), timeZone)) - ms;
+
 /** The wall clock in `timeZone` at `instant`. */
 export function wallClockAt(instant: Date, timeZone: string): WallClock {
+  const ms = instant.getTime();
+  const hour = Math.floor(ms / HOUR_MS);
+  const key = `${timeZone}|${hour}`;
+  let off = offsets.get(key);
+  if (off === undefined) {
+    const a = intlOffsetMs(hour * HOUR_MS, timeZone);
+    const b = intlOffsetMs(hour * HOUR_MS + HOUR_MS - 1, timeZone);
+    off = a === b && a % 60_000 === 0 ? a : null;
+    if (offsets.size > 50_000) offsets.clear();
+    offsets.set(key, off);
+  }
+  if (off === null) return wallClockIntl(instant, timeZone);
+  const d = new Date(ms + off);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    millisecond: d.getUTCMilliseconds(),
+  };
+}
+
+function wallClockIntl(instant: Date, timeZone: string): WallClock {
   const parts: Record<string, number> = {};
   for (const p of format(timeZone).formatToParts(instant)) {
     if (p.type !== "literal") parts[p.type] = Number(p.value);

@@ -60,7 +60,9 @@ export class SimCarrier implements Telephony {
       case "human":
       case "voicemail": {
         const answeredAt = at(start, RING_BEFORE_ANSWER_MS);
-        const media = new SimMedia(answeredAt, b?.Answer === "human" ? (b?.Replies ?? []) : []);
+        const media = new SimMedia(answeredAt, b?.Answer === "human" ? (b?.Replies ?? []) : [], {
+          onEnd: () => this.live.delete(req.callId),
+        });
         this.live.set(req.callId, media);
         return {
           kind: "answered",
@@ -84,11 +86,6 @@ export class SimCarrier implements Telephony {
           endedAt: at(start, RING_BEFORE_NO_ANSWER_MS),
         };
     }
-  }
-
-  /** Forgets a finished call. */
-  release(callId: string): void {
-    this.live.delete(callId);
   }
 
   async hangup(callId: string): Promise<void> {

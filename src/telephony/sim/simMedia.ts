@@ -20,7 +20,7 @@ export class SimMedia implements CallMedia {
   constructor(
     answeredAt: Date,
     replies: readonly string[],
-    private readonly opts: { contactFirst?: boolean } = {},
+    private readonly opts: { contactFirst?: boolean; onEnd?: () => void } = {},
   ) {
     this.clock = answeredAt.getTime();
     this.replies = [...replies];
@@ -43,7 +43,7 @@ export class SimMedia implements CallMedia {
     if (this.ended) return { kind: "hangup", at: this.now };
     const next = this.replies.shift();
     if (next === undefined || next === "<hangup>") {
-      this.ended = true;
+      this.end();
       return { kind: "hangup", at: this.now };
     }
     if (next === "<silence>") {
@@ -55,13 +55,18 @@ export class SimMedia implements CallMedia {
   }
 
   async hangup(): Promise<Date> {
-    this.ended = true;
+    this.end();
     return this.now;
+  }
+
+  private end(): void {
+    if (!this.ended) this.opts.onEnd?.();
+    this.ended = true;
   }
 
   /** Used when the carrier ends the call from outside (cancel, max duration). */
   cut(): void {
-    this.ended = true;
+    this.end();
   }
 
   get contactSpeaksFirst(): boolean {
