@@ -2,7 +2,6 @@ export type { AnsweredCallHandler } from "./answered.ts";
 export { claimDueJobs } from "./claim.ts";
 export { CallCloser } from "./closer.ts";
 export type { DialedCall } from "./dial.ts";
-export { hangUpAnswered } from "./hangUpAnswered.ts";
 export { reapExpiredLeases } from "./reaper.ts";
 export {
   DEFAULT_DISPATCHER_OPTIONS,
