@@ -90,7 +90,8 @@ export async function createJob({
   throw new AppError(e.Code, e.Message, e.Details);
 }
 
-export function toNewRow(id: string, campaign: Campaign, input: JobInput, now: Date): NewJobRow {
+/** A validated input as the columns of its job row (its first call time aside). */
+export function jobColumns(id: string, input: JobInput): Omit<NewJobRow, "next_call_at"> {
   return {
     id,
     phone_number: input.PhoneNumber,
@@ -101,6 +102,12 @@ export function toNewRow(id: string, campaign: Campaign, input: JobInput, now: D
     test_job: input.TestJob,
     hangup_opt_out: input.HangupOptOut,
     time_zone: input.TimeZone,
+  };
+}
+
+export function toNewRow(id: string, campaign: Campaign, input: JobInput, now: Date): NewJobRow {
+  return {
+    ...jobColumns(id, input),
     next_call_at: firstCallAt(campaign.Schedule, input, now)?.toISOString() ?? null,
   };
 }

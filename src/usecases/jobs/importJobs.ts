@@ -6,7 +6,7 @@ import { contactZones } from "../../schedule/index.ts";
 import { BulkJobBatch, canBulkInsert, insertJobsBulk } from "../../store/bulkJobs.ts";
 import { type Campaign, type Db, dbNow } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
-import { type BatchError, createJobsBatch } from "./createJobs.ts";
+import { type BatchError, createJobsBatch, jobColumns } from "./createJobs.ts";
 import { firstCallAt } from "./firstCallAt.ts";
 
 const YIELD_EVERY = 128;
@@ -56,21 +56,7 @@ export async function importJobsBatch({
       continue;
     }
     const input = p.value;
-    rows.add(
-      index,
-      {
-        id: ids[index]!,
-        phone_number: input.PhoneNumber,
-        external_id: input.ExternalId,
-        contact_name: input.ContactName,
-        metadata: input.Metadata,
-        data: input.Data,
-        test_job: input.TestJob,
-        hangup_opt_out: input.HangupOptOut,
-        time_zone: input.TimeZone,
-      },
-      callAt.slot(input),
-    );
+    rows.add(index, jobColumns(ids[index]!, input), callAt.slot(input));
   }
   const { ctx, campaign } = await target();
   if (rows.length === 0) return { Created: 0, Errors: errors };
