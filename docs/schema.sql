@@ -4,6 +4,275 @@
 --
 
 --
+-- Name: analytics_calls_changed(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_calls_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    insert into analytics_call_deltas (campaign_id, attempt, local_hour, calls, answered, connected, duration_seconds)
+    select campaign_id, attempt, local_hour, sum(s),
+      sum(case when answered_by = 'human' then s else 0 end),
+      sum(case when answered_at is not null and duration_seconds is not null then s else 0 end),
+      sum(case when answered_at is not null then s * coalesce(duration_seconds, 0) else 0 end)
+    from (
+      select 1 as s, campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour,
+        answered_by, answered_at, duration_seconds
+      from new_rows where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
+    ) x
+    group by 1, 2, 3;
+  elsif tg_op = 'UPDATE' then
+    insert into analytics_call_deltas (campaign_id, attempt, local_hour, calls, answered, connected, duration_seconds)
+    select campaign_id, attempt, local_hour, sum(s),
+      sum(case when answered_by = 'human' then s else 0 end),
+      sum(case when answered_at is not null and duration_seconds is not null then s else 0 end),
+      sum(case when answered_at is not null then s * coalesce(duration_seconds, 0) else 0 end)
+    from (
+      select -1 as s, campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour,
+        answered_by, answered_at, duration_seconds
+      from old_rows where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
+      union all
+      select 1, campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour,
+        answered_by, answered_at, duration_seconds
+      from new_rows where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
+    ) x
+    group by 1, 2, 3
+    having sum(s) <> 0 or sum(case when answered_by = 'human' then s else 0 end) <> 0
+      or sum(case when answered_at is not null and duration_seconds is not null then s else 0 end) <> 0
+      or sum(case when answered_at is not null then s * coalesce(duration_seconds, 0) else 0 end) <> 0;
+  else
+    insert into analytics_call_deltas (campaign_id, attempt, local_hour, calls, answered, connected, duration_seconds)
+    select campaign_id, attempt, local_hour, sum(s),
+      sum(case when answered_by = 'human' then s else 0 end),
+      sum(case when answered_at is not null and duration_seconds is not null then s else 0 end),
+      sum(case when answered_at is not null then s * coalesce(duration_seconds, 0) else 0 end)
+    from (
+      select -1 as s, campaign_id, case when direction = 'outbound' then attempt end as attempt, local_hour,
+        answered_by, answered_at, duration_seconds
+      from old_rows where not test_job and (dialed_at is not null or (direction = 'inbound' and job_id is not null))
+    ) x
+    group by 1, 2, 3;
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: analytics_calls_truncated(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_calls_truncated() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  delete from analytics_call_deltas;
+  return null;
+end
+$$;
+
+--
+-- Name: analytics_contact_zone(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_contact_zone(job_zone text, phone text, schedule_zone text) RETURNS text
+    LANGUAGE plpgsql
+    AS $_$
+declare
+  z text;
+  digits text;
+begin
+  if job_zone is not null then
+    z := analytics_known_zone(job_zone);
+    if z is not null then
+      return z;
+    end if;
+  end if;
+  if phone ~ '^\+[0-9 ().-]+$' then
+    digits := translate(phone, '+ ().-', '');
+    select analytics_known_zone(p.zone) into z from analytics_phone_zones p
+    where p.prefix in (left(digits, 1), left(digits, 2), left(digits, 3), left(digits, 4), left(digits, 5),
+      left(digits, 6), left(digits, 7), left(digits, 8), left(digits, 9))
+    order by length(p.prefix) desc
+    limit 1;
+    if z is not null then
+      return z;
+    end if;
+  end if;
+  return coalesce(analytics_known_zone(schedule_zone), 'UTC');
+end
+$_$;
+
+--
+-- Name: analytics_job_state(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_job_state(state text, state_before_deletion text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select case when state = 'deleted' then coalesce(state_before_deletion, state) else state end
+$$;
+
+--
+-- Name: analytics_jobs_changed(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_jobs_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    insert into analytics_job_deltas (campaign_id, state, failure_reason, objective_met, jobs)
+    select campaign_id, analytics_job_state(state, state_before_deletion), failure_reason, objective_met, count(*)
+    from new_rows where not test_job
+    group by 1, 2, 3, 4;
+  elsif tg_op = 'UPDATE' then
+    insert into analytics_job_deltas (campaign_id, state, failure_reason, objective_met, jobs)
+    select campaign_id, state, failure_reason, objective_met, sum(n)
+    from (
+      select campaign_id, analytics_job_state(state, state_before_deletion) as state, failure_reason, objective_met,
+        -1 as n
+      from old_rows where not test_job
+      union all
+      select campaign_id, analytics_job_state(state, state_before_deletion), failure_reason, objective_met, 1
+      from new_rows where not test_job
+    ) x
+    group by 1, 2, 3, 4
+    having sum(n) <> 0;
+  else
+    insert into analytics_job_deltas (campaign_id, state, failure_reason, objective_met, jobs)
+    select campaign_id, analytics_job_state(state, state_before_deletion), failure_reason, objective_met, -count(*)
+    from old_rows where not test_job
+    group by 1, 2, 3, 4;
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: analytics_jobs_truncated(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_jobs_truncated() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  delete from analytics_job_deltas;
+  return null;
+end
+$$;
+
+--
+-- Name: analytics_known_zone(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_known_zone(z text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+declare
+  seen analytics_zones%rowtype;
+  known text := z;
+begin
+  if z is null then
+    return null;
+  end if;
+  select * into seen from analytics_zones where lower_name = lower(z);
+  if found then
+    return seen.name;
+  end if;
+  begin
+    perform now() at time zone z;
+  exception when others then
+    known := null;
+  end;
+  if pg_try_advisory_xact_lock(72420265, hashtext(lower(z))) then
+    insert into analytics_zones (lower_name, name) values (lower(z), known) on conflict do nothing;
+  end if;
+  return known;
+end
+$$;
+
+--
+-- Name: analytics_local_hour(text, text, text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_local_hour(p_campaign_id text, p_job_id text, p_contact text, p_at timestamp with time zone) RETURNS smallint
+    LANGUAGE plpgsql
+    AS $$
+declare
+  job_zone text;
+  job_phone text;
+  schedule_zone text;
+begin
+  select j.time_zone, j.phone_number, c.schedule ->> 'TimeZone' into job_zone, job_phone, schedule_zone
+  from campaigns c left join jobs j on j.id = p_job_id
+  where c.id = p_campaign_id;
+  return extract(hour from p_at at time zone
+    analytics_contact_zone(job_zone, coalesce(job_phone, p_contact), schedule_zone))::smallint;
+end
+$$;
+
+--
+-- Name: analytics_set_local_hour(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_set_local_hour() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  new.local_hour := analytics_local_hour(new.campaign_id, new.job_id,
+    case when new.direction = 'outbound' then new.to_number else new.from_number end,
+    coalesce(new.dialed_at, new.started_at));
+  return new;
+end
+$$;
+
+--
+-- Name: analytics_call_deltas; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_call_deltas (
+    campaign_id text NOT NULL,
+    attempt integer,
+    local_hour smallint,
+    calls bigint NOT NULL,
+    answered bigint NOT NULL,
+    connected bigint NOT NULL,
+    duration_seconds bigint NOT NULL
+);
+
+--
+-- Name: analytics_job_deltas; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_job_deltas (
+    campaign_id text NOT NULL,
+    state text NOT NULL,
+    failure_reason text,
+    objective_met boolean,
+    jobs bigint NOT NULL
+);
+
+--
+-- Name: analytics_phone_zones; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_phone_zones (
+    prefix text NOT NULL,
+    zone text NOT NULL
+);
+
+--
+-- Name: analytics_zones; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_zones (
+    lower_name text NOT NULL,
+    name text
+);
+
+--
 -- Name: api_keys; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -43,6 +312,7 @@ CREATE TABLE public.calls (
     fence bigint,
     carrier_call_id text,
     dialed_at timestamp with time zone,
+    local_hour smallint,
     CONSTRAINT calls_answered_by_check CHECK ((answered_by = ANY (ARRAY['human'::text, 'voicemail'::text, 'unknown'::text]))),
     CONSTRAINT calls_direction_check CHECK ((direction = ANY (ARRAY['outbound'::text, 'inbound'::text]))),
     CONSTRAINT calls_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'ringing'::text, 'in_progress'::text, 'completed'::text, 'busy'::text, 'no_answer'::text, 'failed'::text, 'canceled'::text, 'rejected'::text])))
@@ -82,6 +352,19 @@ CREATE TABLE public.campaigns (
 );
 
 --
+-- Name: event_forwarding; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.event_forwarding (
+    destination text NOT NULL,
+    last_tx_id xid8 DEFAULT '0'::xid8 NOT NULL,
+    last_seq bigint DEFAULT 0 NOT NULL,
+    lease_until timestamp with time zone,
+    forwarded bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -95,7 +378,8 @@ CREATE TABLE public.events (
     event text NOT NULL,
     test_job boolean DEFAULT false NOT NULL,
     occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    tx_id xid8 DEFAULT pg_current_xact_id() NOT NULL
 );
 
 --
@@ -165,6 +449,8 @@ CREATE TABLE public.jobs (
     live_call_id text,
     callback_due boolean DEFAULT false NOT NULL,
     due_at timestamp with time zone DEFAULT now() NOT NULL,
+    conversation jsonb DEFAULT '{}'::jsonb NOT NULL,
+    resumed_from text,
     CONSTRAINT jobs_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'in_progress'::text, 'completed'::text, 'canceled'::text, 'failed'::text, 'deleted'::text])))
 );
 
@@ -225,6 +511,58 @@ CREATE TABLE public.sim_contacts (
 );
 
 --
+-- Name: webhook_cursor; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_cursor (
+    id boolean DEFAULT true NOT NULL,
+    tx_id xid8 NOT NULL,
+    seq bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_cursor_id_check CHECK (id)
+);
+
+--
+-- Name: webhook_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_deliveries (
+    id text NOT NULL,
+    org_id text NOT NULL,
+    webhook_id text NOT NULL,
+    event_seq bigint NOT NULL,
+    event_type text NOT NULL,
+    event_at timestamp with time zone NOT NULL,
+    message_id text NOT NULL,
+    job_id text,
+    call_id text,
+    data json NOT NULL,
+    status text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_status_code integer,
+    last_error text,
+    next_attempt_at timestamp with time zone,
+    attempting_until timestamp with time zone,
+    delivered_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text, 'abandoned'::text])))
+);
+
+--
+-- Name: webhooks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhooks (
+    id text NOT NULL,
+    org_id text NOT NULL,
+    url text NOT NULL,
+    events text[] NOT NULL,
+    secret text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone
+);
+
+--
 -- Name: workers; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -236,6 +574,20 @@ CREATE TABLE public.workers (
     heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
     stopped_at timestamp with time zone
 );
+
+--
+-- Name: analytics_phone_zones analytics_phone_zones_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_phone_zones
+    ADD CONSTRAINT analytics_phone_zones_pkey PRIMARY KEY (prefix);
+
+--
+-- Name: analytics_zones analytics_zones_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_zones
+    ADD CONSTRAINT analytics_zones_pkey PRIMARY KEY (lower_name);
 
 --
 -- Name: api_keys api_keys_key_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -271,6 +623,13 @@ ALTER TABLE ONLY public.campaign_numbers
 
 ALTER TABLE ONLY public.campaigns
     ADD CONSTRAINT campaigns_pkey PRIMARY KEY (id);
+
+--
+-- Name: event_forwarding event_forwarding_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.event_forwarding
+    ADD CONSTRAINT event_forwarding_pkey PRIMARY KEY (destination);
 
 --
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -343,11 +702,58 @@ ALTER TABLE ONLY public.sim_contacts
     ADD CONSTRAINT sim_contacts_pkey PRIMARY KEY (org_id, phone_number);
 
 --
+-- Name: webhook_cursor webhook_cursor_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_cursor
+    ADD CONSTRAINT webhook_cursor_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_message_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_message_id_key UNIQUE (message_id);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_webhook_id_event_seq_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_webhook_id_event_seq_key UNIQUE (webhook_id, event_seq);
+
+--
+-- Name: webhooks webhooks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhooks
+    ADD CONSTRAINT webhooks_pkey PRIMARY KEY (id);
+
+--
 -- Name: workers workers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.workers
     ADD CONSTRAINT workers_pkey PRIMARY KEY (id);
+
+--
+-- Name: analytics_call_deltas_campaign; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX analytics_call_deltas_campaign ON public.analytics_call_deltas USING btree (campaign_id);
+
+--
+-- Name: analytics_job_deltas_campaign; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX analytics_job_deltas_campaign ON public.analytics_job_deltas USING btree (campaign_id);
 
 --
 -- Name: api_keys_org; Type: INDEX; Schema: public; Owner: -
@@ -386,6 +792,12 @@ CREATE INDEX calls_live_org ON public.calls USING btree (org_id) WHERE (ended_at
 CREATE INDEX calls_org ON public.calls USING btree (org_id, id);
 
 --
+-- Name: calls_org_started; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX calls_org_started ON public.calls USING btree (org_id, started_at);
+
+--
 -- Name: campaign_numbers_campaign; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -414,6 +826,12 @@ CREATE INDEX events_job ON public.events USING btree (job_id, seq);
 --
 
 CREATE INDEX events_org ON public.events USING btree (org_id, seq);
+
+--
+-- Name: events_tx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX events_tx ON public.events USING btree (tx_id, seq);
 
 --
 -- Name: idempotency_keys_created; Type: INDEX; Schema: public; Owner: -
@@ -468,6 +886,90 @@ CREATE INDEX jobs_org_phone ON public.jobs USING btree (org_id, phone_number) WH
 --
 
 CREATE INDEX jobs_org_updated ON public.jobs USING btree (org_id, updated_at);
+
+--
+-- Name: webhook_deliveries_due; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+--
+-- Name: webhook_deliveries_job; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_job ON public.webhook_deliveries USING btree (job_id) WHERE (job_id IS NOT NULL);
+
+--
+-- Name: webhook_deliveries_webhook; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_webhook ON public.webhook_deliveries USING btree (webhook_id, id);
+
+--
+-- Name: webhooks_active; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhooks_active ON public.webhooks USING btree (org_id) WHERE (disabled_at IS NULL);
+
+--
+-- Name: webhooks_org; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhooks_org ON public.webhooks USING btree (org_id, id);
+
+--
+-- Name: calls calls_analytics_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER calls_analytics_delete AFTER DELETE ON public.calls REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_calls_changed();
+
+--
+-- Name: calls calls_analytics_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER calls_analytics_insert AFTER INSERT ON public.calls REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_calls_changed();
+
+--
+-- Name: calls calls_analytics_local_hour; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER calls_analytics_local_hour BEFORE INSERT OR UPDATE ON public.calls FOR EACH ROW WHEN (((new.local_hour IS NULL) AND ((new.dialed_at IS NOT NULL) OR ((new.direction = 'inbound'::text) AND (new.job_id IS NOT NULL))))) EXECUTE FUNCTION public.analytics_set_local_hour();
+
+--
+-- Name: calls calls_analytics_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER calls_analytics_truncate AFTER TRUNCATE ON public.calls FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_calls_truncated();
+
+--
+-- Name: calls calls_analytics_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER calls_analytics_update AFTER UPDATE ON public.calls REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_calls_changed();
+
+--
+-- Name: jobs jobs_analytics_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER jobs_analytics_delete AFTER DELETE ON public.jobs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_jobs_changed();
+
+--
+-- Name: jobs jobs_analytics_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER jobs_analytics_insert AFTER INSERT ON public.jobs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_jobs_changed();
+
+--
+-- Name: jobs jobs_analytics_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER jobs_analytics_truncate AFTER TRUNCATE ON public.jobs FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_jobs_truncated();
+
+--
+-- Name: jobs jobs_analytics_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER jobs_analytics_update AFTER UPDATE ON public.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_jobs_changed();
 
 --
 -- Name: api_keys api_keys_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -538,6 +1040,20 @@ ALTER TABLE ONLY public.opt_outs
 
 ALTER TABLE ONLY public.sim_contacts
     ADD CONSTRAINT sim_contacts_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_webhook_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES public.webhooks(id) ON DELETE CASCADE;
+
+--
+-- Name: webhooks webhooks_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhooks
+    ADD CONSTRAINT webhooks_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id);
 
 --
 -- PostgreSQL database dump complete
