@@ -1,3 +1,4 @@
+import { analyticsCompactionTask } from "./analytics/index.ts";
 import { posthogForwardingTask } from "./events/index.ts";
 import type { Telephony } from "./telephony/index.ts";
 import type { Deps } from "./usecases/context.ts";
@@ -18,4 +19,8 @@ export interface BackgroundTask {
 export type BackgroundTaskFactory = (deps: Deps & { telephony: Telephony }) => BackgroundTask;
 
 /** The background tasks of a worker process. */
-export const BACKGROUND_TASKS: BackgroundTaskFactory[] = [posthogForwardingTask, webhookTask];
+export const BACKGROUND_TASKS: BackgroundTaskFactory[] = [
+  posthogForwardingTask,
+  webhookTask,
+  analyticsCompactionTask,
+];

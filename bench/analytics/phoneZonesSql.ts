@@ -1,8 +1,8 @@
 /**
- * Prints the rows of `analytics_phone_zones` for src/store/migrations/0004_analytics.sql (the block
+ * Prints the phone-number prefix -> zone rows of src/store/migrations/0004_analytics.sql (the block
  * between its "phone zones" markers), from the library data src/analytics/phoneZones.ts reads:
  * `node --import tsx bench/analytics/phoneZonesSql.ts`. A new migration, not an edit of 0004, should
- * carry a changed table to databases already migrated.
+ * carry changed rows to databases already migrated (recreate `analytics_phone_zones()` from them).
  */
 import { phoneZoneGroups } from "../../src/analytics/phoneZones.ts";
 

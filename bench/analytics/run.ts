@@ -349,6 +349,41 @@ async function measureOverhead(db: PostgresDb, orgId: string): Promise<void> {
     `    on:  ${importMs.on.map((x) => fmt(x)).join(", ")} ms; off: ${importMs.off.map((x) => fmt(x)).join(", ")} ms`,
   );
 
+  // An INSERT ... SELECT of as many jobs timed by the server (EXPLAIN ANALYZE, rolled back), with the
+  // trigger enabled and disabled (in the rolled-back transaction) alternately; with it enabled the
+  // plan also reports the trigger's own time.
+  const client = await db.pool.connect();
+  try {
+    const server: Record<"on" | "off", number[]> = { on: [], off: [] };
+    const triggerMs: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      for (const mode of rep % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+        await client.query("begin");
+        if (mode === "off") await client.query("alter table jobs disable trigger jobs_analytics_insert");
+        const e = await client.query(`explain (analyze, format json) ${INSERT_JOBS}`, [
+          orgId,
+          cmp,
+          2_000_001,
+          2_000_000 + OVERHEAD_ROWS,
+        ]);
+        await client.query("rollback");
+        const plan = (e.rows[0] as { "QUERY PLAN": Array<Record<string, any>> })["QUERY PLAN"][0]!;
+        server[mode].push(plan["Execution Time"] as number);
+        const t = (plan.Triggers as Array<{ "Trigger Name": string; Time: number }> | undefined)?.find(
+          (x) => x["Trigger Name"] === "jobs_analytics_insert",
+        );
+        if (t) triggerMs.push(t.Time);
+      }
+    }
+    const on = median(server.on);
+    const off = median(server.off);
+    log(
+      `  ${fmt(OVERHEAD_ROWS)}-row INSERT ... SELECT into jobs, server time (EXPLAIN ANALYZE), median of ${reps}: triggers on ${fmt(on)} ms, off ${fmt(off)} ms, overhead ${fmt(on - off)} ms (${fmt(((on - off) / off) * 100, 1)}%), of which the trigger function ${fmt(median(triggerMs), 1)} ms`,
+    );
+  } finally {
+    client.release();
+  }
+
   // Dispatcher-like statements: 50 jobs pending -> in_progress and back, their call dialed and ended.
   const rounds = 200;
   const smallMs: Record<"on" | "off", number[]> = { on: [], off: [] };
@@ -363,42 +398,63 @@ async function measureOverhead(db: PostgresDb, orgId: string): Promise<void> {
      from jobs where id = any($1::text[])`,
     [ids.rows.map((r) => r.id)],
   );
+  const STATEMENTS: Array<[string, string]> = [
+    [
+      "claim (jobs pending -> in_progress)",
+      "update jobs set state = 'in_progress', updated_at = now() where id = any($1::text[])",
+    ],
+    [
+      "dial (calls dialed: the local-hour trigger runs)",
+      "update calls set status = 'ringing', dialed_at = now(), local_hour = null where job_id = any($1::text[])",
+    ],
+    [
+      "end (calls answered and ended)",
+      `update calls set status = 'completed', answered_by = 'human', answered_at = now(), ended_at = now(),
+         duration_seconds = 42 where job_id = any($1::text[])`,
+    ],
+    [
+      "release (jobs in_progress -> pending)",
+      "update jobs set state = 'pending', updated_at = now() where id = any($1::text[])",
+    ],
+    [
+      "reset (calls back to queued)",
+      `update calls set status = 'queued', dialed_at = null, answered_by = null, answered_at = null, ended_at = null,
+         duration_seconds = null, local_hour = null where job_id = any($1::text[])`,
+    ],
+  ];
+  const perKind: Record<"on" | "off", number[][]> = {
+    on: STATEMENTS.map(() => []),
+    off: STATEMENTS.map(() => []),
+  };
   for (let rep = 0; rep < reps; rep++) {
     for (const mode of rep % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
       await setTriggers(db, mode === "on");
-      const t0 = performance.now();
+      const spent = STATEMENTS.map(() => 0);
       for (let i = 0; i < rounds; i++) {
         const batch = ids.rows.slice(i * 50, i * 50 + 50).map((r) => r.id);
-        await db.query(
-          "update jobs set state = 'in_progress', updated_at = now() where id = any($1::text[])",
-          [batch],
-        );
-        await db.query(
-          "update calls set status = 'ringing', dialed_at = now(), local_hour = null where job_id = any($1::text[])",
-          [batch],
-        );
-        await db.query(
-          `update calls set status = 'completed', answered_by = 'human', answered_at = now(), ended_at = now(),
-             duration_seconds = 42 where job_id = any($1::text[])`,
-          [batch],
-        );
-        await db.query("update jobs set state = 'pending', updated_at = now() where id = any($1::text[])", [
-          batch,
-        ]);
-        await db.query(
-          "update calls set status = 'queued', dialed_at = null, answered_by = null, answered_at = null, ended_at = null, duration_seconds = null, local_hour = null where job_id = any($1::text[])",
-          [batch],
-        );
+        for (const [k, [, sql]] of STATEMENTS.entries()) {
+          const t = performance.now();
+          await db.query(sql, [batch]);
+          spent[k] = (spent[k] ?? 0) + performance.now() - t;
+        }
       }
-      smallMs[mode].push((performance.now() - t0) / (rounds * 5));
+      smallMs[mode].push(spent.reduce((x, y) => x + y, 0) / (rounds * STATEMENTS.length));
+      for (const [k, x] of spent.entries()) perKind[mode][k]?.push(x / rounds);
     }
   }
   await setTriggers(db, true);
   const sOn = median(smallMs.on);
   const sOff = median(smallMs.off);
   log(
-    `  small statements (50 rows each: claim, dial, end, release, reset), median of ${reps}: on ${fmt(sOn, 3)} ms, off ${fmt(sOff, 3)} ms per statement, overhead ${fmt(sOn - sOff, 3)} ms (${fmt(((sOn - sOff) / sOff) * 100, 1)}%)`,
+    `  small statements (50 rows each), median of ${reps}: on ${fmt(sOn, 3)} ms, off ${fmt(sOff, 3)} ms per statement, overhead ${fmt(sOn - sOff, 3)} ms (${fmt(((sOn - sOff) / sOff) * 100, 1)}%)`,
   );
+  for (const [k, [what]] of STATEMENTS.entries()) {
+    const on1 = median(perKind.on[k] ?? []);
+    const off1 = median(perKind.off[k] ?? []);
+    log(
+      `    ${what}: on ${fmt(on1, 3)} ms, off ${fmt(off1, 3)} ms, +${fmt(((on1 - off1) / 50) * 1000, 1)} µs per row`,
+    );
+  }
 }
 
 async function main(): Promise<void> {

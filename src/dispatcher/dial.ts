@@ -1,4 +1,5 @@
 import type { Logger } from "../logging/index.ts";
+import { contactZones, localParts } from "../schedule/index.ts";
 import type { Claim } from "../store/dispatch/claim.ts";
 import { abandonCalls, type ClaimedCall, lockForDial, markDialed } from "../store/dispatch/dial.ts";
 import { type Db, dbNow } from "../store/index.ts";
@@ -10,6 +11,16 @@ export interface DialedCall {
   fence: number;
   placed: PlacedCall;
   dialedAt: Date;
+}
+
+/** The contact's local hour at `at`, by the same zone rule as the calling windows (first zone). */
+function contactHour(job: Claim["job"], at: Date): number {
+  const zones = contactZones({
+    jobTimeZone: job.time_zone,
+    phoneNumber: job.phone_number,
+    scheduleTimeZone: job.schedule.TimeZone,
+  });
+  return localParts(zones[0] ?? "UTC", at).hour;
 }
 
 const claimedCall = (c: Claim): ClaimedCall => ({
@@ -66,7 +77,11 @@ export async function dialClaims(
     }));
     await markDialed(
       q,
-      dialed.map((d) => ({ ...claimedCall(d.claim), carrierCallId: d.placed.carrierCallId })),
+      dialed.map((d) => ({
+        ...claimedCall(d.claim),
+        carrierCallId: d.placed.carrierCallId,
+        localHour: contactHour(d.claim.job, now),
+      })),
     );
     return dialed;
   });

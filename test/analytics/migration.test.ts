@@ -60,7 +60,7 @@ describe("analytics migration", () => {
     await db.tx((q) => q.exec(listMigrations().find((m) => m.version === ANALYTICS_VERSION)!.sql));
     await assertCountersMatch(db, orgId, campaignId, "after the backfill");
     const hours = await db.query<{ n: number }>(
-      `select count(*)::int as n from calls where dialed_at is not null and (local_hour is null
+      `select count(*)::int as n from calls where dialed_at is not null and not test_job and (local_hour is null
          or local_hour <> extract(hour from dialed_at at time zone
            case when job_id in (select id from jobs where time_zone is not null) then 'Asia/Tokyo'
              else 'America/Los_Angeles' end))`,
@@ -78,14 +78,14 @@ describe("analytics migration", () => {
     await assertCountersMatch(db, orgId, campaignId, "after every migration");
   });
 
-  test("the phone zones table is the library's map, and the SQL lookup agrees with zonesForPhoneNumber", async () => {
+  test("the phone zones are the library's map, and the SQL lookup agrees with zonesForPhoneNumber", async () => {
     await migrate(db);
     const map = phoneZonePrefixes();
-    const table = await db.query<{ prefix: string; zone: string }>(
-      "select prefix, zone from analytics_phone_zones",
+    const table = await db.query<{ zones: Record<string, string> }>(
+      "select analytics_phone_zones() as zones",
     );
     assert.deepEqual(
-      new Map(table.rows.map((r) => [r.prefix, r.zone])),
+      new Map(Object.entries(table.rows[0]!.zones)),
       map,
       "re-generate the rows with bench/analytics/phoneZonesSql.ts (in a new migration)",
     );

@@ -28,13 +28,16 @@ export async function lockForDial(q: Queryable, calls: readonly ClaimedCall[]): 
 /** Records that the carrier took these calls: an attempt each, and the call.started event. */
 export async function markDialed(
   q: Queryable,
-  dialed: ReadonlyArray<ClaimedCall & { carrierCallId: string }>,
+  dialed: ReadonlyArray<ClaimedCall & { carrierCallId: string; localHour: number }>,
 ): Promise<void> {
   if (dialed.length === 0) return;
+  // local_hour (the contact's hour, for analytics) is given here, which spares the row trigger that
+  // would otherwise look it up per call.
   await q.query(
-    `with x as (select * from jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint, carrier_call_id text)),
+    `with x as (select * from jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint, carrier_call_id text, local_hour smallint)),
      c as (
-       update calls set status = 'ringing', started_at = now(), dialed_at = clock_timestamp(), carrier_call_id = x.carrier_call_id
+       update calls set status = 'ringing', started_at = now(), dialed_at = clock_timestamp(), carrier_call_id = x.carrier_call_id,
+         local_hour = x.local_hour
        from x where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null
        returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, calls.attempt
      ),
@@ -50,6 +53,7 @@ export async function markDialed(
           call_id: d.callId,
           fence: d.fence,
           carrier_call_id: d.carrierCallId,
+          local_hour: d.localHour,
         })),
       ),
     ],
