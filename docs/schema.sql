@@ -281,7 +281,8 @@ CREATE TABLE public.calls (
     CONSTRAINT calls_answered_by_check CHECK ((answered_by = ANY (ARRAY['human'::text, 'voicemail'::text, 'unknown'::text]))),
     CONSTRAINT calls_direction_check CHECK ((direction = ANY (ARRAY['outbound'::text, 'inbound'::text]))),
     CONSTRAINT calls_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'ringing'::text, 'in_progress'::text, 'completed'::text, 'busy'::text, 'no_answer'::text, 'failed'::text, 'canceled'::text, 'rejected'::text])))
-);
+)
+WITH (fillfactor='85');
 
 --
 -- Name: campaign_numbers; Type: TABLE; Schema: public; Owner: -
@@ -417,7 +418,8 @@ CREATE TABLE public.jobs (
     conversation jsonb DEFAULT '{}'::jsonb NOT NULL,
     resumed_from text,
     CONSTRAINT jobs_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'in_progress'::text, 'completed'::text, 'canceled'::text, 'failed'::text, 'deleted'::text])))
-);
+)
+WITH (fillfactor='85');
 
 --
 -- Name: opt_outs; Type: TABLE; Schema: public; Owner: -
@@ -590,13 +592,6 @@ ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (seq);
 
 --
--- Name: events events_uuid_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.events
-    ADD CONSTRAINT events_uuid_key UNIQUE (uuid);
-
---
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -713,12 +708,6 @@ CREATE INDEX analytics_job_deltas_campaign ON public.analytics_job_deltas USING 
 CREATE INDEX api_keys_org ON public.api_keys USING btree (org_id, id);
 
 --
--- Name: calls_campaign; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX calls_campaign ON public.calls USING btree (campaign_id, id);
-
---
 -- Name: calls_job; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -735,12 +724,6 @@ CREATE INDEX calls_live_campaign ON public.calls USING btree (campaign_id) WHERE
 --
 
 CREATE INDEX calls_live_org ON public.calls USING btree (org_id) WHERE (ended_at IS NULL);
-
---
--- Name: calls_org; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX calls_org ON public.calls USING btree (org_id, id);
 
 --
 -- Name: calls_org_started; Type: INDEX; Schema: public; Owner: -
@@ -831,12 +814,6 @@ CREATE INDEX jobs_org ON public.jobs USING btree (org_id, id);
 --
 
 CREATE INDEX jobs_org_phone ON public.jobs USING btree (org_id, phone_number) WHERE (phone_number IS NOT NULL);
-
---
--- Name: jobs_org_updated; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX jobs_org_updated ON public.jobs USING btree (org_id, updated_at);
 
 --
 -- Name: webhook_deliveries_due; Type: INDEX; Schema: public; Owner: -

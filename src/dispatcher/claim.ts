@@ -7,11 +7,10 @@ import {
   failDueJobs,
   lockDueJobs,
   lockLiveCounts,
-  optedOutNumbers,
   rescheduleJobs,
   takeJobs,
 } from "../store/dispatch/claim.ts";
-import { type Db, dbNow } from "../store/index.ts";
+import type { Db } from "../store/index.ts";
 
 export interface ClaimOptions {
   workerId: string;
@@ -31,31 +30,28 @@ const unique = (xs: string[]) => [...new Set(xs)].sort();
  */
 export async function claimDueJobs(db: Db, o: ClaimOptions): Promise<Claim[]> {
   return db.tx(async (q) => {
-    const due = await lockDueJobs(q, o.limit, o.orgMaxConcurrentCalls);
-    if (due.length === 0) return [];
-    const now = await dbNow(q);
-    const live = await lockLiveCounts(
-      q,
-      unique(due.map((j) => j.org_id)),
-      unique(due.map((j) => j.campaign_id)),
-    );
-    const opted = await optedOutNumbers(q, due);
+    const { now, jobs: rows } = await lockDueJobs(q, o.limit, o.orgMaxConcurrentCalls);
+    if (rows.length === 0) return [];
+    const live = await lockLiveCounts(q, unique(rows.map((j) => j.campaign_id)));
     const claims: Claim[] = [];
     const fails: Array<{ id: string; reason: string; message: string }> = [];
     const later: Array<{ id: string; at: Date }> = [];
-    for (const job of due) {
-      const verdict = check(job, now, opted);
+    for (const row of rows) {
+      const campaign = live.campaigns.get(row.campaign_id);
+      if (!campaign) continue;
+      const job: DueJob = { ...row, schedule: campaign.schedule, caller_id: campaign.caller_id };
+      const verdict = check(job, now);
       if (verdict.kind === "fail")
         fails.push({ id: job.id, reason: verdict.reason, message: verdict.message });
       else if (verdict.kind === "later") later.push({ id: job.id, at: verdict.at });
       else {
-        const inCampaign = live.campaign.get(job.campaign_id) ?? 0;
         const inOrg = live.org.get(job.org_id) ?? 0;
         // At a limit the job stays due: a later claim takes it when a call ends.
-        if (inCampaign >= job.schedule.MaxConcurrentCalls || inOrg >= o.orgMaxConcurrentCalls) continue;
-        live.campaign.set(job.campaign_id, inCampaign + 1);
+        if (campaign.live >= campaign.schedule.MaxConcurrentCalls || inOrg >= o.orgMaxConcurrentCalls)
+          continue;
+        campaign.live++;
         live.org.set(job.org_id, inOrg + 1);
-        claims.push({ job, callId: newId("call") });
+        claims.push({ job, callId: newId("call"), claimedAt: now });
       }
     }
     await failDueJobs(q, fails);
@@ -70,8 +66,8 @@ type Verdict =
   | { kind: "later"; at: Date }
   | { kind: "fail"; reason: string; message: string };
 
-function check(job: DueJob, now: Date, opted: Set<string>): Verdict {
-  if (opted.has(`${job.org_id} ${job.phone_number}`)) {
+function check(job: DueJob, now: Date): Verdict {
+  if (job.opted_out) {
     return { kind: "fail", reason: "opted_out", message: "The number is on the opt-out list." };
   }
   if (!hasAttemptLeft({ ...job, phone_number: job.phone_number }, job.schedule)) {

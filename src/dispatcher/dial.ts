@@ -2,7 +2,7 @@ import type { Logger } from "../logging/index.ts";
 import { contactZones, localParts } from "../schedule/index.ts";
 import type { Claim } from "../store/dispatch/claim.ts";
 import { abandonCalls, type ClaimedCall, lockForDial, markDialed } from "../store/dispatch/dial.ts";
-import { type Db, dbNow } from "../store/index.ts";
+import type { Db } from "../store/index.ts";
 import type { CallOutcome, PlacedCall, Telephony } from "../telephony/port.ts";
 
 export interface DialedCall {
@@ -45,6 +45,8 @@ export async function dialClaims(
   telephony: Telephony,
   claims: readonly Claim[],
   logger: Logger,
+  /** The database's clock, as the worker estimates it (no round trip). */
+  dbTime: () => Date = () => new Date(),
 ): Promise<DialedCall[]> {
   if (claims.length === 0) return [];
   return db.tx(async (q) => {
@@ -52,7 +54,7 @@ export async function dialClaims(
     const toDial = claims.filter((c) => ours.has(c.callId));
     await abandonCalls(q, claims.filter((c) => !ours.has(c.callId)).map(claimedCall));
     if (toDial.length === 0) return [];
-    const now = await dbNow(q);
+    const now = dbTime();
     let placed: PlacedCall[];
     try {
       placed = await telephony.placeCalls(
@@ -61,7 +63,8 @@ export async function dialClaims(
           orgId: c.job.org_id,
           from: c.job.caller_id,
           to: c.job.phone_number,
-          startedAt: now,
+          // Simulated times count from the Call's StartedAt, the claim's time.
+          startedAt: c.claimedAt,
         })),
       );
     } catch (e) {

@@ -152,15 +152,17 @@ export class Dispatcher {
         }
         this.inFlight += claims.length;
         for (const c of claims) this.held.set(c.job.id, c.job.fence + 1);
-        const dialed = await dialClaims(db, this.deps.telephony, claims, logger).catch((e) => {
-          // The leases expire and the reaper hands the claims back: nothing is dialed twice.
-          logger.error({ err: e, worker: this.id }, "dialing failed");
-          return [] as DialedCall[];
-        });
+        const dialed = await dialClaims(db, this.deps.telephony, claims, logger, () => this.dbTime()).catch(
+          (e) => {
+            // The leases expire and the reaper hands the claims back: nothing is dialed twice.
+            logger.error({ err: e, worker: this.id }, "dialing failed");
+            return [] as DialedCall[];
+          },
+        );
         this.inFlight -= claims.length - dialed.length;
         const dialedIds = new Set(dialed.map((d) => d.claim.job.id));
         for (const c of claims) if (!dialedIds.has(c.job.id)) this.held.delete(c.job.id);
-        if (dialed[0]) this.clockOffsetMs = dialed[0].dialedAt.getTime() - Date.now();
+        if (claims[0]) this.clockOffsetMs = claims[0].claimedAt.getTime() - Date.now();
         for (const d of dialed)
           this.deps.metrics?.callPlaced((d.dialedAt.getTime() - d.claim.job.next_call_at.getTime()) / 1000);
         for (const d of dialed) void this.follow(d);

@@ -14,28 +14,33 @@ export interface DueJob {
   callback_due: boolean;
   fence: number;
   next_call_at: Date;
-  campaign_status: string;
+  /** The number is on the organization's opt-out list. */
+  opted_out: boolean;
+  /** The campaign's schedule and caller ID, filled in from the campaign once per claim. */
   schedule: Schedule;
   caller_id: string | null;
 }
 
+type DueRow = Omit<DueJob, "schedule" | "caller_id"> & { now: Date };
+
 /**
  * Locks up to `limit` due pending jobs that no other worker holds (SKIP LOCKED), oldest due first,
- * of active campaigns (test jobs whatever the campaign's status, archived aside).
+ * of active campaigns (test jobs whatever the campaign's status, archived aside), with the database
+ * time and whether each number is opted out.
  */
 export async function lockDueJobs(
   q: Queryable,
   limit: number,
   orgMaxConcurrentCalls: number,
-): Promise<DueJob[]> {
+): Promise<{ now: Date; jobs: DueRow[] }> {
   // Campaigns and organizations already at their limit are left out here (the locked check after
   // stays exact), so that their backlog never blocks the due jobs of others.
-  const r = await q.query<DueJob>(
+  const r = await q.query<DueRow>(
     `with live_campaign as (select campaign_id, count(*)::int as n from calls where ended_at is null group by campaign_id),
      live_org as (select org_id, count(*)::int as n from calls where ended_at is null group by org_id)
      select j.id, j.org_id, j.campaign_id, j.phone_number, j.time_zone, j.test_job, j.attempts,
-       j.attempts_base, j.callback_due, j.fence, j.next_call_at, c.status as campaign_status,
-       c.schedule, c.phone_numbers[1] as caller_id
+       j.attempts_base, j.callback_due, j.fence, j.next_call_at, now() as now,
+       exists (select 1 from opt_outs o where o.org_id = j.org_id and o.phone_number = j.phone_number) as opted_out
      from jobs j join campaigns c on c.id = j.campaign_id
      left join live_campaign lc on lc.campaign_id = j.campaign_id
      left join live_org lo on lo.org_id = j.org_id
@@ -48,56 +53,52 @@ export async function lockDueJobs(
      for update of j skip locked`,
     [limit, orgMaxConcurrentCalls],
   );
-  return r.rows;
+  return { now: r.rows[0]?.now ?? new Date(0), jobs: r.rows };
+}
+
+export interface ClaimedCampaign {
+  id: string;
+  schedule: Schedule;
+  caller_id: string | null;
+  live: number;
 }
 
 /**
- * Locks the organizations and campaigns of a claim, always in the same order (organizations, then
- * campaigns, by id) so that claims never deadlock, and returns their live calls. Holding these locks
- * makes the concurrency check exact: no other claim of the same campaign or organization can
- * commit in between.
+ * Locks the organizations and campaigns of a claim (FOR NO KEY UPDATE, which foreign-key inserts do
+ * not wait for), always in one order (each organization, then its campaigns, by id) so that claims
+ * never deadlock; then counts their live calls. Holding these locks makes the concurrency check
+ * exact: no other claim of the same campaign or organization can commit in between. The count is
+ * a second statement so that it sees what a claim we waited for committed.
  */
 export async function lockLiveCounts(
   q: Queryable,
-  orgIds: readonly string[],
   campaignIds: readonly string[],
-): Promise<{ org: Map<string, number>; campaign: Map<string, number> }> {
-  await q.query("select id from organizations where id = any($1::text[]) order by id for no key update", [
-    orgIds,
-  ]);
-  await q.query("select id from campaigns where id = any($1::text[]) order by id for no key update", [
-    campaignIds,
-  ]);
-  const org = await q.query<{ id: string; n: number }>(
-    `select o.id, (select count(*)::int from calls c where c.org_id = o.id and c.ended_at is null) as n
-     from unnest($1::text[]) as o(id)`,
-    [orgIds],
+): Promise<{ org: Map<string, number>; campaigns: Map<string, ClaimedCampaign> }> {
+  await q.query(
+    `select o.id, c.id from campaigns c join organizations o on o.id = c.org_id
+     where c.id = any($1::text[]) order by o.id, c.id for no key update of o, c`,
+    [campaignIds],
   );
-  const campaign = await q.query<{ id: string; n: number }>(
-    `select x.id, (select count(*)::int from calls c where c.campaign_id = x.id and c.ended_at is null) as n
-     from unnest($1::text[]) as x(id)`,
+  const r = await q.query<ClaimedCampaign & { org_id: string; org_live: number }>(
+    `select c.id, c.org_id, c.schedule, c.phone_numbers[1] as caller_id,
+       (select count(*)::int from calls x where x.campaign_id = c.id and x.ended_at is null) as live,
+       (select count(*)::int from calls x where x.org_id = c.org_id and x.ended_at is null) as org_live
+     from campaigns c where c.id = any($1::text[])`,
     [campaignIds],
   );
   return {
-    org: new Map(org.rows.map((r) => [r.id, r.n])),
-    campaign: new Map(campaign.rows.map((r) => [r.id, r.n])),
+    org: new Map(r.rows.map((x) => [x.org_id, x.org_live])),
+    campaigns: new Map(
+      r.rows.map((x) => [x.id, { id: x.id, schedule: x.schedule, caller_id: x.caller_id, live: x.live }]),
+    ),
   };
-}
-
-export async function optedOutNumbers(q: Queryable, jobs: readonly DueJob[]): Promise<Set<string>> {
-  if (jobs.length === 0) return new Set();
-  const r = await q.query<{ key: string }>(
-    `select o.org_id || ' ' || o.phone_number as key from opt_outs o
-     join jsonb_to_recordset($1::jsonb) as x(org_id text, phone_number text)
-       on x.org_id = o.org_id and x.phone_number = o.phone_number`,
-    [JSON.stringify(jobs.map((j) => ({ org_id: j.org_id, phone_number: j.phone_number })))],
-  );
-  return new Set(r.rows.map((x) => x.key));
 }
 
 export interface Claim {
   job: DueJob;
   callId: string;
+  /** Database time of the claim: the Call's StartedAt, from which simulated times count. */
+  claimedAt: Date;
 }
 
 /**
