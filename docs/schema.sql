@@ -212,6 +212,54 @@ end
 $$;
 
 --
+-- Name: live_calls_changed(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.live_calls_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  s integer := pg_backend_pid() % 64;
+begin
+  -- Rows are upserted in key order so that two sessions sharing a shard lock them in one order.
+  if tg_op = 'INSERT' then
+    insert into live_calls as l (org_id, campaign_id, direction, shard, n)
+    select org_id, campaign_id, direction, s, count(*) from new_rows where ended_at is null
+    group by 1, 2, 3 order by 1, 2, 3
+    on conflict (org_id, campaign_id, direction, shard) do update set n = l.n + excluded.n;
+  elsif tg_op = 'UPDATE' then
+    insert into live_calls as l (org_id, campaign_id, direction, shard, n)
+    select org_id, campaign_id, direction, s, sum(d) from (
+      select org_id, campaign_id, direction, -1 as d from old_rows where ended_at is null
+      union all
+      select org_id, campaign_id, direction, 1 from new_rows where ended_at is null
+    ) x
+    group by 1, 2, 3 having sum(d) <> 0 order by 1, 2, 3
+    on conflict (org_id, campaign_id, direction, shard) do update set n = l.n + excluded.n;
+  else
+    insert into live_calls as l (org_id, campaign_id, direction, shard, n)
+    select org_id, campaign_id, direction, s, -count(*) from old_rows where ended_at is null
+    group by 1, 2, 3 order by 1, 2, 3
+    on conflict (org_id, campaign_id, direction, shard) do update set n = l.n + excluded.n;
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: live_calls_truncated(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.live_calls_truncated() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  delete from live_calls;
+  return null;
+end
+$$;
+
+--
 -- Name: analytics_call_deltas; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -282,7 +330,7 @@ CREATE TABLE public.calls (
     CONSTRAINT calls_direction_check CHECK ((direction = ANY (ARRAY['outbound'::text, 'inbound'::text]))),
     CONSTRAINT calls_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'ringing'::text, 'in_progress'::text, 'completed'::text, 'busy'::text, 'no_answer'::text, 'failed'::text, 'canceled'::text, 'rejected'::text])))
 )
-WITH (fillfactor='85');
+WITH (fillfactor='70');
 
 --
 -- Name: campaign_numbers; Type: TABLE; Schema: public; Owner: -
@@ -420,6 +468,18 @@ CREATE TABLE public.jobs (
     CONSTRAINT jobs_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'in_progress'::text, 'completed'::text, 'canceled'::text, 'failed'::text, 'deleted'::text])))
 )
 WITH (fillfactor='85');
+
+--
+-- Name: live_calls; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.live_calls (
+    org_id text NOT NULL,
+    campaign_id text NOT NULL,
+    direction text NOT NULL,
+    shard integer NOT NULL,
+    n integer NOT NULL
+);
 
 --
 -- Name: opt_outs; Type: TABLE; Schema: public; Owner: -
@@ -606,6 +666,13 @@ ALTER TABLE ONLY public.jobs
     ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
 
 --
+-- Name: live_calls live_calls_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.live_calls
+    ADD CONSTRAINT live_calls_pkey PRIMARY KEY (org_id, campaign_id, direction, shard);
+
+--
 -- Name: opt_outs opt_outs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -712,18 +779,6 @@ CREATE INDEX api_keys_org ON public.api_keys USING btree (org_id, id);
 --
 
 CREATE INDEX calls_job ON public.calls USING btree (job_id, id);
-
---
--- Name: calls_live_campaign; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX calls_live_campaign ON public.calls USING btree (campaign_id) WHERE (ended_at IS NULL);
-
---
--- Name: calls_live_org; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX calls_live_org ON public.calls USING btree (org_id) WHERE (ended_at IS NULL);
 
 --
 -- Name: calls_org_started; Type: INDEX; Schema: public; Owner: -
@@ -876,6 +931,30 @@ CREATE TRIGGER calls_analytics_truncate AFTER TRUNCATE ON public.calls FOR EACH 
 CREATE TRIGGER calls_analytics_update AFTER UPDATE ON public.calls REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_calls_changed();
 
 --
+-- Name: calls calls_live_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER calls_live_delete AFTER DELETE ON public.calls REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.live_calls_changed();
+
+--
+-- Name: calls calls_live_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER calls_live_insert AFTER INSERT ON public.calls REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.live_calls_changed();
+
+--
+-- Name: calls calls_live_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER calls_live_truncate AFTER TRUNCATE ON public.calls FOR EACH STATEMENT EXECUTE FUNCTION public.live_calls_truncated();
+
+--
+-- Name: calls calls_live_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER calls_live_update AFTER UPDATE ON public.calls REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.live_calls_changed();
+
+--
 -- Name: jobs jobs_analytics_delete; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -907,25 +986,11 @@ ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id);
 
 --
--- Name: calls calls_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.calls
-    ADD CONSTRAINT calls_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id);
-
---
 -- Name: calls calls_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.calls
     ADD CONSTRAINT calls_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.jobs(id);
-
---
--- Name: calls calls_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.calls
-    ADD CONSTRAINT calls_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id);
 
 --
 -- Name: campaign_numbers campaign_numbers_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -48,27 +48,12 @@ async function timed<T>(key: string, f: () => Promise<QueryResult<T>>): Promise<
   return r;
 }
 
-/**
- * BENCH_WHATIF=no-limit-locks: the claim reads the live-call counts without locking the organization
- * and campaign rows. NOT safe (concurrent claims may exceed MaxConcurrentCalls): it only sizes what
- * that serialization costs.
- */
-const noLimitLocks = (process.env.BENCH_WHATIF ?? "").split("+").includes("no-limit-locks");
-const LIMIT_LOCK =
-  /^select id from (organizations|campaigns) where id = any\(\$1::text\[\]\) order by id for update$/;
-
-function rewrite(sql: string): string {
-  if (noLimitLocks && LIMIT_LOCK.test(sql.trim())) return sql.replace(/ for update$/, "");
-  return sql;
-}
-
 function wrapClient(c: pg.PoolClient, first: { key: string | null }): Queryable {
   return {
     async exec(sql: string): Promise<void> {
       await c.query(sql);
     },
-    query<T>(original: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const sql = rewrite(original);
+    query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
       const key = keyOf(sql);
       first.key ??= key;
       return timed(key, async () => {

@@ -3,7 +3,7 @@
  * worker processes on a real PostgreSQL, against two references on the same server: pg-boss
  * (fetch + complete) and a bare loop of the minimal claim statement. See README.md.
  *
- *   npm run bench:dispatch -- [--jobs 100000] [--cobbery 1:200:2000,4:200:2000] [--profile] ...
+ *   npm run bench:dispatch -- [--jobs 100000] [--cobbery 1:1000:4000,4:1000:4000] [--profile] ...
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -14,7 +14,7 @@ import { pgBossVersion, runBare, runPgBoss } from "./refs.ts";
 const { values: a } = parseArgs({
   options: {
     jobs: { type: "string", default: "100000" },
-    cobbery: { type: "string", default: "1:200:2000,4:200:2000" },
+    cobbery: { type: "string", default: "1:1000:4000,4:1000:4000" },
     sweep: { type: "boolean", default: false },
     "pgboss-workers": { type: "string", default: "4" },
     "pgboss-batch": { type: "string", default: "100" },
@@ -34,10 +34,10 @@ const { values: a } = parseArgs({
 if (a.help) {
   process.stdout.write(`Usage: npm run bench:dispatch -- [options]
   --jobs N              jobs (and pg-boss jobs, bare rows) per scenario (default 100000)
-  --cobbery LIST        Cobbery runs as workers:batchSize:maxInFlight, comma-separated (default 1:200:2000,4:200:2000)
+  --cobbery LIST        Cobbery runs as workers:batchSize:maxInFlight, comma-separated (default 1:1000:4000,4:1000:4000)
               (a 4th field adds what-if changes to the bench database, joined by +: e.g. 4:200:2000:lean-events+fillfactor;
                one of ${Object.keys(TWEAKS).join(", ")}; see README.md)
-  --sweep               also run 4:100:1000, 4:500:2000 and 4:200:5000
+  --sweep               also run 4:100:1000, 4:500:2000, 2:1000:4000 and 4:2000:8000
   --pgboss-workers N    pg-boss worker processes (default 4); --pgboss-batch N fetch batchSize (default 100)
   --bare-workers N      bare loop processes (default 4); --bare-batch N rows per statement (default 100)
   --poll-ms N           idle poll of Cobbery workers (COBBERY_DISPATCH_POLL_MS) and pg-boss workers (default 100)
@@ -65,7 +65,7 @@ const quietWaitS = Number(a["quiet-wait-s"] ?? 120);
 const only = new Set((a.only ?? "").split(",").map((s) => s.trim()));
 const cobberyRuns = [
   ...(a.cobbery ?? "").split(","),
-  ...(a.sweep ? ["4:100:1000", "4:500:2000", "4:200:5000"] : []),
+  ...(a.sweep ? ["4:100:1000", "4:500:2000", "2:1000:4000", "4:2000:8000"] : []),
 ]
   .map((s) => s.trim())
   .filter((s) => s !== "")

@@ -3,14 +3,16 @@ import { newId } from "../ids/index.ts";
 import { contactZones, resolveNextOpen } from "../schedule/index.ts";
 import {
   type Claim,
+  type ClaimedCampaign,
   type DueJob,
   failDueJobs,
   lockDueJobs,
   lockLiveCounts,
+  readCampaigns,
   rescheduleJobs,
   takeJobs,
 } from "../store/dispatch/claim.ts";
-import type { Db } from "../store/index.ts";
+import type { Db, Queryable } from "../store/index.ts";
 
 export interface ClaimOptions {
   workerId: string;
@@ -21,44 +23,90 @@ export interface ClaimOptions {
 
 const unique = (xs: string[]) => [...new Set(xs)].sort();
 
+/** Thrown inside a claim's transaction to roll it back: another claim filled a limit meanwhile. */
+class OverLimit extends Error {}
+
 /**
- * One claim, in one transaction: lock due jobs (SKIP LOCKED), then check for each, under the locks
- * of its organization and campaign, that it may be dialed now: not opted out, attempts left, the
- * contact's calling window open (test jobs ignore windows), and the campaign's and organization's
- * live calls under their limits. Jobs that pass are taken (lease, fencing token, queued Call row);
- * the others are failed, moved to their next open time, or left for a later claim (limits).
+ * One claim: lock due jobs (SKIP LOCKED), then check for each that it may be dialed now: not opted
+ * out, attempts left, the contact's calling window open (test jobs ignore windows), and the
+ * campaign's and organization's live calls under their limits. Jobs that pass are taken (lease,
+ * fencing token, queued Call row); the others are failed, moved to their next open time, or left for
+ * a later claim (limits).
+ *
+ * The limits are checked under the locks of the organizations and campaigns, which serialize the
+ * claims of one organization. Far from the limits, a claim takes its jobs first and holds those locks
+ * only to count and commit, so that claims mostly run side by side; if the count shows a limit passed
+ * (another claim filled it meanwhile), the transaction is rolled back and the claim is made again
+ * with the locks taken first.
  */
 export async function claimDueJobs(db: Db, o: ClaimOptions): Promise<Claim[]> {
-  return db.tx(async (q) => {
-    const { now, jobs: rows } = await lockDueJobs(q, o.limit, o.orgMaxConcurrentCalls);
-    if (rows.length === 0) return [];
-    const live = await lockLiveCounts(q, unique(rows.map((j) => j.campaign_id)));
-    const claims: Claim[] = [];
-    const fails: Array<{ id: string; reason: string; message: string }> = [];
-    const later: Array<{ id: string; at: Date }> = [];
-    for (const row of rows) {
-      const campaign = live.campaigns.get(row.campaign_id);
-      if (!campaign) continue;
-      const job: DueJob = { ...row, schedule: campaign.schedule, caller_id: campaign.caller_id };
-      const verdict = check(job, now);
-      if (verdict.kind === "fail")
-        fails.push({ id: job.id, reason: verdict.reason, message: verdict.message });
-      else if (verdict.kind === "later") later.push({ id: job.id, at: verdict.at });
-      else {
-        const inOrg = live.org.get(job.org_id) ?? 0;
-        // At a limit the job stays due: a later claim takes it when a call ends.
-        if (campaign.live >= campaign.schedule.MaxConcurrentCalls || inOrg >= o.orgMaxConcurrentCalls)
-          continue;
-        campaign.live++;
-        live.org.set(job.org_id, inOrg + 1);
-        claims.push({ job, callId: newId("call"), claimedAt: now });
-      }
+  try {
+    return await db.tx((q) => claimOnce(q, o, true));
+  } catch (e) {
+    if (!(e instanceof OverLimit)) throw e;
+    return db.tx((q) => claimOnce(q, o, false));
+  }
+}
+
+async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Promise<Claim[]> {
+  const { now, jobs: rows } = await lockDueJobs(q, o.limit, o.orgMaxConcurrentCalls);
+  if (rows.length === 0) return [];
+  const campaignIds = unique(rows.map((j) => j.campaign_id));
+  // Whether this claim stays under every limit even if the counts read without locks were a little
+  // stale; near a limit the locks are taken first.
+  const roomy = (campaigns: Map<string, ClaimedCampaign>) => {
+    const perCampaign = new Map<string, number>();
+    const perOrg = new Map<string, number>();
+    for (const r of rows) {
+      perCampaign.set(r.campaign_id, (perCampaign.get(r.campaign_id) ?? r.campaign_live) + 1);
+      perOrg.set(r.org_id, (perOrg.get(r.org_id) ?? r.org_live) + 1);
     }
-    await failDueJobs(q, fails);
-    await rescheduleJobs(q, later);
-    await takeJobs(q, o.workerId, o.leaseSeconds, claims);
-    return claims;
-  });
+    for (const [id, n] of perCampaign) {
+      const c = campaigns.get(id);
+      if (!c || n > c.schedule.MaxConcurrentCalls) return false;
+    }
+    for (const n of perOrg.values()) if (n > o.orgMaxConcurrentCalls) return false;
+    return true;
+  };
+  let campaigns = optimistic ? await readCampaigns(q, campaignIds) : null;
+  let org = new Map<string, number>();
+  const takeFirst = campaigns !== null && roomy(campaigns);
+  if (!takeFirst) {
+    const live = await lockLiveCounts(q, campaignIds);
+    campaigns = live.campaigns;
+    org = live.org;
+  }
+  const claims: Claim[] = [];
+  const fails: Array<{ id: string; reason: string; message: string }> = [];
+  const later: Array<{ id: string; at: Date }> = [];
+  for (const row of rows) {
+    const campaign = campaigns?.get(row.campaign_id);
+    if (!campaign) continue;
+    const job: DueJob = { ...row, schedule: campaign.schedule, caller_id: campaign.caller_id };
+    const verdict = check(job, now);
+    if (verdict.kind === "fail") fails.push({ id: job.id, reason: verdict.reason, message: verdict.message });
+    else if (verdict.kind === "later") later.push({ id: job.id, at: verdict.at });
+    else if (takeFirst) claims.push({ job, callId: newId("call"), claimedAt: now });
+    else {
+      const inOrg = org.get(job.org_id) ?? 0;
+      // At a limit the job stays due: a later claim takes it when a call ends.
+      if (campaign.live >= campaign.schedule.MaxConcurrentCalls || inOrg >= o.orgMaxConcurrentCalls) continue;
+      campaign.live++;
+      org.set(job.org_id, inOrg + 1);
+      claims.push({ job, callId: newId("call"), claimedAt: now });
+    }
+  }
+  await failDueJobs(q, fails);
+  await rescheduleJobs(q, later);
+  await takeJobs(q, o.workerId, o.leaseSeconds, claims);
+  if (takeFirst && claims.length > 0) {
+    // The counts now include this claim's own calls.
+    const live = await lockLiveCounts(q, unique(claims.map((c) => c.job.campaign_id)));
+    for (const c of live.campaigns.values())
+      if (c.live > c.schedule.MaxConcurrentCalls) throw new OverLimit();
+    for (const n of live.org.values()) if (n > o.orgMaxConcurrentCalls) throw new OverLimit();
+  }
+  return claims;
 }
 
 type Verdict =

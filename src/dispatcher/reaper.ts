@@ -34,6 +34,7 @@ export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
         endedAt: now,
         durationSeconds: Math.round(connectedMs / 1000),
         billedSeconds: Math.ceil(connectedMs / 1000),
+        undialed: j.direction === "outbound" && !dialed,
         decision:
           j.state !== "in_progress"
             ? { kind: "none" }

@@ -68,7 +68,7 @@ export async function callEndings(
 /** Live calls (not ended yet) across all organizations, by direction: counts only. */
 export async function countLiveCalls(q: Queryable): Promise<Record<"inbound" | "outbound", number>> {
   const r = await q.query<{ direction: "inbound" | "outbound"; n: number }>(
-    "select direction, count(*)::int as n from calls where ended_at is null group by direction",
+    "select direction, sum(n)::int as n from live_calls group by direction",
   );
   const out = { inbound: 0, outbound: 0 };
   for (const x of r.rows) out[x.direction] = x.n;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/index.ts";
+import { claimDueJobs } from "../../src/dispatcher/claim.ts";
 import type { Dispatcher } from "../../src/dispatcher/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import { type Db, openPostgres } from "../../src/store/index.ts";
@@ -210,6 +211,12 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
            count(dialed_at)::int as dialed from calls`,
       );
       assert.deepEqual(calls.rows[0], { n: total, open: 0, dialed: total });
+      // The live-call counters the claims read agree: nothing live is left counted.
+      const counted = await c.db.query<{ n: number; rows: number }>(
+        "select coalesce(sum(n), 0)::int as n, count(*)::int as rows from live_calls",
+      );
+      assert.equal(counted.rows[0]?.n, 0);
+      assert.ok((counted.rows[0]?.rows ?? 0) > 0, "the counters were written");
       assert.deepEqual(await attemptsDialedTwice(c.db), []);
       const leased = await c.db.query(
         "select 1 from jobs where lease_owner is not null or live_call_id is not null",
@@ -218,6 +225,80 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       // All three dispatchers took part.
       for (const k of carriers) assert.ok(k.placed > 0, `a dispatcher placed no call: ${report}`);
       process.stderr.write(`# concurrency: ${report}\n`);
+    });
+  });
+}
+
+if (process.env.COBBERY_TEST_DB === "postgres") {
+  describe("claims taken before the limit check (PostgreSQL)", () => {
+    let c: ClusterApp;
+    const pools: Db[] = [];
+
+    before(async () => {
+      c = await startClusterApp();
+    });
+
+    after(async () => {
+      for (const p of pools) await p.close().catch(() => {});
+      await c?.close();
+    });
+
+    test("two claims that fit alone but not together: one commits, the other is redone within the limit", async () => {
+      const LIMIT = 10;
+      const campaignId = await newCampaign(c.ctx, { MaxAttempts: 1, MaxConcurrentCalls: LIMIT }, "Race");
+      await createJobs(
+        c.ctx,
+        campaignId,
+        Array.from({ length: 20 }, (_, i) => ({ PhoneNumber: phone(5000 + i) })),
+      );
+      await c.db.query("update jobs set next_call_at = now() - interval '1 second'");
+      const [a, b, blocker] = [await openPool(c.url, 1), await openPool(c.url, 1), await openPool(c.url, 1)];
+      pools.push(a, b, blocker);
+
+      // Holding the organization's lock stops both claims right after they took their jobs, where
+      // each counted nothing live (6 + 0 <= 10) and now waits to check the count under the lock.
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      const blocking = blocker.tx(async (q) => {
+        await q.query("select id from organizations where id = $1 for no key update", [c.orgId]);
+        await held;
+      });
+      const claim = (db: Db, workerId: string) =>
+        claimDueJobs(db, { workerId, limit: 6, leaseSeconds: 30, orgMaxConcurrentCalls: 100 });
+      const claims = [claim(a, "wrk_a"), claim(b, "wrk_b")];
+      await waitFor(
+        async () => {
+          const r = await c.db.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'`,
+          );
+          return r.rows[0]?.n === 2;
+        },
+        10_000,
+        "both claims to wait for the organization's lock",
+      );
+      release();
+      await blocking;
+      const taken = (await Promise.all(claims)).map((x) => x.length).sort((x, y) => x - y);
+
+      // The first to get the lock commits its 6; the second sees 12 > 10, rolls back and claims
+      // again with the lock taken first: 4 more, exactly up to the limit.
+      assert.deepEqual(taken, [4, 6]);
+      const live = await c.db.query<{
+        calls: number;
+        counted: number;
+        in_progress: number;
+        attempts: number;
+      }>(
+        `select (select count(*)::int from calls where ended_at is null) as calls,
+           (select sum(n)::int from live_calls where campaign_id = $1) as counted,
+           (select count(*)::int from jobs where state = 'in_progress') as in_progress,
+           (select sum(attempts)::int from jobs) as attempts`,
+        [campaignId],
+      );
+      assert.deepEqual(live.rows[0], { calls: LIMIT, counted: LIMIT, in_progress: LIMIT, attempts: LIMIT });
     });
   });
 }

@@ -21,12 +21,17 @@ export interface DueJob {
   caller_id: string | null;
 }
 
-type DueRow = Omit<DueJob, "schedule" | "caller_id"> & { now: Date };
+type DueRow = Omit<DueJob, "schedule" | "caller_id"> & {
+  now: Date;
+  /** Live calls of the job's campaign and organization, read without their locks (a hint). */
+  campaign_live: number;
+  org_live: number;
+};
 
 /**
  * Locks up to `limit` due pending jobs that no other worker holds (SKIP LOCKED), oldest due first,
  * of active campaigns (test jobs whatever the campaign's status, archived aside), with the database
- * time and whether each number is opted out.
+ * time, whether each number is opted out, and the live calls of its campaign and organization.
  */
 export async function lockDueJobs(
   q: Queryable,
@@ -36,11 +41,12 @@ export async function lockDueJobs(
   // Campaigns and organizations already at their limit are left out here (the locked check after
   // stays exact), so that their backlog never blocks the due jobs of others.
   const r = await q.query<DueRow>(
-    `with live_campaign as (select campaign_id, count(*)::int as n from calls where ended_at is null group by campaign_id),
-     live_org as (select org_id, count(*)::int as n from calls where ended_at is null group by org_id)
+    `with live_campaign as (select campaign_id, sum(n)::int as n from live_calls group by campaign_id),
+     live_org as (select org_id, sum(n)::int as n from live_calls group by org_id)
      select j.id, j.org_id, j.campaign_id, j.phone_number, j.time_zone, j.test_job, j.attempts,
        j.attempts_base, j.callback_due, j.fence, j.next_call_at, now() as now,
-       exists (select 1 from opt_outs o where o.org_id = j.org_id and o.phone_number = j.phone_number) as opted_out
+       exists (select 1 from opt_outs o where o.org_id = j.org_id and o.phone_number = j.phone_number) as opted_out,
+       coalesce(lc.n, 0) as campaign_live, coalesce(lo.n, 0) as org_live
      from jobs j join campaigns c on c.id = j.campaign_id
      left join live_campaign lc on lc.campaign_id = j.campaign_id
      left join live_org lo on lo.org_id = j.org_id
@@ -58,17 +64,32 @@ export async function lockDueJobs(
 
 export interface ClaimedCampaign {
   id: string;
+  org_id: string;
   schedule: Schedule;
   caller_id: string | null;
   live: number;
 }
 
+/** The campaigns of a claim (schedule, caller ID), read without locks. */
+export async function readCampaigns(
+  q: Queryable,
+  campaignIds: readonly string[],
+): Promise<Map<string, ClaimedCampaign>> {
+  const r = await q.query<ClaimedCampaign>(
+    `select c.id, c.org_id, c.schedule, c.phone_numbers[1] as caller_id, 0 as live
+     from campaigns c where c.id = any($1::text[])`,
+    [campaignIds],
+  );
+  return new Map(r.rows.map((x) => [x.id, x]));
+}
+
 /**
  * Locks the organizations and campaigns of a claim (FOR NO KEY UPDATE, which foreign-key inserts do
  * not wait for), always in one order (each organization, then its campaigns, by id) so that claims
- * never deadlock; then counts their live calls. Holding these locks makes the concurrency check
- * exact: no other claim of the same campaign or organization can commit in between. The count is
- * a second statement so that it sees what a claim we waited for committed.
+ * never deadlock; then reads their live calls, this transaction's own calls included. Holding these
+ * locks makes the concurrency check exact: no other claim of the same campaign or organization can
+ * commit in between. The count is a second statement so that it sees what a claim we waited for
+ * committed.
  */
 export async function lockLiveCounts(
   q: Queryable,
@@ -79,17 +100,20 @@ export async function lockLiveCounts(
      where c.id = any($1::text[]) order by o.id, c.id for no key update of o, c`,
     [campaignIds],
   );
-  const r = await q.query<ClaimedCampaign & { org_id: string; org_live: number }>(
+  const r = await q.query<ClaimedCampaign & { org_live: number }>(
     `select c.id, c.org_id, c.schedule, c.phone_numbers[1] as caller_id,
-       (select count(*)::int from calls x where x.campaign_id = c.id and x.ended_at is null) as live,
-       (select count(*)::int from calls x where x.org_id = c.org_id and x.ended_at is null) as org_live
+       (select coalesce(sum(n), 0)::int from live_calls l where l.org_id = c.org_id and l.campaign_id = c.id) as live,
+       (select coalesce(sum(n), 0)::int from live_calls l where l.org_id = c.org_id) as org_live
      from campaigns c where c.id = any($1::text[])`,
     [campaignIds],
   );
   return {
     org: new Map(r.rows.map((x) => [x.org_id, x.org_live])),
     campaigns: new Map(
-      r.rows.map((x) => [x.id, { id: x.id, schedule: x.schedule, caller_id: x.caller_id, live: x.live }]),
+      r.rows.map((x) => [
+        x.id,
+        { id: x.id, org_id: x.org_id, schedule: x.schedule, caller_id: x.caller_id, live: x.live },
+      ]),
     ),
   };
 }
@@ -102,8 +126,9 @@ export interface Claim {
 }
 
 /**
- * Takes the claimed jobs: in_progress, a new fencing token, the worker's lease, and the attempt's
- * Call row (queued) written before anything is dialed.
+ * Takes the claimed jobs: in_progress, a new fencing token, the worker's lease, the attempt counted
+ * (a claim that ends up not dialed gives it back), and the attempt's Call row (queued) written before
+ * anything is dialed.
  */
 export async function takeJobs(
   q: Queryable,
@@ -116,7 +141,7 @@ export async function takeJobs(
   await q.query(
     `with x as (select * from jsonb_to_recordset($1::jsonb) as x(id text, call_id text)),
      taken as (
-       update jobs j set state = 'in_progress', fence = j.fence + 1, lease_owner = $2,
+       update jobs j set state = 'in_progress', fence = j.fence + 1, attempts = j.attempts + 1, lease_owner = $2,
          lease_expires_at = clock_timestamp() + make_interval(secs => $3), live_call_id = x.call_id,
          next_call_at = null, updated_at = now()
        from x where j.id = x.id
@@ -126,7 +151,7 @@ export async function takeJobs(
        insert into calls (id, org_id, campaign_id, job_id, direction, from_number, to_number, status, attempt,
          test_job, fence, started_at)
        select t.call_id, t.org_id, t.campaign_id, t.id, 'outbound', c.phone_numbers[1], t.phone_number, 'queued',
-         t.attempts + 1, t.test_job, t.fence, now()
+         t.attempts, t.test_job, t.fence, now()
        from taken t join campaigns c on c.id = t.campaign_id
        returning 1
      )

@@ -25,7 +25,7 @@ export async function lockForDial(q: Queryable, calls: readonly ClaimedCall[]): 
   return new Set(r.rows.map((x) => x.call_id));
 }
 
-/** Records that the carrier took these calls: an attempt each, and the call.started event. */
+/** Records that the carrier took these calls (the claim counted their attempts), with call.started. */
 export async function markDialed(
   q: Queryable,
   dialed: ReadonlyArray<ClaimedCall & { carrierCallId: string; localHour: number }>,
@@ -40,8 +40,7 @@ export async function markDialed(
          local_hour = x.local_hour
        from x where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null
        returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, calls.attempt
-     ),
-     j as (update jobs set attempts = attempts + 1 from x where jobs.id = x.job_id and jobs.fence = x.fence returning 1)
+     )
      insert into events (org_id, campaign_id, job_id, call_id, event, test_job, properties)
      select org_id, campaign_id, job_id, id, 'call.started', test_job,
        jsonb_build_object('direction', 'outbound', 'attempt', attempt)
@@ -62,7 +61,8 @@ export async function markDialed(
 
 /**
  * Closes the Call rows of claims that were not dialed because the job stopped being ours, and
- * releases the lease of jobs that are still ours but ended meanwhile (canceled, opted out).
+ * releases the lease of jobs that are still ours but ended meanwhile (canceled, opted out), giving
+ * back the attempt their claim counted.
  */
 export async function abandonCalls(q: Queryable, calls: readonly ClaimedCall[]): Promise<void> {
   if (calls.length === 0) return;
@@ -72,7 +72,7 @@ export async function abandonCalls(q: Queryable, calls: readonly ClaimedCall[]):
        update calls set status = 'canceled', end_reason = 'canceled', ended_at = now(), duration_seconds = 0
        from x where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null returning 1
      )
-     update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null
+     update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null, attempts = attempts - 1
      from x where jobs.id = x.job_id and jobs.fence = x.fence`,
     [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, call_id: c.callId, fence: c.fence })))],
   );

@@ -25,6 +25,8 @@ export interface CallClose {
   durationSeconds: number;
   billedSeconds: number;
   decision: JobDecision;
+  /** An outbound attempt that was never dialed (a lost worker's claim): its claim's attempt is given back. */
+  undialed?: boolean;
   /** The whole transcript (answered calls); kept as written so far when absent. */
   transcript?: TranscriptEntry[];
   /** What the analysis found, for answered calls. */
@@ -43,6 +45,16 @@ export interface CallClose {
  * over (older token) changes nothing. Jobs that ended while the call ran (canceled, opted out) keep
  * their state; only their lease is released.
  */
+/**
+ * The row without its null fields (top level only): absent keys read as null, and the shorter text
+ * is quicker for the database to parse.
+ */
+function withoutNulls(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) if (v !== null) out[k] = v;
+  return out;
+}
+
 export async function closeCalls(q: Queryable, items: readonly CallClose[]): Promise<number> {
   if (items.length === 0) return 0;
   const rows = items.map((i) => {
@@ -70,6 +82,7 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
       objective_met: i.analysis?.objectiveMet ?? null,
       conversation: i.analysis?.conversation ?? null,
       event_props: i.eventProps ?? {},
+      undialed: i.undialed === true,
     };
   });
   await q.query("select id from jobs where id = any($1::text[]) order by id for update", [
@@ -80,7 +93,7 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
        select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,
          end_reason text, answered_by text, answered_at timestamptz, ended_at timestamptz, duration integer,
          billed integer, decision text, next_call_at timestamptz, due_at timestamptz, callback boolean, failure_reason text,
-         failure_message text, transcript jsonb, result jsonb, summary text, objective_met boolean, conversation jsonb, event_props jsonb)
+         failure_message text, transcript jsonb, result jsonb, summary text, objective_met boolean, conversation jsonb, event_props jsonb, undialed boolean)
      ),
      c as (
        update calls set status = x.status, end_reason = x.end_reason, answered_by = x.answered_by,
@@ -99,8 +112,9 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
          next_call_at = case when x.decision = 'restore' then jobs.next_call_at else x.next_call_at end,
          resumed_from = null,
          due_at = coalesce(x.due_at, jobs.due_at),
-         callback_due = case when x.decision = 'restore' then jobs.callback_due else x.callback end,
+         callback_due = case when x.decision = 'restore' then jobs.callback_due else coalesce(x.callback, false) end,
          callbacks = jobs.callbacks + case when x.callback then 1 else 0 end,
+         attempts = jobs.attempts - case when x.undialed then 1 else 0 end,
          failure_reason = case when x.decision = 'restore' then jobs.failure_reason else x.failure_reason end,
          failure_message = case when x.decision = 'restore' then jobs.failure_message else x.failure_message end,
          result = coalesce(x.result, jobs.result), summary = coalesce(x.summary, jobs.summary),
@@ -113,6 +127,7 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
      ),
      released as (
        update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null,
+         attempts = jobs.attempts - case when x.undialed then 1 else 0 end,
          result = case when jobs.state = 'deleted' then jobs.result else coalesce(x.result, jobs.result) end,
          conversation = case when jobs.state = 'deleted' then jobs.conversation else coalesce(x.conversation, jobs.conversation) end
        from x where jobs.id = x.job_id and jobs.fence = x.fence and (jobs.state <> 'in_progress' or x.decision = 'none')
@@ -131,11 +146,11 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
          case when decision = 'restore' then 'job.restored' when state = 'pending' then 'job.scheduled'
            when state = 'failed' then 'job.failed' else 'job.completed' end,
          test_job,
-         jsonb_strip_nulls(jsonb_build_object('state', state, 'from_state', 'in_progress', 'failure_reason', failure_reason)) || event_props
+         jsonb_strip_nulls(jsonb_build_object('state', state, 'from_state', 'in_progress', 'failure_reason', failure_reason)) || coalesce(event_props, '{}')
        from decided returning 1
      )
      select count(*)::int as n from c`,
-    [JSON.stringify(rows)],
+    [JSON.stringify(rows.map(withoutNulls))],
   );
   return r.rows[0]?.n ?? 0;
 }
