@@ -73,7 +73,12 @@ export const TWEAKS: Record<string, { what: string; sql: string[] }> = {
   },
   "lean-events": {
     what: "events with its primary key only (no org, job, campaign, tx indexes)",
-    sql: ["drop index events_org", "drop index events_job", "drop index events_campaign", "drop index events_tx"],
+    sql: [
+      "drop index events_org",
+      "drop index events_job",
+      "drop index events_campaign",
+      "drop index events_tx",
+    ],
   },
   "lean-jobs": {
     what: "jobs without the API's indexes (jobs_campaign, jobs_org, jobs_org_phone)",
@@ -155,18 +160,17 @@ export async function runCobbery(o: CobberyOptions): Promise<ScenarioResult> {
     if (busy) notes.push(busy);
     const spawnAt = Date.now();
     for (let i = 0; i < o.workers; i++) {
-      const [cmd, args] =
-        o.profile
-          ? nodeTsx("profiledWorker.ts")
-          : [
-              process.execPath,
-              // BENCH_NODE_ARGS: extra node flags for the workers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-              [
-                ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
-                path.join(ROOT, "bin", "cobbery"),
-                "worker",
-              ],
-            ];
+      const [cmd, args] = o.profile
+        ? nodeTsx("profiledWorker.ts")
+        : [
+            process.execPath,
+            // BENCH_NODE_ARGS: extra node flags for the workers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+            [
+              ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+              path.join(ROOT, "bin", "cobbery"),
+              "worker",
+            ],
+          ];
       children.push(startChild(`worker ${i + 1}`, cmd, args, env));
     }
     await waitFor(
