@@ -1,5 +1,6 @@
 import type { BackgroundTask, BackgroundTaskFactory } from "../background.ts";
 import type { Logger } from "../logging/index.ts";
+import { foldLiveCallCounters } from "../store/dispatch/liveCalls.ts";
 import { campaignsToCompact, compactCampaignCounts, type Db } from "../store/index.ts";
 
 export interface CompactionResult {
@@ -37,7 +38,7 @@ export const ANALYTICS_COMPACTION_TASK_NAME = "analytics-compaction";
 /**
  * Compacts, every `intervalMs`, the campaigns with more than `minRows` delta rows, so that reads stay
  * small for campaigns that are written a lot and read seldom (a read also compacts its campaign when
- * it finds many rows).
+ * it finds many rows); and folds the live-call counters.
  */
 export class AnalyticsCompactionTask implements BackgroundTask {
   readonly name = ANALYTICS_COMPACTION_TASK_NAME;
@@ -68,6 +69,9 @@ export class AnalyticsCompactionTask implements BackgroundTask {
 
   private async round(): Promise<void> {
     try {
+      // The live-call counters the dispatcher's claims sum are folded on the same schedule.
+      const folded = await this.deps.db.tx(foldLiveCallCounters);
+      if (folded > 0) this.deps.logger.debug({ folded }, "live-call counters folded");
       const r = await compactAnalytics(this.deps.db, { minRows: this.opts.minRows });
       if (r.compacted > 0) this.deps.logger.debug(r, "analytics counters compacted");
     } catch (e) {

@@ -5,6 +5,7 @@ import { loadConfig } from "../../src/config/index.ts";
 import { claimDueJobs } from "../../src/dispatcher/claim.ts";
 import type { Dispatcher } from "../../src/dispatcher/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
+import { foldLiveCallCounters } from "../../src/store/dispatch/liveCalls.ts";
 import { type Db, openPostgres } from "../../src/store/index.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { waitFor } from "../helpers/app.ts";
@@ -142,6 +143,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       const sampled = new Map<string, number>();
       const keep = (k: string, n: number) => sampled.set(k, Math.max(sampled.get(k) ?? 0, n));
       let samples = 0;
+      let folded = 0;
       let sampling = true;
       // Samples the database's live calls in a tight loop, on a connection of its own.
       const loop = (async () => {
@@ -152,6 +154,9 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
           );
           for (const x of r.rows)
             keep(x.campaign_id === null ? `org:${x.org_id}` : `campaign:${x.campaign_id}`, x.n);
+          // The counters the claims read are folded while the dispatchers write them: the limits
+          // must hold all the same, and nothing be left counted at the end.
+          if (samples % 10 === 0) folded += await sampler.tx(foldLiveCallCounters);
           samples++;
           await sleep(1);
         }
@@ -212,11 +217,9 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       );
       assert.deepEqual(calls.rows[0], { n: total, open: 0, dialed: total });
       // The live-call counters the claims read agree: nothing live is left counted.
-      const counted = await c.db.query<{ n: number; rows: number }>(
-        "select coalesce(sum(n), 0)::int as n, count(*)::int as rows from live_calls",
-      );
+      const counted = await c.db.query<{ n: number }>("select coalesce(sum(n), 0)::int as n from live_calls");
       assert.equal(counted.rows[0]?.n, 0);
-      assert.ok((counted.rows[0]?.rows ?? 0) > 0, "the counters were written");
+      assert.ok(folded > 0, "the counters were written and folded while the dispatchers ran");
       assert.deepEqual(await attemptsDialedTwice(c.db), []);
       const leased = await c.db.query(
         "select 1 from jobs where lease_owner is not null or live_call_id is not null",

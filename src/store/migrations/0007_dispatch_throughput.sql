@@ -41,6 +41,8 @@ declare
   s integer := pg_backend_pid() % 64;
 begin
   -- Rows are upserted in key order so that two sessions sharing a shard lock them in one order.
+  -- (A claim that takes its jobs before its organization's lock and one that takes them after can
+  -- still deadlock on a shared shard's row: PostgreSQL aborts one and its worker claims again.)
   if tg_op = 'INSERT' then
     insert into live_calls as l (org_id, campaign_id, direction, shard, n)
     select org_id, campaign_id, direction, s, count(*) from new_rows where ended_at is null
