@@ -8,22 +8,18 @@ import { createApiKey } from "../../src/usecases/keys/index.ts";
 import {
   type Child,
   connect,
-  cpuBetween,
-  cpuSnapshot,
-  cpuText,
   fmt,
   freshDatabase,
   lagPercentiles,
   nodeTsx,
   ROOT,
+  runUntilDone,
   type ScenarioResult,
   sleep,
   startChild,
   stopChildren,
   waitFor,
   waitQuiet,
-  writeSnapshot,
-  writesBetween,
 } from "./common.ts";
 
 export const COBBERY_DB = "cobbery_bench_dispatch";
@@ -184,53 +180,26 @@ export async function runCobbery(o: CobberyOptions): Promise<ScenarioResult> {
     const bootS = (Date.now() - spawnAt) / 1000;
     await sleep(300); // let each worker reach its first idle poll
 
-    // One fixed due time, a little ahead so that the update below commits before it.
-    await c.query("create table bench_run (due_at timestamptz not null)");
-    const due = (
-      await c.query<{ due: Date }>(
-        "insert into bench_run select now() + interval '5 seconds' returning due_at as due",
-      )
-    ).rows[0]!.due;
-    await c.query("update jobs set next_call_at = $1 where state = 'pending'", [due]);
-    await c.query("vacuum (analyze) jobs");
-    const ready = (await c.query<{ t: Date }>("select clock_timestamp() as t")).rows[0]!.t;
-    if (ready.getTime() >= due.getTime())
-      notes.push(`the due-time update committed ${ready.getTime() - due.getTime()} ms after the due time`);
-    for (const ch of children) if (o.profile) ch.proc.kill("SIGUSR2");
-    const pids = children.map((ch) => ch.proc.pid ?? 0);
-    const ws0 = await writeSnapshot(c);
-    await sleep(Math.max(0, due.getTime() - ready.getTime()));
-    const cpu0 = await cpuSnapshot(c, COBBERY_DB, pids);
-
-    // Until every job has ended.
-    let left = o.jobs;
-    let lastPrint = Date.now();
-    const deadline = Date.now() + o.timeoutS * 1000;
-    let doneAt: Date | null = null;
-    let cpu1 = cpu0;
-    while (Date.now() < deadline) {
-      const r = await c.query<{ n: number; t: Date }>(
-        "select count(*)::int as n, clock_timestamp() as t from jobs where state in ('pending', 'in_progress')",
-      );
-      left = r.rows[0]!.n;
-      if (left === 0) {
-        doneAt = r.rows[0]!.t;
-        cpu1 = await cpuSnapshot(c, COBBERY_DB, pids);
-        break;
-      }
-      if (Date.now() - lastPrint > 5000) {
-        lastPrint = Date.now();
-        process.stderr.write(`  ${fmt(o.jobs - left)} of ${fmt(o.jobs)} jobs ended\n`);
-      }
-      await sleep(200);
-    }
-    if (!doneAt) {
-      cpu1 = await cpuSnapshot(c, COBBERY_DB, pids);
-      notes.push(`timed out after ${o.timeoutS} s with ${left} jobs not ended`);
-    }
-    const cpu = cpuBetween(cpu0, cpu1);
-    await stopChildren(children);
-    const writes = await writesBetween(c, ws0, await sleep(1000).then(() => writeSnapshot(c)), o.jobs);
+    const { due, doneAt, cpu, writes } = await runUntilDone(c, {
+      database: COBBERY_DB,
+      items: o.jobs,
+      children,
+      timeoutS: o.timeoutS,
+      notes,
+      makeDue: async (at) => {
+        await c.query("update jobs set next_call_at = $1 where state = 'pending'", [at]);
+      },
+      table: "jobs",
+      remaining: async () =>
+        (
+          await c.query<{ n: number; t: Date }>(
+            "select count(*)::int as n, clock_timestamp() as t from jobs where state in ('pending', 'in_progress')",
+          )
+        ).rows[0]!,
+      onDueSet: () => {
+        for (const ch of children) if (o.profile) ch.proc.kill("SIGUSR2");
+      },
+    });
 
     const s = (
       await c.query<{ dialed: number; first: Date | null; last: Date | null; calls: number }>(
@@ -259,8 +228,6 @@ export async function runCobbery(o: CobberyOptions): Promise<ScenarioResult> {
     const events = (await c.query<{ n: number }>("select count(*)::int as n from events")).rows[0]!.n;
     const spanS = s.first && s.last ? (s.last.getTime() - s.first.getTime()) / 1000 : null;
     const totalS = doneAt ? (doneAt.getTime() - due.getTime()) / 1000 : null;
-    notes.push(cpuText(cpu));
-    notes.push(writes.text);
     const profiles = o.profile
       ? children.map((ch) => {
           try {

@@ -394,3 +394,82 @@ export async function writesBetween(
     text: `per item: WAL ${Math.round(walBytesPerItem)} bytes (server-wide); ${parts.join("; ")}`,
   };
 }
+
+export interface DueRun {
+  /** The one due time every item got (table public.bench_run). */
+  due: Date;
+  /** When the last item was seen done; null on a timeout. */
+  doneAt: Date | null;
+  cpu: CpuUse;
+  writes: Awaited<ReturnType<typeof writesBetween>>;
+}
+
+/**
+ * The measured part of a queue scenario, the same for every system: gives every parked item one due
+ * time five seconds ahead (kept in public.bench_run), waits until `remaining` reports none left (or
+ * the timeout), then stops the workers; CPU is sampled over due time -> done, writes over the whole
+ * span. Notes (late due-time update, timeout, CPU, writes) are added to `notes`.
+ */
+export async function runUntilDone(
+  c: pg.Client,
+  o: {
+    database: string;
+    items: number;
+    children: readonly Child[];
+    timeoutS: number;
+    notes: string[];
+    /** Makes every parked item due at `due` (one statement), and the table to analyze after. */
+    makeDue: (due: Date) => Promise<void>;
+    table: string;
+    /** Items not done yet, with the database clock. */
+    remaining: () => Promise<{ n: number; t: Date }>;
+    /** Called once the due time is set, before the clock starts (e.g. to signal profilers). */
+    onDueSet?: () => void;
+  },
+): Promise<DueRun> {
+  await c.query("create table public.bench_run (due_at timestamptz not null)");
+  const due = (
+    await c.query<{ due: Date }>(
+      "insert into public.bench_run select now() + interval '5 seconds' returning due_at as due",
+    )
+  ).rows[0]!.due;
+  await o.makeDue(due);
+  await c.query(`vacuum (analyze) ${o.table}`);
+  const readyAt = (await c.query<{ t: Date }>("select clock_timestamp() as t")).rows[0]!.t;
+  if (readyAt.getTime() >= due.getTime())
+    o.notes.push(`the due-time update committed ${readyAt.getTime() - due.getTime()} ms after the due time`);
+  o.onDueSet?.();
+  const pids = o.children.map((ch) => ch.proc.pid ?? 0);
+  const ws0 = await writeSnapshot(c);
+  await sleep(Math.max(0, due.getTime() - readyAt.getTime()));
+  const cpu0 = await cpuSnapshot(c, o.database, pids);
+  let doneAt: Date | null = null;
+  let left = o.items;
+  let lastPrint = Date.now();
+  const deadline = Date.now() + o.timeoutS * 1000;
+  let cpu1 = cpu0;
+  while (Date.now() < deadline) {
+    const r = await o.remaining();
+    left = r.n;
+    if (left === 0) {
+      doneAt = r.t;
+      cpu1 = await cpuSnapshot(c, o.database, pids);
+      break;
+    }
+    if (Date.now() - lastPrint > 5000) {
+      lastPrint = Date.now();
+      process.stderr.write(`  ${fmt(o.items - left)} of ${fmt(o.items)} done\n`);
+    }
+    await sleep(200);
+  }
+  if (!doneAt) {
+    cpu1 = await cpuSnapshot(c, o.database, pids);
+    o.notes.push(`timed out after ${o.timeoutS} s with ${left} not done`);
+  }
+  const cpu = cpuBetween(cpu0, cpu1);
+  o.notes.push(cpuText(cpu));
+  await stopChildren(o.children);
+  const writes = await writesBetween(c, ws0, await sleep(1000).then(() => writeSnapshot(c)), o.items);
+  o.notes.push(writes.text);
+  return { due, doneAt, cpu, writes };
+}

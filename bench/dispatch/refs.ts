@@ -13,6 +13,7 @@ import {
   lagPercentiles,
   nodeTsx,
   ROOT,
+  runUntilDone,
   type ScenarioResult,
   sleep,
   startChild,
@@ -89,55 +90,27 @@ export async function runPgBoss(o: {
     await waitFor("pg-boss workers to start", ready(children), 60_000, 100);
     const bootS = (Date.now() - spawnAt) / 1000;
     await sleep(300);
-    await c.query("create table public.bench_run (due_at timestamptz not null)");
-    const due = (
-      await c.query<{ due: Date }>(
-        "insert into public.bench_run select now() + interval '5 seconds' returning due_at as due",
-      )
-    ).rows[0]!.due;
-    await c.query("update pgboss.job set start_after = $1 where name = $2 and state = 'created'", [
-      due,
-      QUEUE,
-    ]);
-    await c.query("vacuum (analyze) pgboss.job");
-    const readyAt = (await c.query<{ t: Date }>("select clock_timestamp() as t")).rows[0]!.t;
-    if (readyAt.getTime() >= due.getTime())
-      notes.push(`the due-time update committed ${readyAt.getTime() - due.getTime()} ms after the due time`);
-    const pids = children.map((ch) => ch.proc.pid ?? 0);
-    const ws0 = await writeSnapshot(c);
-    await sleep(Math.max(0, due.getTime() - readyAt.getTime()));
-    const cpu0 = await cpuSnapshot(c, PGBOSS_DB, pids);
-    let doneAt: Date | null = null;
-    let left = o.jobs;
-    let lastPrint = Date.now();
-    const deadline = Date.now() + o.timeoutS * 1000;
-    let cpu1 = cpu0;
-    while (Date.now() < deadline) {
-      const r = await c.query<{ n: number; t: Date }>(
-        "select count(*)::int as n, clock_timestamp() as t from pgboss.job where name = $1 and state <> 'completed'",
-        [QUEUE],
-      );
-      left = r.rows[0]!.n;
-      if (left === 0) {
-        doneAt = r.rows[0]!.t;
-        cpu1 = await cpuSnapshot(c, PGBOSS_DB, pids);
-        break;
-      }
-      if (Date.now() - lastPrint > 5000) {
-        lastPrint = Date.now();
-        process.stderr.write(`  ${fmt(o.jobs - left)} of ${fmt(o.jobs)} jobs completed\n`);
-      }
-      await sleep(200);
-    }
-    if (!doneAt) {
-      cpu1 = await cpuSnapshot(c, PGBOSS_DB, pids);
-      notes.push(`timed out after ${o.timeoutS} s with ${left} jobs not completed`);
-    }
-    const cpu = cpuBetween(cpu0, cpu1);
-    notes.push(cpuText(cpu));
-    await stopChildren(children);
-    const writes = await writesBetween(c, ws0, await sleep(1000).then(() => writeSnapshot(c)), o.jobs);
-    notes.push(writes.text);
+    const { due, doneAt, cpu, writes } = await runUntilDone(c, {
+      database: PGBOSS_DB,
+      items: o.jobs,
+      children,
+      timeoutS: o.timeoutS,
+      notes,
+      makeDue: async (at) => {
+        await c.query("update pgboss.job set start_after = $1 where name = $2 and state = 'created'", [
+          at,
+          QUEUE,
+        ]);
+      },
+      table: "pgboss.job",
+      remaining: async () =>
+        (
+          await c.query<{ n: number; t: Date }>(
+            "select count(*)::int as n, clock_timestamp() as t from pgboss.job where name = $1 and state <> 'completed'",
+            [QUEUE],
+          )
+        ).rows[0]!,
+    });
     const s = (
       await c.query<{ fetched: number; first: Date | null; last: Date | null; retried: number }>(
         `select count(started_on)::int as fetched, min(started_on) as first, max(started_on) as last,
