@@ -16,7 +16,6 @@
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { compactAnalytics, toCampaignAnalytics } from "../../src/analytics/index.ts";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/index.ts";
@@ -31,6 +30,7 @@ import {
 } from "../../src/store/index.ts";
 import { createCampaign } from "../../src/usecases/campaigns/index.ts";
 import { createApiKey } from "../../src/usecases/keys/index.ts";
+import { dropDatabase, freshDatabase } from "../databases.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -75,30 +75,6 @@ function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
-}
-
-async function freshDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists "${DB_NAME}" with (force)`);
-    await admin.query(`create database "${DB_NAME}"`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${DB_NAME}`;
-  return u.toString();
-}
-
-async function dropDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists "${DB_NAME}" with (force)`);
-  } finally {
-    await admin.end();
-  }
 }
 
 const CAMPAIGN = {
@@ -459,7 +435,7 @@ async function measureOverhead(db: PostgresDb, orgId: string): Promise<void> {
 
 async function main(): Promise<void> {
   log(`Analytics benchmark on ${new URL(ADMIN_URL).host}, ${os.cpus().length} CPUs, load ${loadavg()}`);
-  const url = await freshDatabase();
+  const url = await freshDatabase(ADMIN_URL, DB_NAME);
   const db = await openPostgres(url, 4);
   let app: Awaited<ReturnType<typeof createApp>> | null = null;
   try {
@@ -505,7 +481,7 @@ async function main(): Promise<void> {
   } finally {
     await app?.close();
     await db.close();
-    if (!args.keep) await dropDatabase();
+    if (!args.keep) await dropDatabase(ADMIN_URL, DB_NAME);
   }
 }
 

@@ -6,7 +6,6 @@
  */
 import { performance } from "node:perf_hooks";
 import { PGlite } from "@electric-sql/pglite";
-import pg from "pg";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { createConversationRunner } from "../../src/conversation/runner.ts";
@@ -19,6 +18,7 @@ import { createTelephony } from "../../src/telephony/index.ts";
 import { createCampaign } from "../../src/usecases/campaigns/index.ts";
 import { createJobsBatch } from "../../src/usecases/jobs/createJobs.ts";
 import { createApiKey } from "../../src/usecases/keys/index.ts";
+import { dropDatabase, freshDatabase } from "../databases.ts";
 import {
   campaignInput,
   ENTRIES_PER_CALL,
@@ -178,31 +178,13 @@ function timePglite(db: CountingDb): () => void {
   };
 }
 
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 export async function endToEnd(o: E2eOptions): Promise<E2eResult> {
   const setupStart = Date.now();
   const n = o.calls;
   let url = "";
   let inner: Db;
   if (o.db === "postgres") {
-    await adminQuery(o.adminUrl, `drop database if exists ${BENCH_DB} with (force)`);
-    await adminQuery(o.adminUrl, `create database ${BENCH_DB}`);
-    url = withDatabase(o.adminUrl, BENCH_DB);
+    url = await freshDatabase(o.adminUrl, BENCH_DB);
     inner = await openPostgres(url, o.poolMax);
   } else {
     inner = await openPglite(null);
@@ -357,7 +339,7 @@ export async function endToEnd(o: E2eOptions): Promise<E2eResult> {
     await app.close();
     untime();
     if (o.db === "postgres" && !o.keepDb) {
-      await adminQuery(o.adminUrl, `drop database if exists ${BENCH_DB} with (force)`).catch((e) =>
+      dropDatabase(o.adminUrl, BENCH_DB).catch((e) =>
         log(`  could not drop ${BENCH_DB}: ${(e as Error).message}`),
       );
     }

@@ -5,11 +5,11 @@ import { migrate, openPostgres } from "../../src/store/index.ts";
 import { createCampaign } from "../../src/usecases/campaigns/index.ts";
 import { createJobsBatch } from "../../src/usecases/jobs/createJobs.ts";
 import { createApiKey } from "../../src/usecases/keys/index.ts";
+import { freshDatabase } from "../databases.ts";
 import {
   type Child,
   connect,
   fmt,
-  freshDatabase,
   lagPercentiles,
   nodeTsx,
   ROOT,

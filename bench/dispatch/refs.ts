@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PgBoss } from "pg-boss";
+import { freshDatabase } from "../databases.ts";
 import {
   type Child,
   connect,
@@ -9,7 +10,6 @@ import {
   cpuSnapshot,
   cpuText,
   fmt,
-  freshDatabase,
   lagPercentiles,
   nodeTsx,
   ROOT,

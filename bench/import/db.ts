@@ -1,30 +1,15 @@
-import pg from "pg";
 import { loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import { migrate, openPostgres, type PostgresDb } from "../../src/store/index.ts";
 import { createCampaign } from "../../src/usecases/campaigns/index.ts";
 import { createApiKey } from "../../src/usecases/keys/index.ts";
+import { freshDatabase } from "../databases.ts";
 
 export const BENCH_DB = "cobbery_bench_import";
 
-/** The URL of another database on the same server. */
-export function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-/** Drops and creates database `name` on the server of `adminUrl`, then migrates it. */
-export async function freshDatabase(adminUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = withDatabase(adminUrl, name);
+/** A fresh database `name` on the server of `adminUrl`, migrated; returns its URL. */
+export async function freshMigratedDatabase(adminUrl: string, name: string): Promise<string> {
+  const url = await freshDatabase(adminUrl, name);
   const db = await openPostgres(url, 2);
   try {
     await migrate(db);

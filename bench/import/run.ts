@@ -16,7 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { openPostgres, type PostgresDb } from "../../src/store/index.ts";
-import { BENCH_DB, createOrgAndCampaign, freshDatabase } from "./db.ts";
+import { BENCH_DB, createOrgAndCampaign, freshMigratedDatabase } from "./db.ts";
 import { generateCsv } from "./generate.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   log(`Generating ${fmt(rows)} rows ...`);
   const file = await generateCsv(DATA_DIR, rows);
   log(`Fresh database ${BENCH_DB} ...`);
-  const url = await freshDatabase(adminUrl, BENCH_DB);
+  const url = await freshMigratedDatabase(adminUrl, BENCH_DB);
   const db = await openPostgres(url, 2);
   try {
     const server = await db.query<{ v: string }>("select current_setting('server_version') as v");
