@@ -5,6 +5,7 @@ import {
   type Claim,
   type ClaimedCampaign,
   type DueJob,
+  type DueRow,
   failDueJobs,
   lockDueJobs,
   lockLiveCounts,
@@ -48,45 +49,52 @@ export async function claimDueJobs(db: Db, o: ClaimOptions): Promise<Claim[]> {
   }
 }
 
+type LiveCounts = Awaited<ReturnType<typeof lockLiveCounts>>;
+
+/** The live counts the due jobs were read with (no locks), for the campaigns read without locks. */
+function unlockedCounts(rows: readonly DueRow[], campaigns: Map<string, ClaimedCampaign>): LiveCounts {
+  const org = new Map<string, number>();
+  for (const r of rows) {
+    const c = campaigns.get(r.campaign_id);
+    if (c) c.live = r.campaign_live;
+    org.set(r.org_id, r.org_live);
+  }
+  return { org, campaigns };
+}
+
+/** Whether every due job fits under the limits even if all were taken: far enough from them. */
+function wholeBatchFits(rows: readonly DueRow[], live: LiveCounts, orgMax: number): boolean {
+  const perCampaign = new Map<string, number>();
+  const perOrg = new Map<string, number>();
+  for (const r of rows) {
+    perCampaign.set(r.campaign_id, (perCampaign.get(r.campaign_id) ?? 0) + 1);
+    perOrg.set(r.org_id, (perOrg.get(r.org_id) ?? 0) + 1);
+  }
+  for (const [id, n] of perCampaign) {
+    const c = live.campaigns.get(id);
+    if (!c || c.live + n > c.schedule.MaxConcurrentCalls) return false;
+  }
+  for (const [id, n] of perOrg) if ((live.org.get(id) ?? 0) + n > orgMax) return false;
+  return true;
+}
+
 async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Promise<Claim[]> {
   const { now, jobs: rows } = await lockDueJobs(q, o.limit, o.orgMaxConcurrentCalls);
   if (rows.length === 0) return [];
   const campaignIds = unique(rows.map((j) => j.campaign_id));
-  // Whether this claim stays under every limit even if the counts read without locks were a little
-  // stale; near a limit the locks are taken first.
-  const roomy = (campaigns: Map<string, ClaimedCampaign>) => {
-    const perCampaign = new Map<string, number>();
-    const perOrg = new Map<string, number>();
-    for (const r of rows) {
-      perCampaign.set(r.campaign_id, (perCampaign.get(r.campaign_id) ?? r.campaign_live) + 1);
-      perOrg.set(r.org_id, (perOrg.get(r.org_id) ?? r.org_live) + 1);
-    }
-    for (const [id, n] of perCampaign) {
-      const c = campaigns.get(id);
-      if (!c || n > c.schedule.MaxConcurrentCalls) return false;
-    }
-    for (const n of perOrg.values()) if (n > o.orgMaxConcurrentCalls) return false;
-    return true;
-  };
-  let campaigns = optimistic ? await readCampaigns(q, campaignIds) : null;
-  let org = new Map<string, number>();
-  const takeFirst = campaigns !== null && roomy(campaigns);
-  if (!takeFirst) {
-    const live = await lockLiveCounts(q, campaignIds);
-    campaigns = live.campaigns;
-    org = live.org;
-  }
+  const unlocked = optimistic ? unlockedCounts(rows, await readCampaigns(q, campaignIds)) : null;
+  const takeFirst = unlocked !== null && wholeBatchFits(rows, unlocked, o.orgMaxConcurrentCalls);
+  const { campaigns, org } = takeFirst ? unlocked : await lockLiveCounts(q, campaignIds);
   const claims: Claim[] = [];
   const fails: Array<{ id: string; reason: string; message: string }> = [];
   const later: Array<{ id: string; at: Date }> = [];
   for (const row of rows) {
-    const campaign = campaigns?.get(row.campaign_id);
+    const campaign = campaigns.get(row.campaign_id);
     if (!campaign) continue;
     const job: DueJob = { ...row, schedule: campaign.schedule, caller_id: campaign.caller_id };
     const verdict = check(job, now);
     if (verdict.kind === "fail") fails.push({ id: job.id, reason: verdict.reason, message: verdict.message });
     else if (verdict.kind === "later") later.push({ id: job.id, at: verdict.at });
-    else if (takeFirst) claims.push({ job, callId: newId("call"), claimedAt: now });
     else {
       const inOrg = org.get(job.org_id) ?? 0;
       // At a limit the job stays due: a later claim takes it when a call ends.
@@ -100,11 +108,11 @@ async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Pr
   await rescheduleJobs(q, later);
   await takeJobs(q, o.workerId, o.leaseSeconds, claims);
   if (takeFirst && claims.length > 0) {
-    // The counts now include this claim's own calls.
-    const live = await lockLiveCounts(q, unique(claims.map((c) => c.job.campaign_id)));
-    for (const c of live.campaigns.values())
+    // Under the locks now, and the counts include this claim's own calls.
+    const locked = await lockLiveCounts(q, unique(claims.map((c) => c.job.campaign_id)));
+    for (const c of locked.campaigns.values())
       if (c.live > c.schedule.MaxConcurrentCalls) throw new OverLimit();
-    for (const n of live.org.values()) if (n > o.orgMaxConcurrentCalls) throw new OverLimit();
+    for (const n of locked.org.values()) if (n > o.orgMaxConcurrentCalls) throw new OverLimit();
   }
   return claims;
 }

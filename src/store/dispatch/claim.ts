@@ -21,7 +21,7 @@ export interface DueJob {
   caller_id: string | null;
 }
 
-type DueRow = Omit<DueJob, "schedule" | "caller_id"> & {
+export type DueRow = Omit<DueJob, "schedule" | "caller_id"> & {
   now: Date;
   /** Live calls of the job's campaign and organization, read without their locks (a hint). */
   campaign_live: number;
@@ -70,7 +70,7 @@ export interface ClaimedCampaign {
   live: number;
 }
 
-/** The campaigns of a claim (schedule, caller ID), read without locks. */
+/** The campaigns of a claim (schedule, caller ID), read without locks; `live` is left for the caller. */
 export async function readCampaigns(
   q: Queryable,
   campaignIds: readonly string[],
