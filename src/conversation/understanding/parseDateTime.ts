@@ -15,7 +15,7 @@ export interface ClockContext {
  * Local hours used when a part of the day is named without a time: "Monday morning" is Monday 9:00,
  * "tomorrow afternoon" 14:00, "this evening" / "tonight" 18:00.
  */
-export const PART_OF_DAY_HOURS = { morning: 9, afternoon: 14, evening: 18 } as const;
+const PART_OF_DAY_HOURS = { morning: 9, afternoon: 14, evening: 18 } as const;
 
 /** Phrases chrono does not know, said as the times they usually mean. */
 const PHRASES: ReadonlyArray<readonly [RegExp, string]> = [

@@ -1,87 +1,20 @@
-/** Time-zone arithmetic on IANA zones through Intl: offsets and wall-clock ↔ instant. */
+/**
+ * Wall-clock ↔ instant for reading times the contact says, on the schedule's cached offset tables
+ * (src/schedule/zone.ts): the dispatcher already keeps them warm for the same zones.
+ */
+import { type LocalParts, localParts, offsetAt } from "../../schedule/index.ts";
 
 /** A wall-clock time (month 1–12). */
-export interface WallClock {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  millisecond: number;
-}
+export type WallClock = Pick<
+  LocalParts,
+  "year" | "month" | "day" | "hour" | "minute" | "second" | "millisecond"
+>;
 
-const formats = new Map<string, Intl.DateTimeFormat>();
+const DAY_MS = 86_400_000;
 
-function format(timeZone: string): Intl.DateTimeFormat {
-  let f = formats.get(timeZone);
-  if (!f) {
-    // Throws a RangeError for an unknown zone.
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    formats.set(timeZone, f);
-  }
-  return f;
-}
-
-/**
- * Offsets (ms) by zone and UTC hour, kept only when the offset is the same at the hour's first and
- * last millisecond (so no change of offset falls inside it: changes are months apart) and a whole
- * number of minutes; null: ask Intl for every instant of that hour.
- */
-const offsets = new Map<string, number | null>();
-const HOUR_MS = 3_600_000;
-
-const intlOffsetMs = (ms: number, timeZone: string) => asUtc(wallClockIntl(new Date(ms), timeZone)) - ms;
-
-/** The wall clock in `timeZone` at `instant`. */
+/** The wall clock in `timeZone` at `instant`. Throws a RangeError for an unknown zone. */
 export function wallClockAt(instant: Date, timeZone: string): WallClock {
-  const ms = instant.getTime();
-  const hour = Math.floor(ms / HOUR_MS);
-  const key = `${timeZone}|${hour}`;
-  let off = offsets.get(key);
-  if (off === undefined) {
-    const a = intlOffsetMs(hour * HOUR_MS, timeZone);
-    const b = intlOffsetMs(hour * HOUR_MS + HOUR_MS - 1, timeZone);
-    off = a === b && a % 60_000 === 0 ? a : null;
-    if (offsets.size > 50_000) offsets.clear();
-    offsets.set(key, off);
-  }
-  if (off === null) return wallClockIntl(instant, timeZone);
-  const d = new Date(ms + off);
-  return {
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-    millisecond: d.getUTCMilliseconds(),
-  };
-}
-
-function wallClockIntl(instant: Date, timeZone: string): WallClock {
-  const parts: Record<string, number> = {};
-  for (const p of format(timeZone).formatToParts(instant)) {
-    if (p.type !== "literal") parts[p.type] = Number(p.value);
-  }
-  return {
-    year: parts.year ?? 0,
-    month: parts.month ?? 1,
-    day: parts.day ?? 1,
-    hour: (parts.hour ?? 0) % 24,
-    minute: parts.minute ?? 0,
-    second: parts.second ?? 0,
-    millisecond: instant.getUTCMilliseconds(),
-  };
+  return localParts(timeZone, instant);
 }
 
 const asUtc = (w: WallClock) =>
@@ -89,7 +22,7 @@ const asUtc = (w: WallClock) =>
 
 /** Minutes east of UTC in `timeZone` at `instant` (New York in winter: -300). */
 export function offsetMinutesAt(instant: Date, timeZone: string): number {
-  return Math.round((asUtc(wallClockAt(instant, timeZone)) - instant.getTime()) / 60000);
+  return Math.round(offsetAt(timeZone, instant.getTime()) / 60000);
 }
 
 /**
@@ -99,16 +32,13 @@ export function offsetMinutesAt(instant: Date, timeZone: string): number {
  */
 export function instantOf(w: WallClock, timeZone: string): Date {
   const guess = asUtc(w);
-  const DAY = 86_400_000;
-  const before = offsetMinutesAt(new Date(guess - DAY), timeZone);
+  const before = offsetMinutesAt(new Date(guess - DAY_MS), timeZone);
   const offsets = [
     before,
     offsetMinutesAt(new Date(guess), timeZone),
-    offsetMinutesAt(new Date(guess + DAY), timeZone),
+    offsetMinutesAt(new Date(guess + DAY_MS), timeZone),
   ];
-  const valid = offsets
-    .map((o) => guess - o * 60000)
-    .filter((t) => asUtc(wallClockAt(new Date(t), timeZone)) === guess);
+  const valid = offsets.map((o) => guess - o * 60000).filter((t) => t + offsetAt(timeZone, t) === guess);
   // In a DST gap no instant shows `w`: the offset from before the gap moves it forward.
   return new Date(valid.length > 0 ? Math.min(...valid) : guess - before * 60000);
 }
