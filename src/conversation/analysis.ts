@@ -1,5 +1,3 @@
-import { Ajv, type ValidateFunction } from "ajv";
-import type { Schedule } from "../domain/campaign.ts";
 import { isPlainObject } from "../domain/limits.ts";
 import { retryOrFail } from "../domain/outcomes.ts";
 import { contactZones, nextOpenTime } from "../schedule/index.ts";
@@ -7,6 +5,7 @@ import type { JobContext } from "../store/conversations.ts";
 import type { JobDecision } from "../store/dispatch/finish.ts";
 import type { EndedBy } from "./actor.ts";
 import type { ConversationState } from "./agent.ts";
+import { validatorFor } from "./jsonSchema.ts";
 
 export interface AnalysisInput {
   job: JobContext;
@@ -46,7 +45,6 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
     ...base,
     decision: { kind: "fail", reason, message },
   });
-  const attempted = { ...job, attempts: job.attempts };
 
   if (a.endedBy === "canceled") return { ...base, decision: { kind: "none" } };
   const intent = state.intent;
@@ -74,10 +72,10 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
     }
     if (job.callbacks < schedule.MaxCallbacks) {
       const due = at ?? new Date(a.now.getTime() + schedule.RetryDelaySeconds * 1000);
-      const next = nextOpenTime(schedule, zonesOf(job, schedule), due);
+      const next = nextOpenTime(schedule, contactZonesOf(job), due);
       if (next) return { ...base, decision: { kind: "retry", at: next, due, callback: true } };
     }
-    return { ...base, decision: retryOrFail(attempted, schedule, "unfinished", a.now) };
+    return { ...base, decision: retryOrFail(job, schedule, "unfinished", a.now) };
   }
   if (state.finished) {
     if (!a.judgeObjective) return { ...base, decision: { kind: "complete" } };
@@ -99,40 +97,23 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
       optOut: true,
     };
   }
-  return { ...base, decision: retryOrFail(attempted, schedule, "unfinished", a.now) };
+  return { ...base, decision: retryOrFail(job, schedule, "unfinished", a.now) };
 }
 
-const zonesOf = (job: JobContext, schedule: Schedule) =>
+/** The zones whose local time governs the job's contact (see contactZones); never empty. */
+export const contactZonesOf = (job: JobContext): string[] =>
   contactZones({
     jobTimeZone: job.time_zone,
     phoneNumber: job.phone_number,
-    scheduleTimeZone: schedule.TimeZone,
+    scheduleTimeZone: job.campaign.Schedule.TimeZone,
   });
-
-const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
-const validators = new Map<string, ValidateFunction>();
-
-function validatorFor(schema: unknown): ValidateFunction | null {
-  const key = JSON.stringify(schema);
-  let v = validators.get(key);
-  if (!v) {
-    try {
-      v = ajv.compile(isPlainObject(schema) ? schema : {});
-    } catch {
-      return null;
-    }
-    if (validators.size > 5000) validators.clear();
-    validators.set(key, v);
-  }
-  return v;
-}
 
 /**
  * Job.Result: every AnalysisSchema property, null when unknown. A value must validate against its
  * property's schema (else null). The LLM's extraction wins where it found a value; answers saved
  * during calls (this one and earlier ones) fill the rest.
  */
-export function buildResult(
+function buildResult(
   schema: Record<string, unknown>,
   previous: Record<string, unknown> | null,
   answers: Record<string, unknown>,

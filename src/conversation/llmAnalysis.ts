@@ -1,10 +1,8 @@
-import { Ajv } from "ajv";
 import { isPlainObject } from "../domain/limits.ts";
 import type { ChatMessage, LlmClient } from "../llm/index.ts";
 import { isLlmError } from "../llm/index.ts";
 import type { TranscriptEntry } from "../store/calls.ts";
-
-const ajv = new Ajv({ strict: false, validateFormats: false });
+import { validatorFor } from "./jsonSchema.ts";
 
 export const transcriptText = (calls: TranscriptEntry[][]): string =>
   calls
@@ -15,7 +13,7 @@ export const transcriptText = (calls: TranscriptEntry[][]): string =>
     .join("\n\n");
 
 /** The extraction schema: every AnalysisSchema property, nullable, all required (strict JSON schema output). */
-export function extractionSchema(analysisSchema: Record<string, unknown>): Record<string, unknown> {
+function extractionSchema(analysisSchema: Record<string, unknown>): Record<string, unknown> {
   const props = isPlainObject(analysisSchema.properties) ? analysisSchema.properties : {};
   return {
     type: "object",
@@ -40,7 +38,8 @@ async function askJson(
   name: string,
   schema: Record<string, unknown>,
 ) {
-  const validate = ajv.compile(schema);
+  const validate = validatorFor(schema);
+  if (!validate) return null;
   // Invalid output is asked for once more, then given up (the caller falls back to nulls).
   for (let attempt = 0; attempt < 2; attempt++) {
     const r = await llm.chat({ model, messages, jsonSchema: { name, schema }, temperature: 0 });
