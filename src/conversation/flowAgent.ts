@@ -42,13 +42,13 @@ export class FlowAgent implements ConversationAgent {
   }
 
   async open(): Promise<AgentStep> {
-    return this.begin(this.o.flow.Start, []);
+    return this.begin(this.o.flow.Start);
   }
 
   async openInbound(first: HeardTurn): Promise<AgentStep> {
     const ended = this.checkIntent(first);
     if (ended) return ended;
-    return this.begin(this.o.flow.InboundStart ?? this.o.flow.Start, []);
+    return this.begin(this.o.flow.InboundStart ?? this.o.flow.Start);
   }
 
   async hear(turn: HeardTurn): Promise<AgentStep> {
@@ -90,8 +90,8 @@ export class FlowAgent implements ConversationAgent {
   }
 
   /** The opening: FirstMessage, then the first question not yet answered. */
-  private begin(start: string, said: string[]): AgentStep {
-    if (this.o.firstMessage) said.push(this.o.render(this.o.firstMessage));
+  private begin(start: string): AgentStep {
+    const said = this.o.firstMessage ? [this.o.render(this.o.firstMessage)] : [];
     return this.walk(this.resumePoint(start), said);
   }
 

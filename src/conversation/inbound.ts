@@ -69,9 +69,8 @@ export async function takeSimInboundCall(
   const callId = newId("call");
   const taken = await db.tx(async (q) => {
     const mode = campaign.Status === "archived" ? "reject" : campaign.InboundMode;
-    let job = MATCHING[mode]?.length
-      ? await findInboundJob(q, campaign.Id, input.from, MATCHING[mode] ?? [])
-      : null;
+    const states = MATCHING[mode] ?? [];
+    let job = states.length > 0 ? await findInboundJob(q, campaign.Id, input.from, states) : null;
     if (!job && (mode === "create" || mode === "create_if_not_exists")) {
       const now = await dbNow(q);
       const input0 = {

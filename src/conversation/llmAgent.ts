@@ -1,4 +1,4 @@
-import type { ChatMessage, LlmClient } from "../llm/index.ts";
+import type { ChatMessage, LlmClient, ToolSpec } from "../llm/index.ts";
 import type { AgentStep, ConversationAgent, ConversationState, HeardTurn } from "./agent.ts";
 import { closingLine } from "./closingLines.ts";
 import { llmTools } from "./llmTools.ts";
@@ -28,8 +28,10 @@ const MAX_TOOL_ROUNDS = 6;
  */
 export class LlmAgent implements ConversationAgent {
   private readonly messages: ChatMessage[];
+  private readonly tools: ToolSpec[];
 
   constructor(private readonly o: LlmAgentOptions) {
+    this.tools = llmTools(o.resultFields);
     const context = [
       "Call context from Cobbery.",
       o.resultFields.length ? `\nCollect these answers with save_answer: ${o.resultFields.join(", ")}.` : "",
@@ -55,21 +57,17 @@ export class LlmAgent implements ConversationAgent {
     return this.think();
   }
 
+  /** The contact's first words go to the model like any later turn. */
   async openInbound(first: HeardTurn): Promise<AgentStep> {
-    this.hearTurn(first);
-    return this.think();
+    return this.hear(first);
   }
 
   async hear(turn: HeardTurn): Promise<AgentStep> {
-    this.hearTurn(turn);
-    return this.think();
-  }
-
-  private hearTurn(turn: HeardTurn): void {
     this.messages.push({
       role: "user",
       content: turn.kind === "speech" ? turn.text : "(the contact says nothing)",
     });
+    return this.think();
   }
 
   private async think(): Promise<AgentStep> {
@@ -78,7 +76,7 @@ export class LlmAgent implements ConversationAgent {
       const r = await this.o.llm.chat({
         model: this.o.model,
         messages: this.messages,
-        tools: llmTools(this.o.resultFields),
+        tools: this.tools,
         stream: true,
       });
       this.messages.push({

@@ -1,18 +1,18 @@
 import type { Config } from "../config/index.ts";
 import type { AnsweredCallHandler } from "../dispatcher/index.ts";
-import { retryOrFail } from "../domain/outcomes.ts";
+import { type RetryCause, retryOrFail } from "../domain/outcomes.ts";
 import { isLlmError, type LlmClient } from "../llm/index.ts";
 import type { Logger } from "../logging/index.ts";
-import { contactZones, laterOf } from "../schedule/index.ts";
+import { laterOf } from "../schedule/index.ts";
 import type { TranscriptEntry } from "../store/calls.ts";
 import type { JobContext } from "../store/conversations.ts";
-import type { CallClose } from "../store/dispatch/finish.ts";
+import type { CallClose, JobDecision } from "../store/dispatch/finish.ts";
 import { type Db, dbNow, jobTranscripts, loadJobContext } from "../store/index.ts";
 import type { CallMedia, Telephony } from "../telephony/port.ts";
 import { renderTemplate, templateScope } from "../templates/index.ts";
 import { type ActorResult, runConversation } from "./actor.ts";
-import { emptyState } from "./agent.ts";
-import { type Analysis, analyzeCall } from "./analysis.ts";
+import { type ConversationState, emptyState } from "./agent.ts";
+import { type Analysis, analyzeCall, contactZonesOf } from "./analysis.ts";
 import { buildAgent, modelFor } from "./buildAgent.ts";
 import { finishConversation } from "./finish.ts";
 import { extractResult, judgeObjective, summarizeCalls, transcriptText } from "./llmAnalysis.ts";
@@ -79,15 +79,9 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
   }
 
   async function talk(call: ConnectedCall, job: JobContext, abort: AbortController): Promise<void> {
-    const scope = templateScope(toTemplateJob(job), job.campaign);
-    const render = (t: string) => renderTemplate(t, scope).text;
+    const render = rendererFor(job);
     const schedule = job.campaign.Schedule;
-    const zone =
-      contactZones({
-        jobTimeZone: job.time_zone,
-        phoneNumber: job.phone_number,
-        scheduleTimeZone: schedule.TimeZone,
-      })[0] ?? "UTC";
+    const zone = contactZonesOf(job)[0] ?? "UTC";
     // Earlier transcripts feed the LLM only (agent history, extraction, summary).
     const earlier = deps.llm
       ? (await jobTranscripts(deps.db, job.id)).filter((c) => c.id !== call.callId).map((c) => c.transcript)
@@ -161,19 +155,11 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       await failForError(call, job, e, result.transcript, result.endedAt);
       return;
     }
-    const connectedMs = Math.max(0, result.endedAt.getTime() - call.answeredAt.getTime());
     const close: CallClose = {
-      callId: call.callId,
-      jobId: call.jobId,
-      fence: call.fence,
+      ...closeTimes(call, result.endedAt),
       status: result.endedBy === "canceled" ? "canceled" : "completed",
       endReason: result.endedBy === "agent" && state.finished ? "completed" : END_REASON[result.endedBy],
       answeredBy: "human",
-      ringingAt: call.ringingAt,
-      answeredAt: call.answeredAt,
-      endedAt: result.endedAt,
-      durationSeconds: Math.round(connectedMs / 1000),
-      billedSeconds: Math.ceil(connectedMs / 1000),
       decision: analysis.decision,
       transcript: result.transcript,
       eventProps: analysis.eventProps,
@@ -219,28 +205,17 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       },
       "conversation failed",
     );
-    const now = await dbNow(deps.db);
-    const connectedMs = Math.max(0, endedAt.getTime() - call.answeredAt.getTime());
     const message = configuration ? (e as Error).message : "The agent failed during the call.";
     await finishConversation(
       deps.db,
       {
-        callId: call.callId,
-        jobId: call.jobId,
-        fence: call.fence,
+        ...closeTimes(call, endedAt),
         status: "completed",
         endReason: "agent_hangup",
         answeredBy: "human",
-        ringingAt: call.ringingAt,
-        answeredAt: call.answeredAt,
-        endedAt,
-        durationSeconds: Math.round(connectedMs / 1000),
-        billedSeconds: Math.ceil(connectedMs / 1000),
         decision: configuration
           ? { kind: "fail", reason: "configuration_error", message }
-          : call.direction === "inbound"
-            ? { kind: "restore" }
-            : retryOrFail(job, job.campaign.Schedule, "unfinished", now),
+          : await unfinished(call, job, "unfinished"),
         transcript,
       },
       null,
@@ -254,35 +229,29 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     const message = job.campaign.Agent.VoicemailMessage;
     const transcript = [];
     if (message) {
-      const text = renderTemplate(message, templateScope(toTemplateJob(job), job.campaign)).text;
+      const text = rendererFor(job)(message);
       const at = await call.media.say(text);
       transcript.push({ Role: "agent" as const, Text: text, At: at.toISOString() });
     }
     const endedAt = await call.media.hangup();
-    const connectedMs = Math.max(0, endedAt.getTime() - call.answeredAt.getTime());
-    const now = await dbNow(deps.db);
     await finishConversation(
       deps.db,
       {
-        callId: call.callId,
-        jobId: call.jobId,
-        fence: call.fence,
+        ...closeTimes(call, endedAt),
         status: "completed",
         endReason: "voicemail",
         answeredBy: "voicemail",
-        ringingAt: call.ringingAt,
-        answeredAt: call.answeredAt,
-        endedAt,
-        durationSeconds: Math.round(connectedMs / 1000),
-        billedSeconds: Math.ceil(connectedMs / 1000),
-        decision:
-          call.direction === "inbound"
-            ? { kind: "restore" }
-            : retryOrFail(job, job.campaign.Schedule, "voicemail", now),
+        decision: await unfinished(call, job, "voicemail"),
         transcript,
       },
       null,
     );
+  }
+
+  /** An attempt that did not finish the job: retried or failed when outbound, left as it was when inbound. */
+  async function unfinished(call: ConnectedCall, job: JobContext, cause: RetryCause): Promise<JobDecision> {
+    if (call.direction === "inbound") return { kind: "restore" };
+    return retryOrFail(job, job.campaign.Schedule, cause, await dbNow(deps.db));
   }
 
   return {
@@ -305,18 +274,35 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
   };
 }
 
-const toTemplateJob = (job: JobContext) => ({
-  ContactName: job.contact_name,
-  PhoneNumber: job.phone_number,
-  Metadata: job.metadata,
-  Data: job.data,
-});
+/** Renders the campaign's templates for this job (missing variables render empty). */
+function rendererFor(job: JobContext): (template: string) => string {
+  const scope = templateScope(
+    { ContactName: job.contact_name, PhoneNumber: job.phone_number, Metadata: job.metadata, Data: job.data },
+    job.campaign,
+  );
+  return (t) => renderTemplate(t, scope).text;
+}
+
+/** The ids and times of a call's close: what every way of ending an answered call writes alike. */
+function closeTimes(call: ConnectedCall, endedAt: Date) {
+  const connectedMs = Math.max(0, endedAt.getTime() - call.answeredAt.getTime());
+  return {
+    callId: call.callId,
+    jobId: call.jobId,
+    fence: call.fence,
+    ringingAt: call.ringingAt,
+    answeredAt: call.answeredAt,
+    endedAt,
+    durationSeconds: Math.round(connectedMs / 1000),
+    billedSeconds: Math.ceil(connectedMs / 1000),
+  };
+}
 
 const serializable = (answers: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
 
 /** A short summary without an LLM: what was answered and how the call ended (no PII beyond Result). */
-function summarize(state: ReturnType<typeof emptyState>, result: ActorResult, job: JobContext): string {
+function summarize(state: ConversationState, result: ActorResult, job: JobContext): string {
   const fields = Object.keys(job.campaign.AnalysisSchema.properties ?? {});
   const known = fields.filter((f) => state.answers[f] !== undefined && state.answers[f] !== null);
   const how = state.intent
