@@ -57,7 +57,7 @@ export function parseCompletion(body: unknown): ChatResponse {
 }
 
 /** Accumulates streamed chunks: content deltas appended, tool-call deltas merged by index. */
-export class StreamAccumulator {
+class StreamAccumulator {
   private content: string | null = null;
   private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
   private finishReason: string | null = null;

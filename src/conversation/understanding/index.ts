@@ -4,7 +4,7 @@
  * punctuation, filler words, numbers as words); "<silence>" gives null everywhere.
  */
 export { parseChoice } from "./parseChoice.ts";
-export { type ClockContext, PART_OF_DAY_HOURS, parseDateTime } from "./parseDateTime.ts";
+export { type ClockContext, parseDateTime } from "./parseDateTime.ts";
 export { parseNumber } from "./parseNumber.ts";
 export { parseText } from "./parseText.ts";
 export { parseYesNo } from "./parseYesNo.ts";

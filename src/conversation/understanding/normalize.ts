@@ -97,12 +97,6 @@ export function dropFillers(s: string): string {
   }
 }
 
-/** The words of a normalised utterance. */
-export function words(text: string): string[] {
-  const n = normalize(text);
-  return n === "" ? [] : n.split(" ");
-}
-
 /** Edit distance with adjacent transpositions ("bicylce" is 1 from "bicycle"); small strings only. */
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;

@@ -50,7 +50,7 @@ const SCALES: Record<string, number> = { thousand: 1e3, million: 1e6, billion: 1
 const SUFFIX: Record<string, number> = { k: 1e3, grand: 1e3, hundred: 100, thousand: 1e3, million: 1e6 };
 
 /** Every number word, for finding runs of them in free text. */
-export const NUMBER_WORDS: readonly string[] = [
+const NUMBER_WORDS: readonly string[] = [
   ...Object.keys(UNITS),
   ...Object.keys(TEENS),
   ...Object.keys(TENS),
@@ -163,7 +163,7 @@ export function findNumbers(t: readonly string[]): NumberSpan[] {
 }
 
 /** Replaces each number in the words by its digits: ["thirty", "k"] → ["30000"]. */
-export function numbersToDigits(t: readonly string[]): string[] {
+function numbersToDigits(t: readonly string[]): string[] {
   const out: string[] = [];
   let i = 0;
   for (const s of findNumbers(t)) {

@@ -56,7 +56,7 @@ const ORDINALS: Record<string, number> = {
  * out ("thirty k" and "30,000" → "30000"), "between A and B" / "A-B" → "A to B", and in a range whose
  * second end carries the thousands the first one gets them too ("thirty to sixty thousand").
  */
-export function canonical(text: string): string[] {
+function canonical(text: string): string[] {
   const t = normalize(text.replace(/(\d)\s*[-\u2013]\s*(?=\d|\$)/g, "$1 to ").replace(/\$/g, " "));
   const words = t === "" ? [] : t.split(" ");
   const spans = findNumbers(words);

@@ -4,8 +4,8 @@ import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "..
 import { SimMedia } from "./simMedia.ts";
 
 /** 5 s of ringing before an answer, 30 s before giving up as no answer. */
-export const RING_BEFORE_ANSWER_MS = 5_000;
-export const RING_BEFORE_NO_ANSWER_MS = 30_000;
+const RING_BEFORE_ANSWER_MS = 5_000;
+const RING_BEFORE_NO_ANSWER_MS = 30_000;
 
 const at = (base: Date, ms: number) => new Date(base.getTime() + ms);
 

@@ -4,7 +4,7 @@ import type { CallMedia, ContactTurn } from "../port.ts";
 const MS_PER_WORD = 60_000 / 150;
 const SILENCE_MS = 5_000;
 
-export const speechMs = (text: string): number =>
+const speechMs = (text: string): number =>
   Math.max(1, text.trim().split(/\s+/).filter(Boolean).length) * MS_PER_WORD;
 
 /**
@@ -20,7 +20,7 @@ export class SimMedia implements CallMedia {
   constructor(
     answeredAt: Date,
     replies: readonly string[],
-    private readonly opts: { contactFirst?: boolean; onEnd?: () => void } = {},
+    private readonly opts: { onEnd?: () => void } = {},
   ) {
     this.clock = answeredAt.getTime();
     this.replies = [...replies];
@@ -28,10 +28,6 @@ export class SimMedia implements CallMedia {
 
   get now(): Date {
     return new Date(this.clock);
-  }
-
-  get hungUp(): boolean {
-    return this.ended;
   }
 
   async say(text: string): Promise<Date> {
@@ -43,7 +39,7 @@ export class SimMedia implements CallMedia {
     if (this.ended) return { kind: "hangup", at: this.now };
     const next = this.replies.shift();
     if (next === undefined || next === "<hangup>") {
-      this.end();
+      this.cut();
       return { kind: "hangup", at: this.now };
     }
     if (next === "<silence>") {
@@ -55,21 +51,13 @@ export class SimMedia implements CallMedia {
   }
 
   async hangup(): Promise<Date> {
-    this.end();
+    this.cut();
     return this.now;
   }
 
-  private end(): void {
+  /** Ends the call; also used when the carrier ends it from outside (cancel, max duration). */
+  cut(): void {
     if (!this.ended) this.opts.onEnd?.();
     this.ended = true;
-  }
-
-  /** Used when the carrier ends the call from outside (cancel, max duration). */
-  cut(): void {
-    this.end();
-  }
-
-  get contactSpeaksFirst(): boolean {
-    return this.opts.contactFirst === true;
   }
 }
