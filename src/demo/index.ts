@@ -16,8 +16,11 @@ export async function runDemo(out: NodeJS.WriteStream): Promise<number> {
   const started = Date.now();
   const config = loadConfig({
     ...process.env,
+    // Offline whatever the shell exports: no database, carrier, LLM or analytics endpoint of its own.
     DATABASE_URL: "",
     COBBERY_TELEPHONY: "sim",
+    COBBERY_LLM_BASE_URL: "",
+    COBBERY_POSTHOG_HOST: "",
     COBBERY_DISPATCH_POLL_MS: "100",
     LOG_LEVEL: "silent",
   });
