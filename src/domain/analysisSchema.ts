@@ -28,6 +28,9 @@ export function validateAnalysisSchema(schema: unknown, path: string): ErrorDeta
     ajv.compile(schema);
   } catch (e) {
     return [{ Path: path, Message: `is not a valid JSON Schema: ${(e as Error).message}` }];
+  } finally {
+    // Only whether it compiles matters here: Ajv would otherwise keep every campaign's schema.
+    ajv.removeSchema(schema);
   }
   return [];
 }
