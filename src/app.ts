@@ -55,7 +55,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         logger,
       })
     : null;
-  const conversations = createConversationRunner({ db, config, logger, telephony, llm });
+  const conversations = createConversationRunner({ db, config, logger, llm });
   const metrics = createMetrics({ db, logger });
   const deps: Deps = { db, config, logger, conversations, metrics };
   const routes = [...(opts.extraRoutes ?? []), ...(config.telephony === "sim" ? [simRoutes] : [])];

@@ -205,7 +205,7 @@ export async function endToEnd(o: E2eOptions): Promise<E2eResult> {
 
   // The app's own composition, with the runner's handler wrapped to see each call start and end.
   const telephony = createTelephony(config, db);
-  const runner = createConversationRunner({ db, config, logger, telephony, llm: null });
+  const runner = createConversationRunner({ db, config, logger, llm: null });
   let live = 0;
   let peakLive = 0;
   let done = 0;

@@ -8,7 +8,7 @@ import type { TranscriptEntry } from "../store/calls.ts";
 import type { JobContext } from "../store/conversations.ts";
 import type { CallClose, JobDecision } from "../store/dispatch/finish.ts";
 import { type Db, dbNow, jobTranscripts, loadJobContext } from "../store/index.ts";
-import type { CallMedia, Telephony } from "../telephony/port.ts";
+import type { CallMedia } from "../telephony/port.ts";
 import { renderTemplate, templateScope } from "../templates/index.ts";
 import { type ActorResult, runConversation } from "./actor.ts";
 import { type ConversationState, emptyState } from "./agent.ts";
@@ -22,7 +22,6 @@ export interface ConversationDeps {
   db: Db;
   config: Config;
   logger: Logger;
-  telephony: Telephony;
   /** The OpenAI-compatible client, when COBBERY_LLM_BASE_URL is set. */
   llm: LlmClient | null;
 }
