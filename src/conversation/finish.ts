@@ -1,6 +1,6 @@
 import { type CallClose, closeCalls } from "../store/dispatch/finish.ts";
 import type { Db } from "../store/index.ts";
-import { insertEvents, type Queryable } from "../store/index.ts";
+import { insertEvents, pauseActiveCampaign, type Queryable } from "../store/index.ts";
 import { optOutInTx } from "../usecases/optOuts/index.ts";
 
 /**
@@ -31,10 +31,7 @@ export async function finishConversation(
     }
     if (closed > 0 && pause) {
       // A configuration error pauses the campaign so that its other jobs wait instead of failing.
-      await q.query(
-        "update campaigns set status = 'paused', status_reason = $2, updated_at = now() where id = $1 and status = 'active'",
-        [pause.campaignId, pause.reason],
-      );
+      await pauseActiveCampaign(q, pause.campaignId, pause.reason);
     }
   });
 }

@@ -137,3 +137,14 @@ export async function claimNumbers(q: Queryable, id: string, numbers: readonly s
   );
   return taken.rows.map((r) => r.phone_number);
 }
+
+/**
+ * Pauses an active campaign on Cobbery's own account (e.g. a configuration error), with the reason
+ * shown as StatusReason; a campaign already paused or archived is left as it is.
+ */
+export async function pauseActiveCampaign(q: Queryable, id: string, reason: string): Promise<void> {
+  await q.query(
+    "update campaigns set status = 'paused', status_reason = $2, updated_at = now() where id = $1 and status = 'active'",
+    [id, reason],
+  );
+}
