@@ -1,75 +1,41 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
-import {
-  type ChatMessage,
-  createLlmClient,
-  type LlmClient,
-  LlmError,
-  type ToolSpec,
-} from "../../src/llm/index.ts";
-import { type FakeLlm, startFakeLlm } from "../helpers/fakeLlm.ts";
+import { describe, test } from "node:test";
+import { type ChatMessage, createLlmClient, type ToolSpec } from "../../src/llm/index.ts";
+import { KEY, llmError, messages, useFakeLlmClient } from "../helpers/llmClient.ts";
 
-const KEY = "sk-test-secret-123";
-const messages: ChatMessage[] = [
-  { role: "system", content: "You are Ana from Acme Housing." },
-  { role: "user", content: "Hi, who is this?" },
-];
-
-let fake: FakeLlm;
-let client: LlmClient;
-const makeClient = (timeoutMs: number) => createLlmClient({ baseUrl: fake.url, apiKey: KEY, timeoutMs });
-
-/** Awaits a rejection and returns the LlmError, failing on anything else. */
-async function llmError(p: Promise<unknown>): Promise<LlmError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof LlmError, `expected an LlmError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail("expected the call to fail");
-}
-
-before(async () => {
-  fake = await startFakeLlm({ apiKey: KEY });
-});
-after(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  client = makeClient(5000);
-});
+const llm = useFakeLlmClient();
 
 describe("LLM client: answers", () => {
   test("non-streaming content, with usage and the bearer key", async () => {
-    fake.queue({ content: "Hello, this is Ana from Acme Housing." });
-    const r = await client.chat({ model: "gpt-test", messages });
+    llm.fake.queue({ content: "Hello, this is Ana from Acme Housing." });
+    const r = await llm.client.chat({ model: "gpt-test", messages });
     assert.equal(r.content, "Hello, this is Ana from Acme Housing.");
     assert.deepEqual(r.toolCalls, []);
     assert.equal(r.finishReason, "stop");
     assert.ok(r.usage && r.usage.promptTokens > 0 && r.usage.completionTokens > 0);
-    assert.equal(fake.requests.length, 1);
-    assert.equal(fake.requests[0]?.headers.authorization, `Bearer ${KEY}`);
-    assert.equal(fake.requests[0]?.body.stream, undefined);
+    assert.equal(llm.fake.requests.length, 1);
+    assert.equal(llm.fake.requests[0]?.headers.authorization, `Bearer ${KEY}`);
+    assert.equal(llm.fake.requests[0]?.body.stream, undefined);
   });
 
   test("streaming content is accumulated from several deltas", async () => {
-    fake.queue({ content: "Hello, this is Ana from Acme Housing, calling about your application." });
-    const r = await client.chat({ model: "gpt-test", messages, stream: true });
+    llm.fake.queue({ content: "Hello, this is Ana from Acme Housing, calling about your application." });
+    const r = await llm.client.chat({ model: "gpt-test", messages, stream: true });
     assert.equal(r.content, "Hello, this is Ana from Acme Housing, calling about your application.");
     assert.equal(r.finishReason, "stop");
     assert.deepEqual(r.toolCalls, []);
-    assert.equal(fake.requests[0]?.body.stream, true);
+    assert.equal(llm.fake.requests[0]?.body.stream, true);
   });
 
   test("streamed tool calls: ids, names and arguments split across chunks", async () => {
-    fake.queue({
+    llm.fake.queue({
       content: "Noted.",
       toolCalls: [
         { id: "call_a", name: "save_answer", arguments: { Field: "household_size", Value: 4 } },
         { id: "call_b", name: "schedule_call", arguments: { At: "tomorrow at 5pm" } },
       ],
     });
-    const r = await client.chat({ model: "gpt-test", messages, stream: true });
+    const r = await llm.client.chat({ model: "gpt-test", messages, stream: true });
     assert.equal(r.content, "Noted.");
     assert.equal(r.finishReason, "tool_calls");
     assert.deepEqual(
@@ -82,8 +48,8 @@ describe("LLM client: answers", () => {
   });
 
   test("non-streamed tool calls", async () => {
-    fake.queue({ toolCalls: [{ name: "end_call", arguments: {} }] });
-    const r = await client.chat({ model: "gpt-test", messages });
+    llm.fake.queue({ toolCalls: [{ name: "end_call", arguments: {} }] });
+    const r = await llm.client.chat({ model: "gpt-test", messages });
     assert.equal(r.content, null);
     assert.equal(r.finishReason, "tool_calls");
     assert.equal(r.toolCalls[0]?.function.name, "end_call");
@@ -114,8 +80,8 @@ describe("LLM client: answers", () => {
       },
       { role: "tool", tool_call_id: "c1", content: "ok" },
     ];
-    fake.queue({ json: { ObjectiveMet: true, Reason: "They answered every question." } });
-    const r = await client.chat({
+    llm.fake.queue({ json: { ObjectiveMet: true, Reason: "They answered every question." } });
+    const r = await llm.client.chat({
       model: "gpt-judge",
       messages: history,
       tools,
@@ -126,9 +92,9 @@ describe("LLM client: answers", () => {
       ObjectiveMet: true,
       Reason: "They answered every question.",
     });
-    const body = fake.requests[0]?.body;
-    assert.equal(fake.requests[0]?.path, "/v1/chat/completions");
-    assert.equal(fake.requests[0]?.headers["content-type"], "application/json");
+    const body = llm.fake.requests[0]?.body;
+    assert.equal(llm.fake.requests[0]?.path, "/v1/chat/completions");
+    assert.equal(llm.fake.requests[0]?.headers["content-type"], "application/json");
     assert.equal(body.model, "gpt-judge");
     assert.equal(body.temperature, 0);
     assert.deepEqual(body.messages, history);
@@ -140,18 +106,18 @@ describe("LLM client: answers", () => {
   });
 
   test("a 200 that is not a completion → invalid_response, not retried", async () => {
-    fake.queue({ raw: '{"object":"list","data":[]}' });
-    const e = await llmError(client.chat({ model: "gpt-test", messages }));
+    llm.fake.queue({ raw: '{"object":"list","data":[]}' });
+    const e = await llmError(llm.client.chat({ model: "gpt-test", messages }));
     assert.equal(e.kind, "invalid_response");
     assert.equal(e.retryable, false);
-    fake.queue({ raw: "<html>proxy</html>", contentType: "text/html" });
-    assert.equal((await llmError(client.chat({ model: "gpt-test", messages }))).kind, "invalid_response");
-    fake.queue({ raw: "data: {not json}\n\n", contentType: "text/event-stream" });
+    llm.fake.queue({ raw: "<html>proxy</html>", contentType: "text/html" });
+    assert.equal((await llmError(llm.client.chat({ model: "gpt-test", messages }))).kind, "invalid_response");
+    llm.fake.queue({ raw: "data: {not json}\n\n", contentType: "text/event-stream" });
     assert.equal(
-      (await llmError(client.chat({ model: "gpt-test", messages, stream: true }))).kind,
+      (await llmError(llm.client.chat({ model: "gpt-test", messages, stream: true }))).kind,
       "invalid_response",
     );
-    assert.equal(fake.requests.length, 3);
+    assert.equal(llm.fake.requests.length, 3);
   });
 });
 
@@ -159,7 +125,7 @@ describe("LLM client: configuration and request errors", () => {
   test("401 (wrong key) → configuration error naming COBBERY_LLM_API_KEY, no retry, no key in logs", async () => {
     const logs: unknown[] = [];
     const wrong = createLlmClient({
-      baseUrl: fake.url,
+      baseUrl: llm.fake.url,
       apiKey: "sk-wrong",
       timeoutMs: 5000,
       logger: { debug: (o: unknown) => logs.push(o), warn: (o: unknown) => logs.push(o) } as any,
@@ -170,45 +136,45 @@ describe("LLM client: configuration and request errors", () => {
     assert.equal(e.retryable, false);
     assert.match(e.message, /COBBERY_LLM_API_KEY/);
     assert.doesNotMatch(e.message, /sk-wrong/);
-    assert.equal(fake.requests.length, 1);
+    assert.equal(llm.fake.requests.length, 1);
     const logged = JSON.stringify(logs);
     assert.match(logged, /"status":401/);
     assert.doesNotMatch(logged, /sk-wrong|Acme Housing|who is this/);
   });
 
   test("403 → configuration error", async () => {
-    fake.queue({ status: 403 });
-    const e = await llmError(client.chat({ model: "gpt-test", messages }));
+    llm.fake.queue({ status: 403 });
+    const e = await llmError(llm.client.chat({ model: "gpt-test", messages }));
     assert.equal(e.kind, "configuration");
     assert.equal(e.status, 403);
-    assert.equal(fake.requests.length, 1);
+    assert.equal(llm.fake.requests.length, 1);
   });
 
   test("404 unknown model → configuration error naming the model and the settings", async () => {
-    fake.queue({ status: 404 });
-    const e = await llmError(client.chat({ model: "gpt-nope", messages }));
+    llm.fake.queue({ status: 404 });
+    const e = await llmError(llm.client.chat({ model: "gpt-nope", messages }));
     assert.equal(e.kind, "configuration");
     assert.equal(e.status, 404);
     assert.match(e.message, /"gpt-nope".*COBBERY_LLM_MODEL or Agent\.Model/);
-    assert.equal(fake.requests.length, 1);
+    assert.equal(llm.fake.requests.length, 1);
   });
 
   test("404 wrong base URL → configuration error naming COBBERY_LLM_BASE_URL", async () => {
-    const bad = createLlmClient({ baseUrl: fake.url.replace(/\/v1$/, ""), apiKey: KEY, timeoutMs: 5000 });
+    const bad = createLlmClient({ baseUrl: llm.fake.url.replace(/\/v1$/, ""), apiKey: KEY, timeoutMs: 5000 });
     const e = await llmError(bad.chat({ model: "gpt-test", messages }));
     assert.equal(e.kind, "configuration");
     assert.match(e.message, /COBBERY_LLM_BASE_URL/);
   });
 
   test("400 → invalid_response with the provider's code, not retried", async () => {
-    fake.queue({
+    llm.fake.queue({
       status: 400,
       body: { error: { message: "too long: <prompt>", code: "context_length_exceeded" } },
     });
-    const e = await llmError(client.chat({ model: "gpt-test", messages }));
+    const e = await llmError(llm.client.chat({ model: "gpt-test", messages }));
     assert.equal(e.kind, "invalid_response");
     assert.match(e.message, /context_length_exceeded/);
     assert.doesNotMatch(e.message, /prompt/);
-    assert.equal(fake.requests.length, 1);
+    assert.equal(llm.fake.requests.length, 1);
   });
 });
