@@ -5,20 +5,17 @@ import {
   compactCampaignAnalytics,
   toCampaignAnalytics,
 } from "../../src/analytics/index.ts";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
 import { FAILURE_REASONS, JOB_STATES } from "../../src/domain/jobStates.ts";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
 import {
-  analytics,
-  assertCountersMatch,
-  callsOf,
-  expectedLocalHour,
+  ANSWERS_SURVEY,
   jobEnded,
   newCampaign,
   newJob,
-  SURVEY,
   simContact,
-} from "./support.ts";
+  startDispatchingApp,
+  type TestApp,
+} from "../helpers/app.ts";
+import { analytics, assertCountersMatch, callsOf, expectedLocalHour } from "./support.ts";
 
 const HOURS = Array.from({ length: 24 }, (_, h) => String(h));
 const zeros = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0]));
@@ -42,16 +39,10 @@ const EMPTY = {
 
 describe("campaign analytics", () => {
   let t: TestApp;
-  let d: Dispatcher;
   before(async () => {
-    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20" });
-    d = t.app.newDispatcher();
-    await d.start();
+    t = await startDispatchingApp();
   });
-  after(async () => {
-    await d.stop();
-    await t.close();
-  });
+  after(() => t.close());
 
   test("a new campaign: every key present, zeros, ObjectiveMetRate null", async () => {
     const cmp = await newCampaign(t);
@@ -153,15 +144,15 @@ describe("campaign analytics", () => {
     // Zones: the number's (Los Angeles, Paris), the job's TimeZone (Tokyo), none known for +800 (the
     // campaign's New York).
     const contacts = [
-      { phone: "+14155550401", calls: [SURVEY], extra: {} },
-      { phone: "+33612345601", calls: [{ Answer: "no_answer" }, SURVEY], extra: {} },
+      { phone: "+14155550401", calls: [ANSWERS_SURVEY], extra: {} },
+      { phone: "+33612345601", calls: [{ Answer: "no_answer" }, ANSWERS_SURVEY], extra: {} },
       {
         phone: "+80012345678",
         calls: [{ Answer: "busy" }, { Answer: "voicemail" }, { Answer: "no_answer" }],
         extra: {},
       },
-      { phone: "+14155550404", calls: [SURVEY], extra: { TimeZone: "Asia/Tokyo" } },
-      { phone: "+14155550405", calls: [SURVEY], extra: { TestJob: true } },
+      { phone: "+14155550404", calls: [ANSWERS_SURVEY], extra: { TimeZone: "Asia/Tokyo" } },
+      { phone: "+14155550405", calls: [ANSWERS_SURVEY], extra: { TestJob: true } },
     ];
     const jobs: any[] = [];
     for (const c of contacts) {

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { compactAnalytics } from "../../src/analytics/index.ts";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
 import { contactZones, localParts } from "../../src/schedule/index.ts";
-import { startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import {
-  analytics,
-  assertCountersMatch,
+  ANSWERS_SURVEY,
   newCampaign,
-  SCHEDULE_ZONE,
   type SimCall,
-  SURVEY,
-} from "./support.ts";
+  simContact,
+  startDispatchingApp,
+  type TestApp,
+  waitFor,
+} from "../helpers/app.ts";
+import { analytics, assertCountersMatch, SCHEDULE_ZONE } from "./support.ts";
 
 /** mulberry32: a small seeded generator, so that a failing run can be replayed (ANALYTICS_SEED). */
 function rng(seed: number): () => number {
@@ -30,8 +30,8 @@ const JOBS = 90;
 const STEPS = 70;
 
 const BEHAVIOURS: SimCall[][] = [
-  [SURVEY],
-  [{ Answer: "no_answer" }, SURVEY],
+  [ANSWERS_SURVEY],
+  [{ Answer: "no_answer" }, ANSWERS_SURVEY],
   [{ Answer: "no_answer" }],
   [{ Answer: "busy" }, { Answer: "voicemail" }, { Answer: "failed" }],
   [{ Answer: "voicemail" }],
@@ -39,28 +39,22 @@ const BEHAVIOURS: SimCall[][] = [
   [{ Answer: "human", Replies: ["sorry, you have the wrong number"] }],
   [{ Answer: "human", Replies: ["no thanks, I'm not interested"] }],
   [{ Answer: "human", Replies: ["please stop calling me"] }],
-  [{ Answer: "human", Replies: ["I'm busy right now, call me back later"] }, SURVEY],
-  [{ Answer: "human", Replies: ["yes"] }, SURVEY],
+  [{ Answer: "human", Replies: ["I'm busy right now, call me back later"] }, ANSWERS_SURVEY],
+  [{ Answer: "human", Replies: ["yes"] }, ANSWERS_SURVEY],
   [{ Answer: "human", Replies: [] }],
 ];
 
 describe(`analytics counters equal a direct count after random transitions (seed ${SEED})`, () => {
   let t: TestApp;
-  let d: Dispatcher;
   const random = rng(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   /** Every job created: its campaign, number and TimeZone (the number is erased by PII deletion). */
   const jobs = new Map<string, { campaign: string; phone: string; timeZone: string | null; test: boolean }>();
 
   before(async () => {
-    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "10" });
-    d = t.app.newDispatcher();
-    await d.start();
+    t = await startDispatchingApp({ COBBERY_DISPATCH_POLL_MS: "10" });
   });
-  after(async () => {
-    await d.stop();
-    await t.close();
-  });
+  after(() => t.close());
 
   test("random jobs, calls, cancels, retries, opt-outs, PII deletions, inbound calls, compactions", async (ctx) => {
     const a = await newCampaign(
@@ -77,10 +71,7 @@ describe(`analytics counters equal a direct count after random transitions (seed
       ...Array.from({ length: 4 }, (_, i) => `+81801234567${i}`),
       "+80012345678",
     ];
-    for (const phone of numbers) {
-      const r = await t.request("POST", "/v1/sim/contacts", { PhoneNumber: phone, Calls: pick(BEHAVIOURS) });
-      assert.equal(r.status, 201, JSON.stringify(r.body));
-    }
+    for (const phone of numbers) await simContact(t, phone, pick(BEHAVIOURS));
 
     const createSome = async (n: number) => {
       const campaign = random() < 0.75 ? a : b;

@@ -1,5 +1,6 @@
-// Helpers for the analytics tests: campaigns, jobs and sim contacts through the HTTP API, the
-// analytics endpoint, and the counters compared with a direct count of the tables.
+// Helpers for the analytics tests: the analytics endpoint, calls of a job, and the counters compared
+// with a direct count of the tables. (Campaigns, sim contacts and jobs are set up with the shared
+// helpers of test/helpers/app.ts.)
 import assert from "node:assert/strict";
 import { type CampaignAnalytics, toCampaignAnalytics } from "../../src/analytics/index.ts";
 import { contactZones, localParts } from "../../src/schedule/index.ts";
@@ -10,46 +11,10 @@ import {
   type JobCountRow,
   readCampaignCounts,
 } from "../../src/store/index.ts";
-import { flowCampaign, type TestApp, waitFor } from "../helpers/app.ts";
+import { flowCampaign, type TestApp } from "../helpers/app.ts";
 
-export const SCHEDULE_ZONE = "America/New_York";
-
-/** A flow campaign open at any hour (intro yes/no, household size, bye), retried at once. */
-export async function newCampaign(
-  t: TestApp,
-  schedule: Record<string, unknown> = {},
-  extra: Record<string, unknown> = {},
-  key?: string,
-): Promise<string> {
-  const base = flowCampaign().Schedule as Record<string, unknown>;
-  const r = await t.request(
-    "POST",
-    "/v1/campaigns",
-    flowCampaign({
-      Schedule: { ...base, TimeZone: SCHEDULE_ZONE, RetryDelaySeconds: 0, ...schedule },
-      ...extra,
-    }),
-    key === undefined ? {} : { key },
-  );
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body.Id as string;
-}
-
-export type SimCall = { Answer: string; Replies?: string[] };
-
-/** A call that completes the survey: yes, then the household size. */
-export const SURVEY: SimCall = { Answer: "human", Replies: ["yes", "3"] };
-
-export async function simContact(t: TestApp, phone: string, calls: SimCall[]): Promise<void> {
-  const r = await t.request("POST", "/v1/sim/contacts", { PhoneNumber: phone, Calls: calls });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-}
-
-export async function newJob(t: TestApp, campaignId: string, body: Record<string, unknown>): Promise<any> {
-  const r = await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, body);
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body;
-}
+/** The zone of the campaigns' schedule (newCampaign() keeps flowCampaign()'s). */
+export const SCHEDULE_ZONE = (flowCampaign().Schedule as { TimeZone: string }).TimeZone;
 
 export async function analytics(t: TestApp, campaignId: string, key?: string): Promise<CampaignAnalytics> {
   const r = await t.request(
@@ -60,18 +25,6 @@ export async function analytics(t: TestApp, campaignId: string, key?: string): P
   );
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r.body;
-}
-
-/** Waits until the job has ended (not pending, not in progress) and returns it. */
-export function jobEnded(t: TestApp, id: string, timeoutMs = 30_000): Promise<any> {
-  return waitFor(
-    async () => {
-      const j = (await t.request("GET", `/v1/jobs/${id}`)).body;
-      return j.State !== "pending" && j.State !== "in_progress" ? j : undefined;
-    },
-    timeoutMs,
-    `job ${id} to end`,
-  );
 }
 
 export async function callsOf(t: TestApp, jobId: string): Promise<any[]> {

@@ -2,8 +2,7 @@
 // analysis rules of the contract (sections 3, 4 and 6), no LLM.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { startDispatchingApp, type TestApp } from "../helpers/app.ts";
 import {
   Api,
   assertAlternates,
@@ -25,18 +24,46 @@ const texts = (call: { Transcript: Array<{ Text: string }> }) => call.Transcript
 
 describe("flow agents end to end (sim carrier)", () => {
   let t: TestApp;
-  let d: Dispatcher;
   let api: Api;
   before(async () => {
-    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20" });
+    t = await startDispatchingApp();
     api = new Api(t);
-    d = t.app.newDispatcher();
-    await d.start();
   });
-  after(async () => {
-    await d.stop();
-    await t.close();
-  });
+  after(() => t.close());
+
+  /**
+   * A call-back test's set-up: a survey campaign with `schedule`, and one call to a contact in New
+   * York who says `replies`; the campaign, and the job once it has settled after that call.
+   */
+  const settledAfterOneCall = async (schedule: Record<string, unknown>, phone: string, replies: string[]) => {
+    const cmp = await api.campaign(surveyCampaign({ schedule }));
+    await api.sim(phone, [{ Answer: "human", Replies: replies }]);
+    const created = await api.job(cmp.Id, { PhoneNumber: phone, TimeZone: NY });
+    return { cmp, j: await api.settledAfterCalls(created.Id, 1) };
+  };
+
+  /** The MaxCallSeconds tests' call: a contact who talks on past the 10 s limit; the ended job and its call. */
+  const overlongCall = async (phone: string) => {
+    const cmp = await api.campaign(
+      surveyCampaign({
+        schedule: { MaxAttempts: 1, MaxCallSeconds: 10 },
+        agent: {
+          Flow: {
+            Start: "talk",
+            Nodes: {
+              talk: { Say: "Tell me more.", Expect: "text", Next: { default: "talk", done: "bye" } },
+              bye: { Say: "Bye.", End: true },
+            },
+          },
+        },
+      }),
+    );
+    const replies = Array.from({ length: 60 }, (_, i) => `this is my answer number ${i} about housing`);
+    await api.sim(phone, [{ Answer: "human", Replies: replies }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: phone })).Id);
+    const [c] = await api.calls(j.Id);
+    return { j, c };
+  };
 
   test("a completed survey: typed Result, Summary, and a call that bills its connected seconds", async () => {
     const cmp = await api.campaign(surveyCampaign({ PhoneNumbers: ["+14155550399"] }));
@@ -241,10 +268,9 @@ describe("flow agents end to end (sim carrier)", () => {
   });
 
   test("call-back: 'call me back tomorrow at 5pm' schedules the next call then, in the contact's zone", async () => {
-    const cmp = await api.campaign(surveyCampaign({ schedule: { MaxAttempts: 1, MaxCallbacks: 2 } }));
-    await api.sim("+14155550314", [{ Answer: "human", Replies: ["call me back tomorrow at 5pm"] }]);
-    const created = await api.job(cmp.Id, { PhoneNumber: "+14155550314", TimeZone: NY });
-    const j = await api.settledAfterCalls(created.Id, 1);
+    const { cmp, j } = await settledAfterOneCall({ MaxAttempts: 1, MaxCallbacks: 2 }, "+14155550314", [
+      "call me back tomorrow at 5pm",
+    ]);
     const [c] = await api.calls(j.Id);
     assert.equal(j.State, "pending", JSON.stringify(j));
     assert.equal(j.Callbacks, 1);
@@ -316,10 +342,9 @@ describe("flow agents end to end (sim carrier)", () => {
   });
 
   test("a call-back time more than 30 days ahead is treated as no time: now plus RetryDelaySeconds", async () => {
-    const cmp = await api.campaign(surveyCampaign({ schedule: { MaxAttempts: 2, RetryDelaySeconds: 3600 } }));
-    await api.sim("+14155550316", [{ Answer: "human", Replies: ["call me back in three months"] }]);
-    const created = await api.job(cmp.Id, { PhoneNumber: "+14155550316", TimeZone: NY });
-    const j = await api.settledAfterCalls(created.Id, 1);
+    const { j } = await settledAfterOneCall({ MaxAttempts: 2, RetryDelaySeconds: 3600 }, "+14155550316", [
+      "call me back in three months",
+    ]);
     const [c] = await api.calls(j.Id);
     assert.equal(j.State, "pending");
     assert.equal(j.Callbacks, 1);
@@ -332,10 +357,7 @@ describe("flow agents end to end (sim carrier)", () => {
   });
 
   test('"Action": "schedule_call" on a datetime node schedules the next call at the answer', async () => {
-    const cmp = await api.campaign(surveyCampaign({ schedule: { MaxAttempts: 1 } }));
-    await api.sim("+14155550317", [{ Answer: "human", Replies: ["no", "tomorrow at 10am"] }]);
-    const created = await api.job(cmp.Id, { PhoneNumber: "+14155550317", TimeZone: NY });
-    const j = await api.settledAfterCalls(created.Id, 1);
+    const { j } = await settledAfterOneCall({ MaxAttempts: 1 }, "+14155550317", ["no", "tomorrow at 10am"]);
     const [c] = await api.calls(j.Id);
     assert.equal(j.State, "pending", JSON.stringify(j));
     assert.equal(j.Callbacks, 1);
@@ -380,24 +402,7 @@ describe("flow agents end to end (sim carrier)", () => {
   });
 
   test("MaxCallSeconds: a call that runs too long is ended with EndReason max_duration", async () => {
-    const cmp = await api.campaign(
-      surveyCampaign({
-        schedule: { MaxAttempts: 1, MaxCallSeconds: 10 },
-        agent: {
-          Flow: {
-            Start: "talk",
-            Nodes: {
-              talk: { Say: "Tell me more.", Expect: "text", Next: { default: "talk", done: "bye" } },
-              bye: { Say: "Bye.", End: true },
-            },
-          },
-        },
-      }),
-    );
-    const replies = Array.from({ length: 60 }, (_, i) => `this is my answer number ${i} about housing`);
-    await api.sim("+14155550320", [{ Answer: "human", Replies: replies }]);
-    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550320" })).Id);
-    const [c] = await api.calls(j.Id);
+    const { j, c } = await overlongCall("+14155550320");
     assert.equal(c.EndReason, "max_duration");
     assert.equal(c.BilledSeconds, billedOf(c));
     assert.ok(c.Transcript.length < 20, `${c.Transcript.length} entries`);
@@ -406,24 +411,7 @@ describe("flow agents end to end (sim carrier)", () => {
   });
 
   test("MaxCallSeconds bounds the connected time: the call is cut at the limit", {}, async () => {
-    const cmp = await api.campaign(
-      surveyCampaign({
-        schedule: { MaxAttempts: 1, MaxCallSeconds: 10 },
-        agent: {
-          Flow: {
-            Start: "talk",
-            Nodes: {
-              talk: { Say: "Tell me more.", Expect: "text", Next: { default: "talk", done: "bye" } },
-              bye: { Say: "Bye.", End: true },
-            },
-          },
-        },
-      }),
-    );
-    const replies = Array.from({ length: 60 }, (_, i) => `this is my answer number ${i} about housing`);
-    await api.sim("+14155550323", [{ Answer: "human", Replies: replies }]);
-    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550323" })).Id);
-    const [c] = await api.calls(j.Id);
+    const { c } = await overlongCall("+14155550323");
     assert.equal(c.EndReason, "max_duration");
     assert.ok(c.DurationSeconds <= 10, `DurationSeconds ${c.DurationSeconds}`);
     assert.ok(c.BilledSeconds <= 10, `BilledSeconds ${c.BilledSeconds}`);
@@ -441,10 +429,10 @@ describe("flow agents end to end (sim carrier)", () => {
   });
 
   test("'call me later' (no time) on a schedule_call datetime node is a call-back at now + RetryDelaySeconds", {}, async () => {
-    const cmp = await api.campaign(surveyCampaign({ schedule: { MaxAttempts: 1, RetryDelaySeconds: 3600 } }));
-    await api.sim("+14155550325", [{ Answer: "human", Replies: ["no", "just call me later"] }]);
-    const created = await api.job(cmp.Id, { PhoneNumber: "+14155550325", TimeZone: NY });
-    const j = await api.settledAfterCalls(created.Id, 1);
+    const { j } = await settledAfterOneCall({ MaxAttempts: 1, RetryDelaySeconds: 3600 }, "+14155550325", [
+      "no",
+      "just call me later",
+    ]);
     assert.equal(j.State, "pending", JSON.stringify(j));
     assert.equal(j.Callbacks, 1);
     await t.request("POST", `/v1/jobs/${j.Id}/cancel`);

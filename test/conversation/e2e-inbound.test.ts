@@ -2,8 +2,7 @@
 // (contract section 7).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { startDispatchingApp, type TestApp } from "../helpers/app.ts";
 import {
   Api,
   assertAlternates,
@@ -19,18 +18,12 @@ const texts = (call: { Transcript: Array<{ Text: string }> }) => call.Transcript
 
 describe("inbound calls end to end (sim carrier)", () => {
   let t: TestApp;
-  let d: Dispatcher;
   let api: Api;
   before(async () => {
-    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20" });
+    t = await startDispatchingApp();
     api = new Api(t);
-    d = t.app.newDispatcher();
-    await d.start();
   });
-  after(async () => {
-    await d.stop();
-    await t.close();
-  });
+  after(() => t.close());
 
   /** A paused campaign (no outbound calls) that owns `number` and routes inbound calls by `mode`. */
   const inboundCampaign = (number: string, mode: string, extra: Record<string, unknown> = {}) =>

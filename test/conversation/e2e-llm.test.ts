@@ -2,8 +2,7 @@
 // section 8), through the HTTP API and the simulated carrier.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
-import { startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { startDispatchingApp, type TestApp, waitFor } from "../helpers/app.ts";
 import {
   ANY_TIME,
   Api,
@@ -48,7 +47,6 @@ function nullable(s: any): boolean {
 describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () => {
   let fake: FakeLlm;
   let t: TestApp;
-  let d: Dispatcher;
   let api: Api;
   /** Scripts by the contact name rendered in the system prompt (the analysis uses `fallback`). */
   let scripts: Record<string, Script> = {};
@@ -82,19 +80,15 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
 
   before(async () => {
     fake = await startFakeLlm();
-    t = await startTestApp({
-      COBBERY_DISPATCH_POLL_MS: "20",
+    t = await startDispatchingApp({
       COBBERY_LLM_BASE_URL: fake.url,
       COBBERY_LLM_API_KEY: "k",
       COBBERY_LLM_MODEL: "m",
       COBBERY_LLM_TIMEOUT_MS: "10000",
     });
     api = new Api(t);
-    d = t.app.newDispatcher();
-    await d.start();
   });
   after(async () => {
-    await d.stop();
     await t.close();
     await fake.close();
   });

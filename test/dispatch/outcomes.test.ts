@@ -1,31 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
-import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { jobEnded, newCampaign, startDispatchingApp, type TestApp, waitFor } from "../helpers/app.ts";
 
 describe("dispatcher outcomes (sim carrier, unanswered calls)", () => {
   let t: TestApp;
-  let d: Dispatcher;
   before(async () => {
-    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20" });
-    d = t.app.newDispatcher();
-    await d.start();
+    t = await startDispatchingApp();
   });
-  after(async () => {
-    await d.stop();
-    await t.close();
-  });
+  after(() => t.close());
 
-  const campaign = async (schedule: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => {
-    const base = flowCampaign().Schedule as Record<string, unknown>;
-    const r = await t.request(
-      "POST",
-      "/v1/campaigns",
-      flowCampaign({ Schedule: { ...base, RetryDelaySeconds: 0, ...schedule }, ...extra }),
-    );
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body.Id as string;
-  };
   const sim = (phone: string, answers: string[]) =>
     t.request("POST", "/v1/sim/contacts", {
       PhoneNumber: phone,
@@ -33,19 +16,11 @@ describe("dispatcher outcomes (sim carrier, unanswered calls)", () => {
     });
   const job = async (cmp: string, body: Record<string, unknown>) =>
     (await t.request("POST", `/v1/campaigns/${cmp}/jobs`, body)).body;
-  const ended = (id: string) =>
-    waitFor(
-      async () => {
-        const j = (await t.request("GET", `/v1/jobs/${id}`)).body;
-        return j.State !== "pending" && j.State !== "in_progress" ? j : undefined;
-      },
-      20_000,
-      `job ${id} to end`,
-    );
+  const ended = (id: string) => jobEnded(t, id, 20_000);
   const calls = async (id: string) => (await t.request("GET", `/v1/jobs/${id}/calls`)).body.Items;
 
   test("no answer is retried until MaxAttempts, then failed/max_attempts_exceeded", async () => {
-    const cmp = await campaign({ MaxAttempts: 3 });
+    const cmp = await newCampaign(t, { MaxAttempts: 3 });
     await sim("+14155550201", ["no_answer", "busy", "failed"]);
     const j = await ended((await job(cmp, { PhoneNumber: "+14155550201" })).Id);
     assert.equal(j.State, "failed");
@@ -72,7 +47,7 @@ describe("dispatcher outcomes (sim carrier, unanswered calls)", () => {
   });
 
   test("a number that does not exist fails the job at once", async () => {
-    const cmp = await campaign({ MaxAttempts: 3 });
+    const cmp = await newCampaign(t, { MaxAttempts: 3 });
     await sim("+14155550202", ["invalid"]);
     const j = await ended((await job(cmp, { PhoneNumber: "+14155550202" })).Id);
     assert.equal(j.FailureReason, "invalid_phone_number");
@@ -81,7 +56,7 @@ describe("dispatcher outcomes (sim carrier, unanswered calls)", () => {
   });
 
   test("retries wait RetryDelaySeconds, moved into an open window", async () => {
-    const cmp = await campaign({ MaxAttempts: 2, RetryDelaySeconds: 3600 });
+    const cmp = await newCampaign(t, { MaxAttempts: 2, RetryDelaySeconds: 3600 });
     await sim("+14155550203", ["no_answer"]);
     const created = await job(cmp, { PhoneNumber: "+14155550203" });
     const j = await waitFor(async () => {
@@ -93,7 +68,7 @@ describe("dispatcher outcomes (sim carrier, unanswered calls)", () => {
   });
 
   test("test jobs are called at once even when the campaign is paused, and never retried", async () => {
-    const cmp = await campaign({ MaxAttempts: 5 });
+    const cmp = await newCampaign(t, { MaxAttempts: 5 });
     await t.request("POST", `/v1/campaigns/${cmp}/pause`);
     await sim("+14155550204", ["no_answer"]);
     const tj = await ended((await job(cmp, { PhoneNumber: "+14155550204", TestJob: true })).Id);
@@ -117,7 +92,7 @@ describe("dispatcher outcomes (sim carrier, unanswered calls)", () => {
     // A window that excludes the current UTC hour: open only 12 hours away.
     const h = (now.getUTCHours() + 12) % 24;
     const pad = (n: number) => String(n).padStart(2, "0");
-    const cmp = await campaign({
+    const cmp = await newCampaign(t, {
       TimeZone: "UTC",
       Windows: [
         {
@@ -144,7 +119,7 @@ describe("dispatcher outcomes (sim carrier, unanswered calls)", () => {
   });
 
   test("cancel stops further calls; an opted-out number is never dialed", async () => {
-    const cmp = await campaign({ MaxAttempts: 3, RetryDelaySeconds: 1 });
+    const cmp = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 1 });
     await sim("+14155550207", ["no_answer"]);
     const j = await job(cmp, { PhoneNumber: "+14155550207" });
     await waitFor(async () =>

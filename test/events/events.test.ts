@@ -1,24 +1,25 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { ANSWERS_SURVEY, allEvents, jobEnded, newCampaign, newJob, simContact } from "./helpers.ts";
+import {
+  ANSWERS_SURVEY,
+  jobEnded,
+  newCampaign,
+  newJob,
+  simContact,
+  startDispatchingApp,
+  type TestApp,
+} from "../helpers/app.ts";
+import { allEvents } from "./helpers.ts";
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe("GET /v1/events", () => {
   let t: TestApp;
-  let d: Dispatcher;
   before(async () => {
-    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20" });
-    d = t.app.newDispatcher();
-    await d.start();
+    t = await startDispatchingApp();
   });
-  after(async () => {
-    await d.stop();
-    await t.close();
-  });
+  after(() => t.close());
 
   test("items have the product-analytics shape, oldest first, paged on their sequence", async () => {
     const cmp = await newCampaign(t, {}, { Status: "paused" });

@@ -5,9 +5,8 @@ import { after, before, describe, test } from "node:test";
 import { createPosthogForwarding, PosthogForwarder } from "../../src/events/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import { insertEvents, openPostgres } from "../../src/store/index.ts";
-import { startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { newCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { TEST_DB } from "../helpers/db.ts";
-import { newCampaign } from "./helpers.ts";
 
 /** A loopback PostHog: records every batch; fails the requests `fail(n)` says to (n counts from 1). */
 class FakePosthog {

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { parse } from "csv-parse/sync";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
 import { csvCell, exportCampaignResults } from "../../src/exports/index.ts";
-import { jobEnded, newCampaign, newJob, simContact } from "../events/helpers.ts";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import {
+  jobEnded,
+  newCampaign,
+  newJob,
+  simContact,
+  startDispatchingApp,
+  type TestApp,
+} from "../helpers/app.ts";
 
 /** An AnalysisSchema whose property order is not alphabetical, and a property named like a column. */
 const SCHEMA = {
@@ -19,16 +24,10 @@ const SCHEMA = {
 
 describe("GET /v1/campaigns/{Id}/results.csv", () => {
   let t: TestApp;
-  let d: Dispatcher;
   before(async () => {
-    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20" });
-    d = t.app.newDispatcher();
-    await d.start();
+    t = await startDispatchingApp();
   });
-  after(async () => {
-    await d.stop();
-    await t.close();
-  });
+  after(() => t.close());
 
   test("csv cells: quoting, formulas neutralised, JSON for objects", () => {
     assert.equal(csvCell(null), "");

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
@@ -121,4 +122,72 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * startTestApp() with an in-process dispatcher running, for the tests that place calls; close()
+ * stops the dispatcher, then the app.
+ */
+export async function startDispatchingApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20", ...env });
+  const dispatcher = t.app.newDispatcher();
+  await dispatcher.start();
+  return {
+    ...t,
+    async close() {
+      await dispatcher.stop();
+      await t.close();
+    },
+  };
+}
+
+// Campaigns, sim contacts and jobs through the HTTP API, shared by the analytics, events, usage,
+// exports, metrics and dispatch tests (each suite used to carry its own copy).
+
+export type SimCall = { Answer: string; Replies?: string[] };
+
+/** A sim call that completes flowCampaign()'s survey: yes, then the household size. */
+export const ANSWERS_SURVEY: SimCall = { Answer: "human", Replies: ["yes", "3"] };
+
+/** Creates a flowCampaign() retried at once (`schedule` merged into its Schedule); returns its id. */
+export async function newCampaign(
+  t: TestApp,
+  schedule: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+  key?: string,
+): Promise<string> {
+  const base = flowCampaign().Schedule as Record<string, unknown>;
+  const r = await t.request(
+    "POST",
+    "/v1/campaigns",
+    flowCampaign({ Schedule: { ...base, RetryDelaySeconds: 0, ...schedule }, ...extra }),
+    key === undefined ? {} : { key },
+  );
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.Id as string;
+}
+
+/** Registers how `phone` behaves in the simulated carrier (the n-th call follows calls[n]). */
+export async function simContact(t: TestApp, phone: string, calls: SimCall[]): Promise<void> {
+  const r = await t.request("POST", "/v1/sim/contacts", { PhoneNumber: phone, Calls: calls });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+}
+
+/** Creates a job in the campaign; returns the created job. */
+export async function newJob(t: TestApp, campaignId: string, body: Record<string, unknown>): Promise<any> {
+  const r = await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, body);
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body;
+}
+
+/** Waits until the job has ended (not pending, not in progress) and returns it. */
+export function jobEnded(t: TestApp, id: string, timeoutMs = 30_000): Promise<any> {
+  return waitFor(
+    async () => {
+      const j = (await t.request("GET", `/v1/jobs/${id}`)).body;
+      return j.State !== "pending" && j.State !== "in_progress" ? j : undefined;
+    },
+    timeoutMs,
+    `job ${id} to end`,
+  );
 }

@@ -1,8 +1,10 @@
 // Helpers for the end-to-end conversation tests: a three-question survey campaign, and a small
 // client over the HTTP API and the simulated carrier.
 import assert from "node:assert/strict";
-import type { TestApp } from "./app.ts";
-import { waitFor } from "./app.ts";
+import type { SimCall, TestApp } from "./app.ts";
+import { newJob, simContact, waitFor } from "./app.ts";
+
+export type { SimCall } from "./app.ts";
 
 export const ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 export const ANY_TIME = [{ Days: ALL_DAYS, Start: "00:00", End: "24:00" }];
@@ -71,8 +73,6 @@ export function surveyCampaign(o: SurveyOptions = {}): Record<string, unknown> {
   };
 }
 
-export type SimCall = { Answer: string; Replies?: string[] };
-
 /** A thin client over the API for conversation tests. */
 export class Api {
   constructor(readonly t: TestApp) {}
@@ -83,15 +83,12 @@ export class Api {
     return r.body;
   }
 
-  async job(campaignId: string, body: Record<string, unknown>): Promise<any> {
-    const r = await this.t.request("POST", `/v1/campaigns/${campaignId}/jobs`, body);
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body;
+  job(campaignId: string, body: Record<string, unknown>): Promise<any> {
+    return newJob(this.t, campaignId, body);
   }
 
-  async sim(phone: string, calls: SimCall[]): Promise<void> {
-    const r = await this.t.request("POST", "/v1/sim/contacts", { PhoneNumber: phone, Calls: calls });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
+  sim(phone: string, calls: SimCall[]): Promise<void> {
+    return simContact(this.t, phone, calls);
   }
 
   async getJob(id: string): Promise<any> {

@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
 import { createMetrics } from "../../src/metrics/index.ts";
-import { ANSWERS_SURVEY, jobEnded, newCampaign, newJob, simContact } from "../events/helpers.ts";
-import { startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import {
+  ANSWERS_SURVEY,
+  jobEnded,
+  newCampaign,
+  newJob,
+  simContact,
+  startDispatchingApp,
+  type TestApp,
+  waitFor,
+} from "../helpers/app.ts";
 
 /** The value of one sample line (`name{labels} value`), or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -13,21 +20,15 @@ function sample(text: string, series: string): number | undefined {
 
 describe("GET /metrics", () => {
   let t: TestApp;
-  let d: Dispatcher;
   const scrape = async () => {
     const r = await fetch(`${t.url}/metrics`);
     assert.equal(r.status, 200);
     return { text: await r.text(), type: r.headers.get("content-type") ?? "" };
   };
   before(async () => {
-    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20" });
-    d = t.app.newDispatcher();
-    await d.start();
+    t = await startDispatchingApp();
   });
-  after(async () => {
-    await d.stop();
-    await t.close();
-  });
+  after(() => t.close());
 
   test("answers without a key, in the Prometheus text format, with process metrics", async () => {
     const { text, type } = await scrape();

@@ -1,24 +1,27 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { parse } from "csv-parse/sync";
-import type { Dispatcher } from "../../src/dispatcher/index.ts";
-import { ANSWERS_SURVEY, jobEnded, newCampaign, newJob, simContact } from "../events/helpers.ts";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import {
+  ANSWERS_SURVEY,
+  jobEnded,
+  newCampaign,
+  newJob,
+  simContact,
+  startDispatchingApp,
+  type TestApp,
+} from "../helpers/app.ts";
 
 const ceilSeconds = (fromIso: string, toIso: string) =>
   Math.ceil((Date.parse(toIso) - Date.parse(fromIso)) / 1000);
 
 describe("usage and billing", () => {
   let t: TestApp;
-  let d: Dispatcher;
   let start: string;
   let cmpA: string;
   let cmpB: string;
   const calls: any[] = [];
   before(async () => {
-    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20" });
-    d = t.app.newDispatcher();
-    await d.start();
+    t = await startDispatchingApp();
     start = (
       await t.database.db.query<{ now: Date }>("select now() - interval '1 second' as now")
     ).rows[0]!.now.toISOString();
@@ -54,10 +57,7 @@ describe("usage and billing", () => {
       [t.orgId, cmpA],
     );
   });
-  after(async () => {
-    await d.stop();
-    await t.close();
-  });
+  after(() => t.close());
 
   test("billing on real sim calls: connected seconds rounded up; ring time, unanswered and rejected bill 0", () => {
     assert.equal(calls.length, 4);
