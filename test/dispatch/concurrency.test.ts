@@ -15,7 +15,7 @@ import {
   createJobs,
   newCampaign,
   openPool,
-  phone,
+  phoneJobs,
   sleep,
   startClusterApp,
   unfinished,
@@ -103,11 +103,9 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       ids.b = await newCampaign(c.ctx, { MaxAttempts: 1, MaxConcurrentCalls: LIMITS.b }, "B");
       // Campaign C allows 10, but its organization allows 6.
       ids.c = await newCampaign(beta.ctx, { MaxAttempts: 1, MaxConcurrentCalls: LIMITS.c }, "C");
-      const jobs = (from: number, n: number) =>
-        Array.from({ length: n }, (_, i) => ({ PhoneNumber: phone(from + i) }));
-      await createJobs(c.ctx, ids.a, jobs(0, JOBS.a));
-      await createJobs(c.ctx, ids.b, jobs(1000, JOBS.b));
-      await createJobs(beta.ctx, ids.c, jobs(2000, JOBS.c));
+      await createJobs(c.ctx, ids.a, phoneJobs(JOBS.a, 0));
+      await createJobs(c.ctx, ids.b, phoneJobs(JOBS.b, 1000));
+      await createJobs(beta.ctx, ids.c, phoneJobs(JOBS.c, 2000));
       // Interleave the campaigns in the queue (due order), so that every claim sees all of them.
       await c.db.query("update jobs set next_call_at = now() - random() * interval '1 minute'");
       // Numbers 0-999 are campaign A, 1000-1999 B, 2000-2999 C (see phone()).
@@ -249,11 +247,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
     test("two claims that fit alone but not together: one commits, the other is redone within the limit", async () => {
       const LIMIT = 10;
       const campaignId = await newCampaign(c.ctx, { MaxAttempts: 1, MaxConcurrentCalls: LIMIT }, "Race");
-      await createJobs(
-        c.ctx,
-        campaignId,
-        Array.from({ length: 20 }, (_, i) => ({ PhoneNumber: phone(5000 + i) })),
-      );
+      await createJobs(c.ctx, campaignId, phoneJobs(20, 5000));
       await c.db.query("update jobs set next_call_at = now() - interval '1 second'");
       const [a, b, blocker] = [await openPool(c.url, 1), await openPool(c.url, 1), await openPool(c.url, 1)];
       pools.push(a, b, blocker);

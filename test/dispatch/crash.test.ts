@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { SimCallBehaviour } from "../../src/store/sim.ts";
 import { waitFor } from "../helpers/app.ts";
 import {
@@ -8,11 +8,11 @@ import {
   createJobs,
   newCampaign,
   phone,
+  phoneJobs,
   registerSim,
   sleep,
-  startClusterApp,
   unfinished,
-  WorkerFleet,
+  useWorkerCluster,
 } from "../helpers/workers.ts";
 
 const MAX_ATTEMPTS = 2;
@@ -52,11 +52,7 @@ async function setUp(c: ClusterApp, n: number, offset: number): Promise<string> 
     if (k !== "unregistered") contacts.push({ phone: phone(offset + i), answers: ANSWERS[k] });
   }
   await registerSim(c.db, c.orgId, contacts);
-  const ids = await createJobs(
-    c.ctx,
-    cmp,
-    Array.from({ length: n }, (_, i) => ({ PhoneNumber: phone(offset + i) })),
-  );
+  const ids = await createJobs(c.ctx, cmp, phoneJobs(n, offset));
   assert.equal(ids.length, n);
   return cmp;
 }
@@ -160,25 +156,10 @@ async function checkEndStates(c: ClusterApp, cmp: string, n: number): Promise<nu
 // PostgreSQL (COBBERY_TEST_DB=postgres).
 if (process.env.COBBERY_TEST_DB === "postgres") {
   describe("worker processes that crash (SIGKILL) lose no job and dial no attempt twice", () => {
-    let c: ClusterApp;
-    let fleet: WorkerFleet;
-
-    before(async () => {
-      c = await startClusterApp();
-      fleet = new WorkerFleet(c.url, { COBBERY_ORG_MAX_CONCURRENT_CALLS: "100000" });
-    });
-
-    // A test that fails leaves no worker behind to take the next test's jobs.
-    afterEach(async () => {
-      await fleet?.killRunning();
-    });
-
-    after(async () => {
-      await fleet?.killAll();
-      await c?.close();
-    });
+    const cluster = useWorkerCluster();
 
     test("control: 4 workers, no crash, 4,000 jobs all end as their numbers behave", async () => {
+      const { c, fleet } = cluster;
       const N = 4_000;
       const cmp = await setUp(c, N, 10_000);
       const workers = await Promise.all([fleet.start(), fleet.start(), fleet.start(), fleet.start()]);
@@ -195,6 +176,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
     });
 
     test("4 workers over 10,000 jobs, one killed with SIGKILL every 2 s and replaced", async () => {
+      const { c, fleet } = cluster;
       const N = 10_000;
       const cmp = await setUp(c, N, 0);
       await Promise.all([fleet.start(), fleet.start(), fleet.start(), fleet.start()]);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import pg from "pg";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/index.ts";
@@ -13,14 +13,15 @@ import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "..
 import { waitFor } from "../helpers/app.ts";
 import {
   attemptsDialedTwice,
-  type ClusterApp,
   createJobs,
+  dialedCalls,
+  jobOutcomes,
   newCampaign,
   phone,
+  phoneJobs,
   sleep,
-  startClusterApp,
   unfinished,
-  WorkerFleet,
+  useWorkerCluster,
 } from "../helpers/workers.ts";
 
 const silent = createLogger("silent");
@@ -102,35 +103,17 @@ const claimAs = (db: Db, workerId: string, limit: number, leaseSeconds: number) 
 // they run on the real PostgreSQL only (COBBERY_TEST_DB=postgres).
 if (process.env.COBBERY_TEST_DB === "postgres") {
   describe("fencing: a worker that lost its lease writes nothing", () => {
-    let c: ClusterApp;
-    let fleet: WorkerFleet;
     const apps: App[] = [];
     const dispatchers: Dispatcher[] = [];
-
-    before(async () => {
-      c = await startClusterApp();
-      fleet = new WorkerFleet(c.url, { COBBERY_ORG_MAX_CONCURRENT_CALLS: "100000" });
-    });
-
-    // A test that fails leaves no worker behind to take the next test's jobs.
-    afterEach(async () => {
-      await fleet?.killRunning();
-    });
-
-    after(async () => {
-      await fleet?.killAll();
+    const cluster = useWorkerCluster({}, async () => {
       for (const d of dispatchers) await d.stop(1_000).catch(() => {});
       for (const a of apps) await a.close().catch(() => {});
-      await c?.close();
     });
 
     test("in process: stale dial and stale close after a takeover change nothing", async () => {
+      const { c } = cluster;
       const cmp = await newCampaign(c.ctx, { MaxAttempts: 3, MaxConcurrentCalls: 1000 }, "in process");
-      const ids = await createJobs(
-        c.ctx,
-        cmp,
-        Array.from({ length: 4 }, (_, i) => ({ PhoneNumber: phone(100 + i) })),
-      );
+      const ids = await createJobs(c.ctx, cmp, phoneJobs(4, 100));
       const carrier = new RecordingCarrier();
       // The stale worker claims all four (1 s lease) and dials two of them, then stops renewing.
       const stale = await claimAs(c.db, "wrk_stale", 10, 1);
@@ -213,12 +196,9 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
     });
 
     test("a real worker reaps a stale claim and redoes the jobs; the stale writes then change nothing", async () => {
+      const { c, fleet } = cluster;
       const cmp = await newCampaign(c.ctx, { MaxAttempts: 2, MaxConcurrentCalls: 1000 }, "stale claim");
-      const ids = await createJobs(
-        c.ctx,
-        cmp,
-        Array.from({ length: 20 }, (_, i) => ({ PhoneNumber: phone(200 + i) })),
-      );
+      const ids = await createJobs(c.ctx, cmp, phoneJobs(20, 200));
       const stale = await claimAs(c.db, "wrk_stale_2", 100, 1);
       assert.equal(stale.length, 20);
       // Not dialed: a worker process finds the expired lease, hands the jobs back and calls them.
@@ -251,6 +231,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
     });
 
     test("a worker process stopped (SIGSTOP) past its lease and resumed: its late writes change nothing", async () => {
+      const { c, fleet } = cluster;
       const JOBS = 800;
       const MAX_ATTEMPTS = 2;
       const cmp = await newCampaign(
@@ -258,20 +239,10 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
         { MaxAttempts: MAX_ATTEMPTS, MaxConcurrentCalls: 100_000 },
         "sigstop",
       );
-      await createJobs(
-        c.ctx,
-        cmp,
-        Array.from({ length: JOBS }, (_, i) => ({ PhoneNumber: phone(1_000 + i) })),
-      );
+      await createJobs(c.ctx, cmp, phoneJobs(JOBS, 1_000));
       // Small claims keep the first worker busy long enough, with several claims in flight.
       const first = await fleet.start({ COBBERY_DISPATCH_BATCH_SIZE: "5" });
-      const dialed = async () =>
-        (
-          await c.db.query<{ n: number }>(
-            "select count(*)::int as n from calls where campaign_id = $1 and dialed_at is not null",
-            [cmp],
-          )
-        ).rows[0]!.n;
+      const dialed = () => dialedCalls(c.db, cmp);
       await waitFor(async () => (await dialed()) >= 30, 30_000, "the first worker to dial");
 
       // Freeze it while it holds leases of calls it has written, preferably dialed ones (retry until
@@ -336,20 +307,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       for (const r of reapedAfter.rows) assert.equal(r.end_reason, "worker_lost");
 
       // Every job ended after exactly MaxAttempts calls, each attempt dialed once, all closed.
-      const jobs = await c.db.query<{
-        state: string;
-        reason: string;
-        attempts: number;
-        calls: number;
-        n: number;
-      }>(
-        `select j.state, j.failure_reason as reason, j.attempts,
-           (select count(*) from calls k where k.job_id = j.id and k.dialed_at is not null)::int as calls,
-           count(*)::int as n
-         from jobs j where j.campaign_id = $1 group by 1, 2, 3, 4`,
-        [cmp],
-      );
-      assert.deepEqual(jobs.rows, [
+      assert.deepEqual(await jobOutcomes(c.db, cmp), [
         {
           state: "failed",
           reason: "max_attempts_exceeded",
@@ -375,6 +333,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
     });
 
     test("a call whose closing write fails is recovered through its lease, though its worker lives", async () => {
+      const { c } = cluster;
       const cmp = await newCampaign(c.ctx, { MaxAttempts: 2, MaxConcurrentCalls: 1000 }, "close fails");
       const [jobId] = await createJobs(c.ctx, cmp, [{ PhoneNumber: phone(300) }]);
       const carrier = new RecordingCarrier();

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { waitFor } from "../helpers/app.ts";
 import {
   attemptsDialedTwice,
-  type ClusterApp,
   createJobs,
+  dialedCalls,
+  jobOutcomes,
   newCampaign,
   sleep,
-  startClusterApp,
   unfinished,
-  WorkerFleet,
+  useWorkerCluster,
 } from "../helpers/workers.ts";
 
 // Worker processes share one database: PGlite is one process, so this suite needs the real
@@ -18,34 +18,15 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
   describe("an opt-out committed while its number's jobs are being dialed (2 worker processes)", () => {
     const JOBS = 1_000;
     const NUMBER = "+14155550100";
-    let c: ClusterApp;
-    let fleet: WorkerFleet;
-
-    before(async () => {
-      c = await startClusterApp();
-      fleet = new WorkerFleet(c.url, {
-        COBBERY_ORG_MAX_CONCURRENT_CALLS: "100000",
-        // Small claims: many dial transactions for the opt-out to race with.
-        COBBERY_DISPATCH_BATCH_SIZE: "5",
-      });
-    });
-
-    after(async () => {
-      await fleet?.killAll();
-      await c?.close();
-    });
+    // Small claims: many dial transactions for the opt-out to race with.
+    const cluster = useWorkerCluster({ COBBERY_DISPATCH_BATCH_SIZE: "5" });
 
     test("no call starts after the opt-out commits, and every job is accounted for", async () => {
+      const { c, fleet } = cluster;
       // One attempt each: a job is either dialed once (no answer: max_attempts_exceeded) or opted out.
       const cmp = await newCampaign(c.ctx, { MaxAttempts: 1, MaxConcurrentCalls: 100_000 });
       await Promise.all([fleet.start(), fleet.start()]);
-      const dialed = async () =>
-        (
-          await c.db.query<{ n: number }>(
-            "select count(*)::int as n from calls where campaign_id = $1 and dialed_at is not null",
-            [cmp],
-          )
-        ).rows[0]!.n;
+      const dialed = () => dialedCalls(c.db, cmp);
       const ids = await createJobs(
         c.ctx,
         cmp,
@@ -82,23 +63,11 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       assert.equal(callStarted.rows[0]!.n, 0);
 
       // Every job ended: dialed once, or opted out (before its call, or during it).
-      const jobs = await c.db.query<{
-        state: string;
-        reason: string;
-        attempts: number;
-        calls: number;
-        n: number;
-      }>(
-        `select j.state, j.failure_reason as reason, j.attempts,
-           (select count(*) from calls k where k.job_id = j.id and k.dialed_at is not null)::int as calls,
-           count(*)::int as n
-         from jobs j where j.campaign_id = $1 group by 1, 2, 3, 4 order by 1, 2, 3, 4`,
-        [cmp],
-      );
-      const summary = JSON.stringify({ dialedAtCommit, jobs: jobs.rows });
+      const jobs = await jobOutcomes(c.db, cmp);
+      const summary = JSON.stringify({ dialedAtCommit, jobs });
       let total = 0;
       let notDialed = 0;
-      for (const r of jobs.rows) {
+      for (const r of jobs) {
         total += r.n;
         assert.equal(r.state, "failed", summary);
         assert.equal(r.attempts, r.calls, `Attempts must count the dialed calls: ${summary}`);

@@ -1,43 +1,29 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { waitFor } from "../helpers/app.ts";
 import {
   attemptsDialedTwice,
-  type ClusterApp,
   createJobs,
+  dialedCalls,
+  jobOutcomes,
   newCampaign,
-  phone,
-  startClusterApp,
+  phoneJobs,
   unfinished,
-  WorkerFleet,
+  useWorkerCluster,
 } from "../helpers/workers.ts";
 
 // Worker processes share one database: PGlite is one process, so this suite needs the real
 // PostgreSQL (COBBERY_TEST_DB=postgres).
 if (process.env.COBBERY_TEST_DB === "postgres") {
   describe("graceful shutdown of a worker process (SIGTERM)", () => {
-    let c: ClusterApp;
-    let fleet: WorkerFleet;
-
-    before(async () => {
-      c = await startClusterApp();
-      fleet = new WorkerFleet(c.url, { COBBERY_ORG_MAX_CONCURRENT_CALLS: "100000" });
-    });
-
-    after(async () => {
-      await fleet?.killAll();
-      await c?.close();
-    });
+    const cluster = useWorkerCluster();
 
     test("with calls in flight, it exits 0 within seconds and leaves no job in_progress under its lease", async () => {
+      const { c, fleet } = cluster;
       const JOBS = 3_000;
       const MAX_ATTEMPTS = 2;
       const cmp = await newCampaign(c.ctx, { MaxAttempts: MAX_ATTEMPTS, MaxConcurrentCalls: 100_000 });
-      await createJobs(
-        c.ctx,
-        cmp,
-        Array.from({ length: JOBS }, (_, i) => ({ PhoneNumber: phone(i) })),
-      );
+      await createJobs(c.ctx, cmp, phoneJobs(JOBS));
       const w = await fleet.start();
       const leased = async () =>
         (
@@ -46,17 +32,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
           ])
         ).rows[0]!.n;
       // Wait until it is well into the work, then stop it while it holds leases.
-      await waitFor(
-        async () =>
-          (
-            await c.db.query<{ n: number }>(
-              "select count(*)::int as n from calls where campaign_id = $1 and dialed_at is not null",
-              [cmp],
-            )
-          ).rows[0]!.n >= 200,
-        30_000,
-        "dialing to start",
-      );
+      await waitFor(async () => (await dialedCalls(c.db, cmp)) >= 200, 30_000, "dialing to start");
       const inFlight = await waitFor(async () => (await leased()) || undefined, 10_000, "leases in flight");
       const t0 = Date.now();
       fleet.signal(w, "SIGTERM");
@@ -91,20 +67,7 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
       // Another worker finishes the rest: every job got exactly MaxAttempts calls, none twice.
       await fleet.start();
       await waitFor(async () => (await unfinished(c.db, cmp)) === 0, 60_000, "every job to end");
-      const jobs = await c.db.query<{
-        state: string;
-        reason: string;
-        attempts: number;
-        calls: number;
-        n: number;
-      }>(
-        `select j.state, j.failure_reason as reason, j.attempts,
-           (select count(*) from calls k where k.job_id = j.id and k.dialed_at is not null)::int as calls,
-           count(*)::int as n
-         from jobs j where j.campaign_id = $1 group by 1, 2, 3, 4`,
-        [cmp],
-      );
-      assert.deepEqual(jobs.rows, [
+      assert.deepEqual(await jobOutcomes(c.db, cmp), [
         {
           state: "failed",
           reason: "max_attempts_exceeded",

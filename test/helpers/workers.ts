@@ -2,6 +2,7 @@
 // `cobbery worker` processes, bulk setup through the use cases, and queries over jobs and calls.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import { after, afterEach, before } from "node:test";
 import pg from "pg";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config/index.ts";
@@ -41,6 +42,11 @@ export function openCampaign(schedule: Record<string, unknown> = {}, name = "Dis
 export function phone(i: number): string {
   const prefix = i < 10_000 ? "+1415555" : "+1212555";
   return `${prefix}${String(i % 10_000).padStart(4, "0")}`;
+}
+
+/** Job inputs for n distinct numbers, phone(from) to phone(from + n - 1). */
+export function phoneJobs(n: number, from = 0): Array<{ PhoneNumber: string }> {
+  return Array.from({ length: n }, (_, i) => ({ PhoneNumber: phone(from + i) }));
 }
 
 export interface ClusterApp {
@@ -211,6 +217,30 @@ export async function attemptsDialedTwice(
   return r.rows;
 }
 
+/** Calls of the campaign handed to the carrier (dialed_at set). */
+export async function dialedCalls(db: Db, campaignId: string): Promise<number> {
+  const r = await db.query<{ n: number }>(
+    "select count(*)::int as n from calls where campaign_id = $1 and dialed_at is not null",
+    [campaignId],
+  );
+  return r.rows[0]!.n;
+}
+
+/** The campaign's jobs grouped by how they ended: state, reason, Attempts and dialed calls; n jobs each. */
+export async function jobOutcomes(
+  db: Db,
+  campaignId: string,
+): Promise<Array<{ state: string; reason: string; attempts: number; calls: number; n: number }>> {
+  const r = await db.query<{ state: string; reason: string; attempts: number; calls: number; n: number }>(
+    `select j.state, j.failure_reason as reason, j.attempts,
+       (select count(*) from calls k where k.job_id = j.id and k.dialed_at is not null)::int as calls,
+       count(*)::int as n
+     from jobs j where j.campaign_id = $1 group by 1, 2, 3, 4 order by 1, 2, 3, 4`,
+    [campaignId],
+  );
+  return r.rows;
+}
+
 /** A pool of connections of its own (for samplers that must not wait behind the app's pool). */
 export const openPool = (url: string, max = 2) => openPostgres(url, max);
 
@@ -328,4 +358,36 @@ export class WorkerFleet {
     await this.killRunning();
     process.off("exit", this.onExit);
   }
+}
+
+export interface WorkerCluster {
+  c: ClusterApp;
+  fleet: WorkerFleet;
+}
+
+/**
+ * The hooks every multi-process suite registered alike: before its tests, startClusterApp() and a
+ * fleet of workers (no organization-wide call limit; `fleetEnv` added); after each test, the workers
+ * still running are killed (a test that fails leaves none behind to take the next test's jobs);
+ * after all, the workers, then `cleanUp` (the suite's own apps), then the database. Read `c` and
+ * `fleet` inside the tests.
+ */
+export function useWorkerCluster(
+  fleetEnv: Record<string, string> = {},
+  cleanUp?: () => Promise<void>,
+): WorkerCluster {
+  const s = {} as WorkerCluster;
+  before(async () => {
+    s.c = await startClusterApp();
+    s.fleet = new WorkerFleet(s.c.url, { COBBERY_ORG_MAX_CONCURRENT_CALLS: "100000", ...fleetEnv });
+  });
+  afterEach(async () => {
+    await s.fleet?.killRunning();
+  });
+  after(async () => {
+    await s.fleet?.killAll();
+    await cleanUp?.();
+    await s.c?.close();
+  });
+  return s;
 }
