@@ -1,5 +1,6 @@
 import type { BackgroundTask, BackgroundTaskFactory } from "../background.ts";
 import type { Logger } from "../logging/index.ts";
+import { PollLoop } from "../pollLoop.ts";
 import { type Db, forwardEvents } from "../store/index.ts";
 import type { Deps } from "../usecases/context.ts";
 import { PosthogError, posthogBatch, sendPosthogBatch } from "./posthog.ts";
@@ -44,10 +45,11 @@ interface ForwarderDeps {
 export class PosthogForwarder implements BackgroundTask {
   readonly name = "posthog-forwarding";
   private readonly opts: ForwarderOptions;
-  private stopping = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  private readonly abort = new AbortController();
+  private readonly loop = new PollLoop(() => this.round());
+  /** Failures in a row: the back-off grows with them. */
+  private failures = 0;
+  /** Aborted by stop(): the request under way ends at once. */
+  private abort = new AbortController();
 
   constructor(
     private readonly deps: ForwarderDeps,
@@ -57,16 +59,18 @@ export class PosthogForwarder implements BackgroundTask {
   }
 
   async start(): Promise<void> {
-    if (this.loop) return;
-    this.loop = this.run();
+    if (this.loop.running) return;
+    this.abort = new AbortController();
+    this.failures = 0;
+    this.loop.start();
     this.deps.logger.info({ task: this.name }, "forwarding events to PostHog");
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    const stopped = this.loop.stop();
+    // The loop is stopping first: round() then takes the aborted request for no failure.
     this.abort.abort();
-    this.wake?.();
-    await this.loop;
+    await stopped;
   }
 
   /** Sends what is waiting now: resolves with the number of events sent (tests, and the loop). */
@@ -88,19 +92,6 @@ export class PosthogForwarder implements BackgroundTask {
     return r.count;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(t);
-        self.wake = null;
-        resolve();
-      }
-      this.wake = done;
-    });
-  }
-
   private backoffMs(failures: number, e: unknown): number {
     const { minBackoffMs, maxBackoffMs } = this.opts;
     const asked = e instanceof PosthogError ? e.retryAfterMs : null;
@@ -109,31 +100,30 @@ export class PosthogForwarder implements BackgroundTask {
     return Math.round(exp / 2 + (Math.random() * exp) / 2);
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopping) {
-      try {
-        const sent = await this.forwardOnce();
-        failures = 0;
-        // A full batch: more are probably waiting.
-        if (sent < this.opts.batchSize) await this.sleep(this.opts.pollMs);
-      } catch (e) {
-        if (this.stopping) break;
-        failures++;
-        this.deps.onFailure?.();
-        const delay = this.backoffMs(failures, e);
-        this.deps.logger.warn(
-          {
-            task: this.name,
-            status: e instanceof PosthogError ? e.status : undefined,
-            error: (e as Error).message,
-            failures,
-            retryInMs: delay,
-          },
-          "forwarding events to PostHog failed; retrying",
-        );
-        await this.sleep(delay);
-      }
+  /** One round of the loop: how long to wait before the next (null: at once). */
+  private async round(): Promise<number | null> {
+    try {
+      const sent = await this.forwardOnce();
+      this.failures = 0;
+      // A full batch: more are probably waiting.
+      return sent < this.opts.batchSize ? this.opts.pollMs : null;
+    } catch (e) {
+      // Stopping aborts the request under way: that is no failure.
+      if (this.loop.stopping) return null;
+      this.failures++;
+      this.deps.onFailure?.();
+      const delay = this.backoffMs(this.failures, e);
+      this.deps.logger.warn(
+        {
+          task: this.name,
+          status: e instanceof PosthogError ? e.status : undefined,
+          error: (e as Error).message,
+          failures: this.failures,
+          retryInMs: delay,
+        },
+        "forwarding events to PostHog failed; retrying",
+      );
+      return delay;
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { BackgroundTask, BackgroundTaskFactory } from "../background.ts";
 import type { Logger } from "../logging/index.ts";
+import { PollLoop } from "../pollLoop.ts";
 import { claimDueDeliveries, type Db } from "../store/index.ts";
 import { type AttemptOutcomeLabel, attemptDelivery } from "./deliver.ts";
 import { fanOutOnce } from "./fanOut.ts";
@@ -14,9 +15,8 @@ export const WEBHOOK_TASK_NAME = "webhooks";
  */
 export class WebhookWorker implements BackgroundTask {
   readonly name = WEBHOOK_TASK_NAME;
-  private stopping = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  /** Rounds back to back while more is waiting, else one every pollMs (or when an attempt frees room). */
+  private readonly loop = new PollLoop(async () => ((await this.tick()) ? null : this.settings.pollMs));
   private readonly inFlight = new Set<Promise<void>>();
   /** The last round found no room: a finished attempt wakes the loop. */
   private full = false;
@@ -32,16 +32,12 @@ export class WebhookWorker implements BackgroundTask {
   ) {}
 
   async start(): Promise<void> {
-    this.stopping = false;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops claiming; the attempts under way finish (each within the request timeout) and are recorded. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    this.loop = null;
+    await this.loop.stop();
     await Promise.all([...this.inFlight]);
   }
 
@@ -57,7 +53,7 @@ export class WebhookWorker implements BackgroundTask {
     }
     const room = this.settings.maxInFlight - this.inFlight.size;
     this.full = room <= 0;
-    if (room <= 0 || this.stopping) return more;
+    if (room <= 0 || this.loop.stopping) return more;
     try {
       const claimed = await claimDueDeliveries(db, room, leaseSecondsOf(this.settings));
       for (const d of claimed) {
@@ -70,7 +66,7 @@ export class WebhookWorker implements BackgroundTask {
           .catch((e) => logger.warn({ err: e, delivery: d.id }, "webhook delivery could not be recorded"))
           .finally(() => {
             this.inFlight.delete(p);
-            if (this.full) this.wake?.();
+            if (this.full) this.loop.wake();
           });
         this.inFlight.add(p);
       }
@@ -80,26 +76,6 @@ export class WebhookWorker implements BackgroundTask {
       logger.warn({ err: e }, "claiming webhook deliveries failed");
     }
     return more;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      const more = await this.tick();
-      if (!more && !this.stopping) await this.sleep(this.settings.pollMs);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(t);
-        self.wake = null;
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }
 
