@@ -89,14 +89,14 @@ export function createMetrics(deps: { db: Queryable; logger?: Logger }): Metrics
   });
   new Gauge({
     name: "cobbery_webhook_deliveries",
-    help: "Webhook deliveries stored, by status (present once webhooks are set up).",
+    help: "Webhook deliveries stored, by status.",
     labelNames: ["status"] as const,
     registers,
     async collect() {
       try {
         const counts = await countWebhookDeliveries(deps.db);
         this.reset();
-        for (const [status, n] of Object.entries(counts ?? {})) this.set({ status }, n);
+        for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
       } catch (e) {
         warn(e, "webhook deliveries");
       }

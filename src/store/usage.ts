@@ -75,25 +75,10 @@ export async function countLiveCalls(q: Queryable): Promise<Record<"inbound" | "
   return out;
 }
 
-/**
- * Webhook deliveries by status, when the webhooks' table exists (null otherwise). The status column
- * is `status` or `state`, whichever the table has; without either, one count under "all".
- */
-export async function countWebhookDeliveries(q: Queryable): Promise<Record<string, number> | null> {
-  const t = await q.query<{ exists: boolean; col: string | null }>(
-    `select to_regclass('webhook_deliveries') is not null as exists,
-       (select column_name::text from information_schema.columns
-        where table_name = 'webhook_deliveries' and table_schema = current_schema()
-          and column_name in ('status', 'state')
-        order by column_name = 'status' desc limit 1) as col`,
+/** Webhook deliveries stored, by status: counts only. */
+export async function countWebhookDeliveries(q: Queryable): Promise<Record<string, number>> {
+  const r = await q.query<{ status: string; n: number }>(
+    "select status, count(*)::int as n from webhook_deliveries group by status",
   );
-  const info = t.rows[0];
-  if (!info?.exists) return null;
-  const col = info.col === "status" || info.col === "state" ? info.col : null;
-  const r = await q.query<{ status: string | null; n: number }>(
-    col
-      ? `select ${col}::text as status, count(*)::int as n from webhook_deliveries group by 1`
-      : "select 'all' as status, count(*)::int as n from webhook_deliveries",
-  );
-  return Object.fromEntries(r.rows.map((x) => [x.status ?? "none", x.n]));
+  return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
 }
