@@ -199,10 +199,12 @@ export const ALL_SCHEMAS = [
 ];
 
 export const ref = (id: string) => ({ $ref: `${id}#` });
-export const pageOf = (id: string) => ({
+/** A list's response (a Page): its items, and the cursor of the next page (null on the last). */
+export const pageSchema = (items: object) => ({
   type: "object",
-  properties: { Items: { type: "array", items: ref(id) }, NextCursor: nullable("string") },
+  properties: { Items: { type: "array", items }, NextCursor: nullable("string") },
 });
+export const pageOf = (id: string) => pageSchema(ref(id));
 export const listQuery = {
   Limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
   Cursor: { type: "string" },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { type EventQuery, listEvents } from "../../events/index.ts";
 import type { Deps } from "../../usecases/context.ts";
-import { errorResponses, listQuery } from "../schemas.ts";
+import { errorResponses, listQuery, pageSchema } from "../schemas.ts";
 import { ctxOf, type ListQuery, pageArgs } from "./common.ts";
 
 const eventItem = {
@@ -35,16 +35,7 @@ export function eventRoutes(app: FastifyInstance, deps: Deps): void {
             Since: { type: "string", description: "ISO 8601 time: events at or after it" },
           },
         },
-        response: {
-          200: {
-            type: "object",
-            properties: {
-              Items: { type: "array", items: eventItem },
-              NextCursor: { type: ["string", "null"] },
-            },
-          },
-          ...errorResponses,
-        },
+        response: { 200: pageSchema(eventItem), ...errorResponses },
       },
     },
     async (req) => {

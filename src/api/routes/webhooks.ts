@@ -8,7 +8,7 @@ import {
   listWebhooks,
   WEBHOOK_EVENT_TYPES,
 } from "../../webhooks/index.ts";
-import { errorResponses, idParams, listQuery } from "../schemas.ts";
+import { errorResponses, idParams, listQuery, pageSchema } from "../schemas.ts";
 import { ctxOf, type IdParams, type ListQuery, pageArgs } from "./common.ts";
 
 const tags = ["Webhooks"];
@@ -50,11 +50,6 @@ const deliverySchema = {
   },
 };
 
-const page = (items: object) => ({
-  type: "object",
-  properties: { Items: { type: "array", items }, NextCursor: { type: ["string", "null"] } },
-});
-
 export function webhookRoutes(app: FastifyInstance, deps: Deps): void {
   app.post(
     "/v1/webhooks",
@@ -83,7 +78,7 @@ export function webhookRoutes(app: FastifyInstance, deps: Deps): void {
         tags,
         summary: "The organization's webhooks, oldest first (without their secrets)",
         querystring: { type: "object", properties: listQuery },
-        response: { 200: page(webhookSchema) },
+        response: { 200: pageSchema(webhookSchema) },
       },
     },
     async (req) => listWebhooks({ ctx: ctxOf(deps, req), ...pageArgs(req.query) }),
@@ -123,7 +118,7 @@ export function webhookRoutes(app: FastifyInstance, deps: Deps): void {
         summary: "The webhook's delivery log, oldest first",
         params: idParams,
         querystring: { type: "object", properties: listQuery },
-        response: { 200: page(deliverySchema), ...errorResponses },
+        response: { 200: pageSchema(deliverySchema), ...errorResponses },
       },
     },
     async (req) =>
