@@ -2,7 +2,7 @@
  * Campaign analytics: figures kept by database triggers as append-only counter deltas (migration
  * 0004), summed per request and compacted now and then. Test jobs and their calls are left out.
  */
-export { COMPACT_AFTER_DELTA_ROWS, getCampaignAnalytics } from "./campaignAnalytics.ts";
+export { getCampaignAnalytics } from "./campaignAnalytics.ts";
 export {
   ANALYTICS_COMPACTION_TASK_NAME,
   AnalyticsCompactionTask,

@@ -1,2 +1,2 @@
-export { csvCell, csvLine, escapeFormula, toCsv } from "./csv.ts";
-export { EXPORT_PAGE_SIZE, exportCampaignResults, type ResultsExport } from "./results.ts";
+export { csvCell, csvLine, toCsv } from "./csv.ts";
+export { exportCampaignResults, type ResultsExport } from "./results.ts";

@@ -27,23 +27,18 @@ const V6: Array<[string, number, string]> = [
   ["100::", 64, "discard"],
 ];
 
-function blockListOf(): { v4: Map<string, BlockList>; v6: Map<string, BlockList> } {
-  const v4 = new Map<string, BlockList>();
-  const v6 = new Map<string, BlockList>();
-  for (const [net, prefix, kind] of V4) {
-    const b = v4.get(kind) ?? new BlockList();
-    b.addSubnet(net, prefix, "ipv4");
-    v4.set(kind, b);
+/** One BlockList per kind, in the table's order: the first kind whose list holds an address names it. */
+function byKind(ranges: Array<[string, number, string]>, family: "ipv4" | "ipv6"): Map<string, BlockList> {
+  const out = new Map<string, BlockList>();
+  for (const [net, prefix, kind] of ranges) {
+    const b = out.get(kind) ?? new BlockList();
+    b.addSubnet(net, prefix, family);
+    out.set(kind, b);
   }
-  for (const [net, prefix, kind] of V6) {
-    const b = v6.get(kind) ?? new BlockList();
-    b.addSubnet(net, prefix, "ipv6");
-    v6.set(kind, b);
-  }
-  return { v4, v6 };
+  return out;
 }
 
-let lists: ReturnType<typeof blockListOf> | null = null;
+let lists: { v4: Map<string, BlockList>; v6: Map<string, BlockList> } | null = null;
 
 /** The 16 bytes of an IPv6 address (which isIP accepted), or null. */
 function ipv6Bytes(ip: string): number[] | null {
@@ -80,7 +75,7 @@ function embeddedIpv4(ip: string): string | null {
  * Anything that is not an IP address at all counts as not public.
  */
 export function nonPublicKind(address: string): string | null {
-  lists ??= blockListOf();
+  lists ??= { v4: byKind(V4, "ipv4"), v6: byKind(V6, "ipv6") };
   const family = isIP(address);
   if (family === 4) {
     for (const [kind, b] of lists.v4) if (b.check(address, "ipv4")) return kind;

@@ -22,12 +22,12 @@ import { dataKindOf, subscribes } from "./events.ts";
  * The `webhook-id` of an (event, webhook) pair: derived from both, so it is the same on every
  * attempt, and the same if the pair were ever fanned out again.
  */
-export function messageIdOf(eventUuid: string, webhookId: string): string {
+function messageIdOf(eventUuid: string, webhookId: string): string {
   return `msg_${createHash("sha256").update(`${eventUuid}/${webhookId}`).digest("hex").slice(0, 32)}`;
 }
 
 /** Delivery ids: time-ordered like every id (the log pages on them), with their own prefix. */
-export const newDeliveryId = (): string => `dlv_${newId("evt").slice(4)}`;
+const newDeliveryId = (): string => `dlv_${newId("evt").slice(4)}`;
 
 /**
  * Reads the next events after the cursor and turns each into a delivery for every active webhook of

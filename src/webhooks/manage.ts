@@ -44,7 +44,7 @@ export interface WebhookDelivery {
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function toWebhook(r: WebhookRow, withSecret: boolean): Webhook {
+function toWebhook(r: WebhookRow, withSecret: boolean): Webhook {
   return {
     Id: r.id,
     Url: r.url,
@@ -55,7 +55,7 @@ export function toWebhook(r: WebhookRow, withSecret: boolean): Webhook {
   };
 }
 
-export function toDelivery(r: DeliveryRow): WebhookDelivery {
+function toDelivery(r: DeliveryRow): WebhookDelivery {
   return {
     Id: r.id,
     WebhookId: r.webhook_id,

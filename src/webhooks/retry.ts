@@ -5,8 +5,6 @@
  */
 export const RETRY_DELAYS_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000] as const;
 
-export const MAX_ATTEMPTS = RETRY_DELAYS_SECONDS.length + 1;
-
 /** A receiver cannot push a retry further than this. */
 export const MAX_RETRY_AFTER_SECONDS = 24 * 3600;
 
