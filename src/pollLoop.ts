@@ -1,5 +1,5 @@
 /**
- * The loop of a background task that polls (the PostHog forwarder, the webhook worker): runs `round`
+ * The loop of a worker that polls (dispatcher claims, PostHog forwarder, webhook deliveries): runs `round`
  * until stopped, sleeping between rounds as long as each asks (null: go on at once, more is waiting).
  * `wake()` cuts a sleep short (new work, or room for it); `stop()` does too, so a stopping task never
  * waits out its poll interval, and then waits for the round under way.

@@ -2,6 +2,7 @@ import os from "node:os";
 import { newId } from "../ids/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { DispatchMetrics } from "../metrics/index.ts";
+import { PollLoop } from "../pollLoop.ts";
 import { markAnswered } from "../store/dispatch/dial.ts";
 import { registerWorker, renewLeases, unregisterWorker } from "../store/dispatch/reap.ts";
 import { type Db, dbNow } from "../store/index.ts";
@@ -43,10 +44,9 @@ export const HANGUP_CHANNEL = "cobbery_hangup";
 export class Dispatcher {
   readonly id = newId("wrk");
   private readonly closer: CallCloser;
-  private stopping = false;
   private inFlight = 0;
-  private wake: (() => void) | null = null;
-  private loop: Promise<void> | null = null;
+  /** One claim per round; sleeps pollMs when there is nothing to claim or no room. */
+  private readonly loop = new PollLoop(() => this.claimRound());
   private timers: NodeJS.Timeout[] = [];
   private unlisten: Array<() => Promise<void>> = [];
   /** Database time minus process time, refreshed often: scheduling uses database time. */
@@ -96,13 +96,13 @@ export class Dispatcher {
       ),
       setInterval(() => void this.reap(), leaseMs / 2 + Math.random() * 1000),
     );
-    this.loop = this.run();
+    this.loop.start();
     logger.info({ worker: this.id }, "dispatcher started");
   }
 
   /** Wakes an idle worker at once (a job was created or a call ended). */
   nudge(): void {
-    this.wake?.();
+    this.loop.wake();
   }
 
   private async reap(): Promise<void> {
@@ -117,59 +117,39 @@ export class Dispatcher {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
-      };
-    });
-  }
-
-  private async run(): Promise<void> {
+  /** One claim: the milliseconds to wait before the next, or null to claim again at once. */
+  private async claimRound(): Promise<number | null> {
     const { db, logger } = this.deps;
-    while (!this.stopping) {
-      const room = this.opts.maxInFlight - this.inFlight;
-      if (room <= 0) {
-        await this.sleep(this.opts.pollMs);
-        continue;
-      }
-      try {
-        const claims = await claimDueJobs(db, {
-          workerId: this.id,
-          limit: Math.min(this.opts.batchSize, room),
-          leaseSeconds: this.opts.leaseSeconds,
-          orgMaxConcurrentCalls: this.opts.orgMaxConcurrentCalls,
-        });
-        if (claims.length === 0) {
-          await this.sleep(this.opts.pollMs);
-          continue;
-        }
-        this.inFlight += claims.length;
-        for (const c of claims) this.held.set(c.job.id, c.job.fence + 1);
-        const dialed = await dialClaims(db, this.deps.telephony, claims, logger, () => this.dbTime()).catch(
-          (e) => {
-            // The leases expire and the reaper hands the claims back: nothing is dialed twice.
-            logger.error({ err: e, worker: this.id }, "dialing failed");
-            return [] as DialedCall[];
-          },
-        );
-        this.inFlight -= claims.length - dialed.length;
-        const dialedIds = new Set(dialed.map((d) => d.claim.job.id));
-        for (const c of claims) if (!dialedIds.has(c.job.id)) this.held.delete(c.job.id);
-        if (claims[0]) this.clockOffsetMs = claims[0].claimedAt.getTime() - Date.now();
-        for (const d of dialed)
-          this.deps.metrics?.callPlaced((d.dialedAt.getTime() - d.claim.job.next_call_at.getTime()) / 1000);
-        for (const d of dialed) void this.follow(d);
-      } catch (e) {
-        logger.error({ err: e, worker: this.id }, "claim failed");
-        await this.sleep(1000);
-      }
+    const room = this.opts.maxInFlight - this.inFlight;
+    if (room <= 0) return this.opts.pollMs;
+    try {
+      const claims = await claimDueJobs(db, {
+        workerId: this.id,
+        limit: Math.min(this.opts.batchSize, room),
+        leaseSeconds: this.opts.leaseSeconds,
+        orgMaxConcurrentCalls: this.opts.orgMaxConcurrentCalls,
+      });
+      if (claims.length === 0) return this.opts.pollMs;
+      this.inFlight += claims.length;
+      for (const c of claims) this.held.set(c.job.id, c.job.fence + 1);
+      const dialed = await dialClaims(db, this.deps.telephony, claims, logger, () => this.dbTime()).catch(
+        (e) => {
+          // The leases expire and the reaper hands the claims back: nothing is dialed twice.
+          logger.error({ err: e, worker: this.id }, "dialing failed");
+          return [] as DialedCall[];
+        },
+      );
+      this.inFlight -= claims.length - dialed.length;
+      const dialedIds = new Set(dialed.map((d) => d.claim.job.id));
+      for (const c of claims) if (!dialedIds.has(c.job.id)) this.held.delete(c.job.id);
+      if (claims[0]) this.clockOffsetMs = claims[0].claimedAt.getTime() - Date.now();
+      for (const d of dialed)
+        this.deps.metrics?.callPlaced((d.dialedAt.getTime() - d.claim.job.next_call_at.getTime()) / 1000);
+      for (const d of dialed) void this.follow(d);
+      return null;
+    } catch (e) {
+      logger.error({ err: e, worker: this.id }, "claim failed");
+      return 1000;
     }
   }
 
@@ -201,10 +181,8 @@ export class Dispatcher {
 
   /** Graceful stop: claim nothing more, let live calls finish (up to graceMs), write what is pending. */
   async stop(graceMs = 30_000): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    this.nudge();
-    await this.loop;
+    if (this.loop.stopping) return;
+    await this.loop.stop();
     const deadline = Date.now() + graceMs;
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.closer.drain();
