@@ -1,4 +1,5 @@
 import { analyticsCompactionTask } from "./analytics/index.ts";
+import { liveCallCountersTask } from "./dispatcher/liveCounters.ts";
 import { posthogForwardingTask } from "./events/index.ts";
 import type { Telephony } from "./telephony/index.ts";
 import type { Deps } from "./usecases/context.ts";
@@ -23,4 +24,5 @@ export const BACKGROUND_TASKS: BackgroundTaskFactory[] = [
   posthogForwardingTask,
   webhookTask,
   analyticsCompactionTask,
+  liveCallCountersTask,
 ];

@@ -22,11 +22,11 @@ export class PollLoop {
     return this.loop !== null;
   }
 
-  /** Starts the loop, unless it is running. */
-  start(): void {
+  /** Starts the loop, unless it is running; the first round after `firstAfterMs` (or a wake). */
+  start(firstAfterMs = 0): void {
     if (this.loop) return;
     this.stopped = false;
-    this.loop = this.run();
+    this.loop = this.run(firstAfterMs);
   }
 
   /** Ends the sleep, and resolves once the round under way has finished. */
@@ -41,7 +41,8 @@ export class PollLoop {
     this.wakeUp?.();
   }
 
-  private async run(): Promise<void> {
+  private async run(firstAfterMs: number): Promise<void> {
+    if (firstAfterMs > 0) await this.sleep(firstAfterMs);
     while (!this.stopped) {
       const ms = await this.round();
       if (ms !== null && !this.stopped) await this.sleep(ms);

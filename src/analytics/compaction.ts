@@ -1,6 +1,6 @@
 import type { BackgroundTask, BackgroundTaskFactory } from "../background.ts";
 import type { Logger } from "../logging/index.ts";
-import { foldLiveCallCounters } from "../store/dispatch/liveCalls.ts";
+import { PollLoop } from "../pollLoop.ts";
 import { campaignsToCompact, compactCampaignCounts, type Db } from "../store/index.ts";
 
 export interface CompactionResult {
@@ -38,12 +38,19 @@ export const ANALYTICS_COMPACTION_TASK_NAME = "analytics-compaction";
 /**
  * Compacts, every `intervalMs`, the campaigns with more than `minRows` delta rows, so that reads stay
  * small for campaigns that are written a lot and read seldom (a read also compacts its campaign when
- * it finds many rows); and folds the live-call counters.
+ * it finds many rows).
  */
 export class AnalyticsCompactionTask implements BackgroundTask {
   readonly name = ANALYTICS_COMPACTION_TASK_NAME;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop = new PollLoop(async () => {
+    try {
+      const r = await compactAnalytics(this.deps.db, { minRows: this.opts.minRows });
+      if (r.compacted > 0) this.deps.logger.debug(r, "analytics counters compacted");
+    } catch (e) {
+      this.deps.logger.warn({ err: e }, "analytics compaction failed");
+    }
+    return this.opts.intervalMs;
+  });
 
   constructor(
     private readonly deps: { db: Db; logger: Logger },
@@ -51,32 +58,11 @@ export class AnalyticsCompactionTask implements BackgroundTask {
   ) {}
 
   async start(): Promise<void> {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.round().finally(() => {
-        this.running = null;
-      });
-    }, this.opts.intervalMs);
-    this.timer.unref();
+    this.loop.start(this.opts.intervalMs);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  private async round(): Promise<void> {
-    try {
-      // The live-call counters the dispatcher's claims sum are folded on the same schedule.
-      const folded = await this.deps.db.tx(foldLiveCallCounters);
-      if (folded > 0) this.deps.logger.debug({ folded }, "live-call counters folded");
-      const r = await compactAnalytics(this.deps.db, { minRows: this.opts.minRows });
-      if (r.compacted > 0) this.deps.logger.debug(r, "analytics counters compacted");
-    } catch (e) {
-      this.deps.logger.warn({ err: e }, "analytics compaction failed");
-    }
+    await this.loop.stop();
   }
 }
 

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { BACKGROUND_TASKS } from "../../src/background.ts";
+import { LiveCallCountersTask, liveCallCountersTask } from "../../src/dispatcher/liveCounters.ts";
+import { createLogger } from "../../src/logging/index.ts";
 import { foldLiveCallCounters } from "../../src/store/dispatch/liveCalls.ts";
 import { migrate } from "../../src/store/migrate.ts";
+import { waitFor } from "../helpers/app.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
 
 let t: TestDatabase;
@@ -34,4 +38,26 @@ test("folding the live-call counters keeps every sum, one row per key, and drops
   // Nothing left to fold: a second round changes nothing.
   assert.equal(await t.db.tx(foldLiveCallCounters), 0);
   assert.equal((await t.db.query("select count(*)::int as n from live_calls")).rows[0]?.n, 2);
+});
+
+test("every worker process folds them in the background", async () => {
+  assert.ok(BACKGROUND_TASKS.includes(liveCallCountersTask), "the task is one of BACKGROUND_TASKS");
+  await t.db.query(
+    `insert into live_calls (org_id, campaign_id, direction, shard, n) values
+       ('org_9', 'cmp_9', 'outbound', 4, 2), ('org_9', 'cmp_9', 'outbound', 8, -1)`,
+  );
+  const task = new LiveCallCountersTask({ db: t.db, logger: createLogger("silent") }, 20);
+  await task.start();
+  try {
+    await waitFor(
+      async () =>
+        (await t.db.query("select shard, n from live_calls where campaign_id = 'cmp_9'")).rows.length === 1,
+      5_000,
+      "the task to fold cmp_9's counters",
+    );
+  } finally {
+    await task.stop();
+  }
+  const rows = await t.db.query("select shard, n from live_calls where campaign_id = 'cmp_9'");
+  assert.deepEqual(rows.rows, [{ shard: -1, n: 1 }]);
 });
