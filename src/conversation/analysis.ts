@@ -1,6 +1,6 @@
 import { isPlainObject } from "../domain/limits.ts";
 import { retryOrFail } from "../domain/outcomes.ts";
-import { contactZones, nextOpenTime } from "../schedule/index.ts";
+import { jobZones, nextOpenTime } from "../schedule/index.ts";
 import type { JobContext } from "../store/conversations.ts";
 import type { JobDecision } from "../store/dispatch/finish.ts";
 import type { EndedBy } from "./actor.ts";
@@ -101,12 +101,7 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
 }
 
 /** The zones whose local time governs the job's contact (see contactZones); never empty. */
-export const contactZonesOf = (job: JobContext): string[] =>
-  contactZones({
-    jobTimeZone: job.time_zone,
-    phoneNumber: job.phone_number,
-    scheduleTimeZone: job.campaign.Schedule.TimeZone,
-  });
+export const contactZonesOf = (job: JobContext): string[] => jobZones(job, job.campaign.Schedule);
 
 /**
  * Job.Result: every AnalysisSchema property, null when unknown. A value must validate against its

@@ -1,6 +1,6 @@
 import { hasAttemptLeft } from "../domain/outcomes.ts";
 import { newId } from "../ids/index.ts";
-import { contactZones, resolveNextOpen } from "../schedule/index.ts";
+import { jobZones, resolveNextOpen } from "../schedule/index.ts";
 import {
   type Claim,
   type ClaimedCampaign,
@@ -134,11 +134,7 @@ function check(job: DueJob, now: Date): Verdict {
     };
   }
   if (job.test_job) return { kind: "dial" };
-  const zones = contactZones({
-    jobTimeZone: job.time_zone,
-    phoneNumber: job.phone_number,
-    scheduleTimeZone: job.schedule.TimeZone,
-  });
+  const zones = jobZones(job, job.schedule);
   const next = resolveNextOpen(job.schedule, zones, now);
   if (next === null) {
     return {

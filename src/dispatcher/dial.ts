@@ -1,5 +1,5 @@
 import type { Logger } from "../logging/index.ts";
-import { contactZones, localParts } from "../schedule/index.ts";
+import { jobZones, localParts } from "../schedule/index.ts";
 import type { Claim } from "../store/dispatch/claim.ts";
 import { abandonCalls, type ClaimedCall, lockForDial, markDialed } from "../store/dispatch/dial.ts";
 import type { Db } from "../store/index.ts";
@@ -15,11 +15,7 @@ export interface DialedCall {
 
 /** The contact's local hour at `at`, by the same zone rule as the calling windows (first zone). */
 function contactHour(job: Claim["job"], at: Date): number {
-  const zones = contactZones({
-    jobTimeZone: job.time_zone,
-    phoneNumber: job.phone_number,
-    scheduleTimeZone: job.schedule.TimeZone,
-  });
+  const zones = jobZones(job, job.schedule);
   return localParts(zones[0] ?? "UTC", at).hour;
 }
 

@@ -1,4 +1,4 @@
-import { contactZones, nextOpenTime } from "../schedule/index.ts";
+import { jobZones, nextOpenTime } from "../schedule/index.ts";
 import type { JobDecision } from "../store/dispatch/finish.ts";
 import type { Schedule } from "./campaign.ts";
 
@@ -49,11 +49,7 @@ export function retryOrFail(
       message: `${schedule.MaxAttempts} attempt${schedule.MaxAttempts === 1 ? "" : "s"} placed; on the last one ${CAUSE_TEXT[cause]}.`,
     };
   }
-  const zones = contactZones({
-    jobTimeZone: job.time_zone,
-    phoneNumber: job.phone_number,
-    scheduleTimeZone: schedule.TimeZone,
-  });
+  const zones = jobZones(job, schedule);
   const due = new Date(now.getTime() + schedule.RetryDelaySeconds * 1000);
   const at = nextOpenTime(schedule, zones, due);
   if (at === null) {

@@ -99,3 +99,14 @@ export function contactZones(input: {
   }
   return [input.scheduleTimeZone];
 }
+
+/** contactZones for a job as stored (its time_zone and phone_number columns) in a campaign with `schedule`. */
+export const jobZones = (
+  job: { time_zone: string | null; phone_number: string | null },
+  schedule: { TimeZone: string },
+): string[] =>
+  contactZones({
+    jobTimeZone: job.time_zone,
+    phoneNumber: job.phone_number,
+    scheduleTimeZone: schedule.TimeZone,
+  });

@@ -1,5 +1,5 @@
 import type { Schedule } from "../../domain/campaign.ts";
-import { contactZones, laterOf, nextOpenTime } from "../../schedule/index.ts";
+import { jobZones, laterOf, nextOpenTime } from "../../schedule/index.ts";
 import { dbNow, rescheduleJobs } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 
@@ -38,11 +38,7 @@ export async function rescheduleCampaignJobs(
       if (r.rows.length === 0) return 0;
       after = r.rows.at(-1)!.id;
       const items = r.rows.map((j) => {
-        const zones = contactZones({
-          jobTimeZone: j.time_zone,
-          phoneNumber: j.phone_number,
-          scheduleTimeZone: schedule.TimeZone,
-        });
+        const zones = jobZones(j, schedule);
         const from = laterOf(j.due_at, now);
         return { id: j.id, at: nextOpenTime(schedule, zones, from) };
       });
