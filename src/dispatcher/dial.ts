@@ -2,8 +2,10 @@ import type { Logger } from "../logging/index.ts";
 import { jobZones, localParts } from "../schedule/index.ts";
 import type { Claim } from "../store/dispatch/claim.ts";
 import { abandonCalls, type ClaimedCall, lockForDial, markDialed } from "../store/dispatch/dial.ts";
+import { closeLockedCalls } from "../store/dispatch/finish.ts";
 import type { Db } from "../store/index.ts";
-import type { CallOutcome, PlacedCall, Telephony } from "../telephony/port.ts";
+import type { PlacedCall, Telephony, UnansweredOutcome } from "../telephony/port.ts";
+import { closeUnanswered } from "./unanswered.ts";
 
 export interface DialedCall {
   claim: Claim;
@@ -11,6 +13,8 @@ export interface DialedCall {
   fence: number;
   placed: PlacedCall;
   dialedAt: Date;
+  /** The carrier knew the call's ending when it took it: its end was written with its dial. */
+  ended: boolean;
 }
 
 /** The contact's local hour at `at`, by the same zone rule as the calling windows (first zone). */
@@ -27,13 +31,20 @@ const claimedCall = (c: Claim): ClaimedCall => ({
 
 /** A carrier that fails to take a call leaves an unanswered attempt (carrier_failed). */
 function failedPlacement(callId: string, at: Date): PlacedCall {
-  const outcome: CallOutcome = { kind: "unanswered", reason: "carrier_failed", ringingAt: null, endedAt: at };
-  return { callId, carrierCallId: "", outcome: () => Promise.resolve(outcome) };
+  const ended: UnansweredOutcome = {
+    kind: "unanswered",
+    reason: "carrier_failed",
+    ringingAt: null,
+    endedAt: at,
+  };
+  return { callId, carrierCallId: "", outcome: () => Promise.resolve(ended), ended };
 }
 
 /**
  * Dials claimed calls: re-locks their jobs, hands those still ours to the carrier while holding the
- * locks, and records them as dialed (an attempt each) in the same transaction. Claims whose job was
+ * locks, and records them as dialed (an attempt each) in the same transaction. A call whose ending the
+ * carrier already knew (the simulator's unanswered calls) is written dialed and ended at once, with
+ * its job's decision: one write instead of a dial mark and, later, a close. Claims whose job was
  * canceled or opted out since are closed without dialing.
  */
 export async function dialClaims(
@@ -62,25 +73,30 @@ export async function dialClaims(
           // Simulated times count from the Call's StartedAt, the claim's time.
           startedAt: c.claimedAt,
         })),
+        { q },
       );
     } catch (e) {
       logger.warn({ err: e, calls: toDial.length }, "carrier refused the calls");
       placed = toDial.map((c) => failedPlacement(c.callId, now));
     }
     const byId = new Map(placed.map((p) => [p.callId, p]));
-    const dialed = toDial.map((c) => ({
-      claim: c,
-      fence: c.job.fence + 1,
-      placed: byId.get(c.callId) ?? failedPlacement(c.callId, now),
-      dialedAt: now,
-    }));
-    await markDialed(
+    const dialed: DialedCall[] = toDial.map((c) => {
+      const p = byId.get(c.callId) ?? failedPlacement(c.callId, now);
+      return { claim: c, fence: c.job.fence + 1, placed: p, dialedAt: now, ended: p.ended !== undefined };
+    });
+    const mark = (d: DialedCall) => ({
+      ...claimedCall(d.claim),
+      carrierCallId: d.placed.carrierCallId,
+      localHour: contactHour(d.claim.job, now),
+    });
+    await markDialed(q, dialed.filter((d) => !d.ended).map(mark));
+    await closeLockedCalls(
       q,
-      dialed.map((d) => ({
-        ...claimedCall(d.claim),
-        carrierCallId: d.placed.carrierCallId,
-        localHour: contactHour(d.claim.job, now),
-      })),
+      dialed.flatMap((d) => {
+        if (!d.placed.ended) return [];
+        const { carrierCallId, localHour } = mark(d);
+        return [{ ...closeUnanswered(d, d.placed.ended, now), dialed: { carrierCallId, localHour } }];
+      }),
     );
     return dialed;
   });

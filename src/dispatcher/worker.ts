@@ -143,9 +143,13 @@ export class Dispatcher {
       const dialedIds = new Set(dialed.map((d) => d.claim.job.id));
       for (const c of claims) if (!dialedIds.has(c.job.id)) this.held.delete(c.job.id);
       if (claims[0]) this.clockOffsetMs = claims[0].claimedAt.getTime() - Date.now();
-      for (const d of dialed)
+      for (const d of dialed) {
         this.deps.metrics?.callPlaced((d.dialedAt.getTime() - d.claim.job.next_call_at.getTime()) / 1000);
-      for (const d of dialed) void this.follow(d);
+        if (d.ended) {
+          this.deps.metrics?.callFinished(d.claim.callId);
+          this.release(d);
+        } else void this.follow(d);
+      }
       return null;
     } catch (e) {
       logger.error({ err: e, worker: this.id }, "claim failed");
@@ -173,10 +177,15 @@ export class Dispatcher {
       this.deps.logger.error({ err: e, call: d.claim.callId }, "following a call failed");
     } finally {
       // A call that failed is no longer renewed: its lease expires and the reaper recovers it.
-      this.held.delete(d.claim.job.id);
-      this.inFlight--;
-      if (this.inFlight < this.opts.maxInFlight) this.nudge();
+      this.release(d);
     }
+  }
+
+  /** The call is no longer this worker's: room for another. */
+  private release(d: DialedCall): void {
+    this.held.delete(d.claim.job.id);
+    this.inFlight--;
+    if (this.inFlight < this.opts.maxInFlight) this.nudge();
   }
 
   /** Graceful stop: claim nothing more, let live calls finish (up to graceMs), write what is pending. */

@@ -41,10 +41,16 @@ export async function takeSimBehaviours(
     calls: SimCallBehaviour[];
     before: number;
   }>(
-    `update sim_contacts s set calls_made = s.calls_made + x.n
-     from jsonb_to_recordset($1::jsonb) as x(org_id text, phone_number text, n integer)
-     where s.org_id = x.org_id and s.phone_number = x.phone_number
-     returning s.org_id, s.phone_number, s.calls, s.calls_made - x.n as before`,
+    // Locked in key order first: this runs inside dialing transactions, which must not deadlock.
+    `with x as (select * from jsonb_to_recordset($1::jsonb) as x(org_id text, phone_number text, n integer)),
+     locked as (
+       select s.org_id, s.phone_number, x.n from sim_contacts s
+       join x on s.org_id = x.org_id and s.phone_number = x.phone_number
+       order by s.org_id, s.phone_number for update of s
+     )
+     update sim_contacts s set calls_made = s.calls_made + l.n
+     from locked l where s.org_id = l.org_id and s.phone_number = l.phone_number
+     returning s.org_id, s.phone_number, s.calls, s.calls_made - l.n as before`,
     [JSON.stringify([...counts.values()])],
   );
   const next = new Map(

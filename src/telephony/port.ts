@@ -1,3 +1,5 @@
+import type { Queryable } from "../store/db.ts";
+
 /**
  * The telephony port: what the dispatcher and the conversation runtime need from a carrier. The
  * simulated carrier (sim/) implements it now; real carriers (Twilio first) plug in behind it.
@@ -33,9 +35,25 @@ export interface CallMedia {
   hangup(): Promise<Date>;
 }
 
+export type UnansweredOutcome = {
+  kind: "unanswered";
+  reason: UnansweredReason;
+  ringingAt: Date | null;
+  endedAt: Date;
+};
+
 export type CallOutcome =
   | { kind: "answered"; by: "human" | "voicemail"; ringingAt: Date; answeredAt: Date; media: CallMedia }
-  | { kind: "unanswered"; reason: UnansweredReason; ringingAt: Date | null; endedAt: Date };
+  | UnansweredOutcome;
+
+/**
+ * Where a carrier that keeps its own records in Cobbery's database (the simulator) writes them: the
+ * transaction that hands the calls over, so that they commit or roll back with the dial. Other
+ * carriers ignore it.
+ */
+export interface PlacementContext {
+  q: Queryable;
+}
 
 export interface PlacedCall {
   callId: string;
@@ -45,6 +63,11 @@ export interface PlacedCall {
    * dispatcher has recorded the call as dialed.
    */
   outcome(): Promise<CallOutcome>;
+  /**
+   * An ending the carrier already knew when it took the call (the simulator's unanswered calls). The
+   * dispatcher then records the dial and the end in one write and never calls outcome().
+   */
+  readonly ended?: UnansweredOutcome;
 }
 
 export interface Telephony {
@@ -53,7 +76,7 @@ export interface Telephony {
    * Hands calls to the carrier. Resolves once the carrier has taken them (not when they are
    * answered). A call the carrier refuses outright resolves with an unanswered outcome.
    */
-  placeCalls(requests: readonly OutboundCallRequest[]): Promise<PlacedCall[]>;
+  placeCalls(requests: readonly OutboundCallRequest[], ctx?: PlacementContext): Promise<PlacedCall[]>;
   /** Ends a live call (cancel, opt-out, PII deletion, max duration). Unknown calls are ignored. */
   hangup(callId: string): Promise<void>;
 }

@@ -46,6 +46,43 @@ describe("dispatcher outcomes (sim carrier, unanswered calls)", () => {
     assert.equal(Date.parse(cs[0].EndedAt) - Date.parse(cs[0].StartedAt), 30_000);
   });
 
+  test("an unanswered call the sim ends at once is written dialed and ended together, its events in order", async () => {
+    const cmp = await newCampaign(t, { MaxAttempts: 2, RetryDelaySeconds: 0 });
+    await sim("+14155550205", ["busy", "no_answer"]);
+    const j = await ended((await job(cmp, { PhoneNumber: "+14155550205" })).Id);
+    assert.equal(j.FailureReason, "max_attempts_exceeded");
+    const events = (await t.request("GET", `/v1/events?JobId=${j.Id}`)).body.Items;
+    assert.deepEqual(
+      events.map((e: { event: string }) => e.event),
+      [
+        "job.created",
+        ...["job.dialing", "call.started", "call.ended", "job.scheduled"],
+        ...["job.dialing", "call.started", "call.ended", "job.failed"],
+      ],
+    );
+    const rows = await t.database.db.query<{
+      dialed: boolean;
+      ended: boolean;
+      carrier: string;
+      hour: number;
+    }>(
+      `select dialed_at is not null as dialed, ended_at is not null as ended, carrier_call_id as carrier,
+         local_hour as hour
+       from calls where job_id = $1 order by attempt`,
+      [j.Id],
+    );
+    assert.equal(rows.rows.length, 2);
+    for (const r of rows.rows) {
+      assert.ok(r.dialed && r.ended);
+      assert.match(r.carrier, /^sim-call_/);
+      assert.ok(r.hour >= 0 && r.hour < 24);
+    }
+    // Both attempts count as placed calls in the analytics, the busy one at attempt 1.
+    const a = (await t.request("GET", `/v1/campaigns/${cmp}/analytics`)).body;
+    assert.equal(a.Calls.Total, 2);
+    assert.deepEqual([a.Calls.ByAttempt["1"], a.Calls.ByAttempt["2"]], [1, 1]);
+  });
+
   test("a number that does not exist fails the job at once", async () => {
     const cmp = await newCampaign(t, { MaxAttempts: 3 });
     await sim("+14155550202", ["invalid"]);

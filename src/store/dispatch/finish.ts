@@ -27,6 +27,11 @@ export interface CallClose {
   decision: JobDecision;
   /** An outbound attempt that was never dialed (a lost worker's claim): its claim's attempt is given back. */
   undialed?: boolean;
+  /**
+   * The call is being dialed and closed in one write (the carrier knew its ending when it took it):
+   * what marking it dialed would have written, and call.started is written before call.ended.
+   */
+  dialed?: { carrierCallId: string; localHour: number };
   /** The whole transcript (answered calls); kept as written so far when absent. */
   transcript?: TranscriptEntry[];
   /** What the analysis found, for answered calls. */
@@ -41,11 +46,6 @@ export interface CallClose {
 }
 
 /**
- * Closes calls and applies each job's decision, fenced: a write from a worker whose lease was taken
- * over (older token) changes nothing. Jobs that ended while the call ran (canceled, opted out) keep
- * their state; only their lease is released.
- */
-/**
  * The row without its null fields (top level only): absent keys read as null, and the shorter text
  * is quicker for the database to parse.
  */
@@ -55,9 +55,23 @@ function withoutNulls(row: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/**
+ * Closes calls and applies each job's decision, fenced: a write from a worker whose lease was taken
+ * over (older token) changes nothing. Jobs that ended while the call ran (canceled, opted out) keep
+ * their state; only their lease is released.
+ */
 export async function closeCalls(q: Queryable, items: readonly CallClose[]): Promise<number> {
   if (items.length === 0) return 0;
-  const rows = items.map((i) => {
+  await q.query("select id from jobs where id = any($1::text[]) order by id for update", [
+    [...new Set(items.map((i) => i.jobId))],
+  ]);
+  return closeLockedCalls(q, items);
+}
+
+/** closeCalls, for a caller whose transaction already holds the locks of these calls' jobs. */
+export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const rows = items.map((i, ord) => {
     const d = i.decision;
     return {
       call_id: i.callId,
@@ -83,27 +97,32 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
       conversation: i.analysis?.conversation ?? null,
       event_props: i.eventProps ?? {},
       undialed: i.undialed === true,
+      carrier_call_id: i.dialed?.carrierCallId ?? null,
+      local_hour: i.dialed?.localHour ?? null,
+      // the order of the items, which their events keep
+      ord,
     };
   });
-  await q.query("select id from jobs where id = any($1::text[]) order by id for update", [
-    [...new Set(items.map((i) => i.jobId))],
-  ]);
   const r = await q.query<{ n: number }>(
     `with x as (
        select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,
          end_reason text, answered_by text, answered_at timestamptz, ended_at timestamptz, duration integer,
          billed integer, decision text, next_call_at timestamptz, due_at timestamptz, callback boolean, failure_reason text,
-         failure_message text, transcript jsonb, result jsonb, summary text, objective_met boolean, conversation jsonb, event_props jsonb, undialed boolean)
+         failure_message text, transcript jsonb, result jsonb, summary text, objective_met boolean, conversation jsonb, event_props jsonb, undialed boolean,
+         carrier_call_id text, local_hour smallint, ord integer)
      ),
      c as (
        update calls set status = x.status, end_reason = x.end_reason, answered_by = x.answered_by,
          answered_at = x.answered_at, ended_at = x.ended_at, duration_seconds = x.duration, billed_seconds = x.billed,
+         dialed_at = case when x.carrier_call_id is null then calls.dialed_at else clock_timestamp() end,
+         carrier_call_id = coalesce(x.carrier_call_id, calls.carrier_call_id),
+         local_hour = coalesce(x.local_hour, calls.local_hour),
          -- a job whose PII was deleted during the call keeps no transcript
          transcript = case when j.state = 'deleted' then '[]'::jsonb else coalesce(x.transcript, calls.transcript) end
        from x join jobs j on j.id = x.job_id
        where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null
-       returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, x.status, x.end_reason,
-         x.answered_by, x.duration, x.billed
+       returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, calls.attempt, x.status,
+         x.end_reason, x.answered_by, x.duration, x.billed, x.ord, x.carrier_call_id is not null as dialed_now
      ),
      decided as (
        update jobs set
@@ -123,7 +142,7 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
          lease_owner = null, lease_expires_at = null, live_call_id = null, updated_at = now()
        from x where jobs.id = x.job_id and jobs.fence = x.fence and jobs.state = 'in_progress' and x.decision <> 'none'
        returning jobs.id, jobs.org_id, jobs.campaign_id, jobs.test_job, jobs.state, jobs.failure_reason, x.call_id,
-         x.event_props, x.decision
+         x.event_props, x.decision, x.ord
      ),
      released as (
        update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null,
@@ -133,21 +152,28 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
        from x where jobs.id = x.job_id and jobs.fence = x.fence and (jobs.state <> 'in_progress' or x.decision = 'none')
        returning 1
      ),
-     call_events as (
+     -- One insert, in order: each call's call.started (dialed now), call.ended, then its job's event.
+     written as (
        insert into events (org_id, campaign_id, job_id, call_id, event, test_job, properties)
-       select org_id, campaign_id, job_id, id, 'call.ended', test_job,
-         jsonb_build_object('status', status, 'end_reason', end_reason, 'answered_by', answered_by,
-           'duration_seconds', duration, 'billed_seconds', billed)
-       from c returning 1
-     ),
-     job_events as (
-       insert into events (org_id, campaign_id, job_id, call_id, event, test_job, properties)
-       select org_id, campaign_id, id, call_id,
-         case when decision = 'restore' then 'job.restored' when state = 'pending' then 'job.scheduled'
-           when state = 'failed' then 'job.failed' else 'job.completed' end,
-         test_job,
-         jsonb_strip_nulls(jsonb_build_object('state', state, 'from_state', 'in_progress', 'failure_reason', failure_reason)) || coalesce(event_props, '{}')
-       from decided returning 1
+       select org_id, campaign_id, job_id, call_id, event, test_job, properties from (
+         select ord, 0 as k, org_id, campaign_id, job_id, id as call_id, 'call.started' as event, test_job,
+           jsonb_build_object('direction', 'outbound', 'attempt', attempt) as properties
+         from c where dialed_now
+         union all
+         select ord, 1, org_id, campaign_id, job_id, id, 'call.ended', test_job,
+           jsonb_build_object('status', status, 'end_reason', end_reason, 'answered_by', answered_by,
+             'duration_seconds', duration, 'billed_seconds', billed)
+         from c
+         union all
+         select ord, 2, org_id, campaign_id, id, call_id,
+           case when decision = 'restore' then 'job.restored' when state = 'pending' then 'job.scheduled'
+             when state = 'failed' then 'job.failed' else 'job.completed' end,
+           test_job,
+           jsonb_strip_nulls(jsonb_build_object('state', state, 'from_state', 'in_progress', 'failure_reason', failure_reason)) || coalesce(event_props, '{}')
+         from decided
+       ) e
+       order by ord, k
+       returning 1
      )
      select count(*)::int as n from c`,
     [JSON.stringify(rows.map(withoutNulls))],

@@ -1,6 +1,13 @@
 import type { Db } from "../../store/index.ts";
-import { takeSimBehaviours } from "../../store/sim.ts";
-import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../port.ts";
+import { type SimCallBehaviour, takeSimBehaviours } from "../../store/sim.ts";
+import type {
+  CallOutcome,
+  OutboundCallRequest,
+  PlacedCall,
+  PlacementContext,
+  Telephony,
+  UnansweredOutcome,
+} from "../port.ts";
 import { SimMedia } from "./simMedia.ts";
 
 /** 5 s of ringing before an answer, 30 s before giving up as no answer. */
@@ -8,6 +15,28 @@ const RING_BEFORE_ANSWER_MS = 5_000;
 const RING_BEFORE_NO_ANSWER_MS = 30_000;
 
 const at = (base: Date, ms: number) => new Date(base.getTime() + ms);
+
+/** The ending of a call that is not answered, or null when it is answered (human, voicemail). */
+function unanswered(start: Date, answer: SimCallBehaviour["Answer"]): UnansweredOutcome | null {
+  switch (answer) {
+    case "human":
+    case "voicemail":
+      return null;
+    case "busy":
+      return { kind: "unanswered", reason: "busy", ringingAt: null, endedAt: start };
+    case "failed":
+      return { kind: "unanswered", reason: "carrier_failed", ringingAt: null, endedAt: start };
+    case "invalid":
+      return { kind: "unanswered", reason: "invalid_number", ringingAt: null, endedAt: start };
+    default:
+      return {
+        kind: "unanswered",
+        reason: "no_answer",
+        ringingAt: start,
+        endedAt: at(start, RING_BEFORE_NO_ANSWER_MS),
+      };
+  }
+}
 
 /**
  * The simulated carrier: calls run as fast as the machine allows and report deterministic simulated
@@ -19,73 +48,41 @@ export class SimCarrier implements Telephony {
 
   constructor(private readonly db: Db) {}
 
-  // Outcomes asked for in the same tick share one query (the n-th call to a number follows Calls[n]).
-  private pending: Array<{
-    req: OutboundCallRequest;
-    resolve: (o: CallOutcome) => void;
-    reject: (e: unknown) => void;
-  }> = [];
-
-  async placeCalls(requests: readonly OutboundCallRequest[]): Promise<PlacedCall[]> {
-    return requests.map((req) => ({
-      callId: req.callId,
-      carrierCallId: `sim-${req.callId}`,
-      outcome: () =>
-        new Promise<CallOutcome>((resolve, reject) => {
-          if (this.pending.length === 0) setImmediate(() => void this.flush());
-          this.pending.push({ req, resolve, reject });
-        }),
-    }));
+  /**
+   * Takes the calls: how each number behaves is read (and its per-attempt counter moved on) in the
+   * dialing transaction when there is one, so that a dial rolled back leaves the counters as they
+   * were. Unanswered calls end at once: their ending is known here.
+   */
+  async placeCalls(requests: readonly OutboundCallRequest[], ctx?: PlacementContext): Promise<PlacedCall[]> {
+    const behaviours = await takeSimBehaviours(
+      ctx?.q ?? this.db,
+      requests.map((r) => ({ orgId: r.orgId, phone: r.to })),
+    );
+    return requests.map((req, i) => {
+      const b = behaviours[i] ?? null;
+      const ended = unanswered(req.startedAt, b?.Answer ?? "no_answer");
+      return {
+        callId: req.callId,
+        carrierCallId: `sim-${req.callId}`,
+        // The media of an answered call starts when the dispatcher follows the call, not before.
+        outcome: () => Promise.resolve(ended ?? this.answered(req, b?.Answer === "human" ? b.Replies : null)),
+        ...(ended ? { ended } : {}),
+      };
+    });
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    try {
-      const behaviours = await takeSimBehaviours(
-        this.db,
-        batch.map((p) => ({ orgId: p.req.orgId, phone: p.req.to })),
-      );
-      batch.forEach((p, i) => {
-        p.resolve(this.outcome(p.req, behaviours[i] ?? null));
-      });
-    } catch (e) {
-      for (const p of batch) p.reject(e);
-    }
-  }
-
-  private outcome(req: OutboundCallRequest, b: { Answer: string; Replies: string[] } | null): CallOutcome {
-    const start = req.startedAt;
-    switch (b?.Answer ?? "no_answer") {
-      case "human":
-      case "voicemail": {
-        const answeredAt = at(start, RING_BEFORE_ANSWER_MS);
-        const media = new SimMedia(answeredAt, b?.Answer === "human" ? (b?.Replies ?? []) : [], {
-          onEnd: () => this.live.delete(req.callId),
-        });
-        this.live.set(req.callId, media);
-        return {
-          kind: "answered",
-          by: b?.Answer === "human" ? "human" : "voicemail",
-          ringingAt: start,
-          answeredAt,
-          media,
-        };
-      }
-      case "busy":
-        return { kind: "unanswered", reason: "busy", ringingAt: null, endedAt: start };
-      case "failed":
-        return { kind: "unanswered", reason: "carrier_failed", ringingAt: null, endedAt: start };
-      case "invalid":
-        return { kind: "unanswered", reason: "invalid_number", ringingAt: null, endedAt: start };
-      default:
-        return {
-          kind: "unanswered",
-          reason: "no_answer",
-          ringingAt: start,
-          endedAt: at(start, RING_BEFORE_NO_ANSWER_MS),
-        };
-    }
+  /** `replies` null: voicemail. */
+  private answered(req: OutboundCallRequest, replies: string[] | null): CallOutcome {
+    const answeredAt = at(req.startedAt, RING_BEFORE_ANSWER_MS);
+    const media = new SimMedia(answeredAt, replies ?? [], { onEnd: () => this.live.delete(req.callId) });
+    this.live.set(req.callId, media);
+    return {
+      kind: "answered",
+      by: replies ? "human" : "voicemail",
+      ringingAt: req.startedAt,
+      answeredAt,
+      media,
+    };
   }
 
   async hangup(callId: string): Promise<void> {
