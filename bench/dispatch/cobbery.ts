@@ -57,7 +57,6 @@ const CAMPAIGN = {
 /** The i-th distinct French mobile number (+33 6 ...): valid, one zone, not registered in the sim. */
 const phoneOf = (i: number) => `+336${String(10_000_000 + i).padStart(8, "0")}`;
 
-/** A migrated database with one organization, one campaign and `jobs` pending jobs, parked far ahead. */
 /**
  * What-if changes to the bench database only (never to src/), to size the proposals in README.md:
  * each says how much one kind of write costs. They are not what Cobbery ships.
@@ -88,12 +87,28 @@ export const TWEAKS: Record<string, { what: string; sql: string[] }> = {
       "alter table calls disable trigger calls_analytics_update",
     ],
   },
+  "c-collation": {
+    what: 'every text column of the schema compared bytewise (COLLATE "C") instead of by the database\'s locale',
+    sql: [
+      "drop trigger calls_analytics_local_hour on calls",
+      `do $$ declare r record; begin
+         for r in select table_name, column_name from information_schema.columns
+           where table_schema = 'public' and data_type = 'text' and table_name in (select tablename from pg_tables where schemaname = 'public')
+         loop execute format('alter table %I alter column %I type text collate "C"', r.table_name, r.column_name); end loop;
+       end $$`,
+      `create trigger calls_analytics_local_hour before insert or update on calls for each row
+       when (new.local_hour is null and not new.test_job
+         and (new.dialed_at is not null or (new.direction = 'inbound' and new.job_id is not null)))
+       execute function analytics_set_local_hour()`,
+    ],
+  },
   "async-commit": {
     what: "synchronous_commit = off for the bench database (no WAL flush wait at commit)",
     sql: ["alter database %DB% set synchronous_commit = off"],
   },
 };
 
+/** A migrated database with one organization, one campaign and `jobs` pending jobs, parked far ahead. */
 export async function prepareCobbery(
   adminUrl: string,
   jobs: number,

@@ -52,7 +52,7 @@ export async function lockDueJobs(
      left join live_org lo on lo.org_id = j.org_id
      where j.state = 'pending' and j.next_call_at <= now()
        and (c.status = 'active' or (j.test_job and c.status = 'paused'))
-       and coalesce(lc.n, 0) < (c.schedule->>'MaxConcurrentCalls')::int
+       and coalesce(lc.n, 0) < c.max_concurrent_calls
        and coalesce(lo.n, 0) < $2
      order by j.next_call_at
      limit $1
