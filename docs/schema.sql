@@ -266,7 +266,7 @@ $$;
 --
 
 CREATE TABLE public.analytics_call_deltas (
-    campaign_id text NOT NULL,
+    campaign_id text NOT NULL COLLATE pg_catalog."C",
     attempt integer,
     local_hour smallint,
     calls bigint NOT NULL,
@@ -280,9 +280,9 @@ CREATE TABLE public.analytics_call_deltas (
 --
 
 CREATE TABLE public.analytics_job_deltas (
-    campaign_id text NOT NULL,
-    state text NOT NULL,
-    failure_reason text,
+    campaign_id text NOT NULL COLLATE pg_catalog."C",
+    state text NOT NULL COLLATE pg_catalog."C",
+    failure_reason text COLLATE pg_catalog."C",
     objective_met boolean,
     jobs bigint NOT NULL
 );
@@ -292,10 +292,10 @@ CREATE TABLE public.analytics_job_deltas (
 --
 
 CREATE TABLE public.api_keys (
-    id text NOT NULL,
-    org_id text NOT NULL,
-    key_hash text NOT NULL,
-    hint text NOT NULL,
+    id text NOT NULL COLLATE pg_catalog."C",
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    key_hash text NOT NULL COLLATE pg_catalog."C",
+    hint text NOT NULL COLLATE pg_catalog."C",
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     last_used_at timestamp with time zone,
     revoked_at timestamp with time zone
@@ -306,15 +306,15 @@ CREATE TABLE public.api_keys (
 --
 
 CREATE TABLE public.calls (
-    id text NOT NULL,
-    org_id text NOT NULL,
-    campaign_id text NOT NULL,
-    job_id text,
-    direction text NOT NULL,
-    from_number text,
-    to_number text,
-    status text NOT NULL,
-    answered_by text,
+    id text NOT NULL COLLATE pg_catalog."C",
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    campaign_id text NOT NULL COLLATE pg_catalog."C",
+    job_id text COLLATE pg_catalog."C",
+    direction text NOT NULL COLLATE pg_catalog."C",
+    from_number text COLLATE pg_catalog."C",
+    to_number text COLLATE pg_catalog."C",
+    status text NOT NULL COLLATE pg_catalog."C",
+    answered_by text COLLATE pg_catalog."C",
     attempt integer,
     test_job boolean DEFAULT false NOT NULL,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -322,10 +322,10 @@ CREATE TABLE public.calls (
     ended_at timestamp with time zone,
     duration_seconds integer,
     billed_seconds integer DEFAULT 0 NOT NULL,
-    end_reason text,
+    end_reason text COLLATE pg_catalog."C",
     transcript jsonb DEFAULT '[]'::jsonb NOT NULL,
     fence bigint,
-    carrier_call_id text,
+    carrier_call_id text COLLATE pg_catalog."C",
     dialed_at timestamp with time zone,
     local_hour smallint,
     CONSTRAINT calls_answered_by_check CHECK ((answered_by = ANY (ARRAY['human'::text, 'voicemail'::text, 'unknown'::text]))),
@@ -339,8 +339,8 @@ WITH (fillfactor='70');
 --
 
 CREATE TABLE public.campaign_numbers (
-    phone_number text NOT NULL,
-    campaign_id text NOT NULL
+    phone_number text NOT NULL COLLATE pg_catalog."C",
+    campaign_id text NOT NULL COLLATE pg_catalog."C"
 );
 
 --
@@ -348,16 +348,16 @@ CREATE TABLE public.campaign_numbers (
 --
 
 CREATE TABLE public.campaigns (
-    id text NOT NULL,
-    org_id text NOT NULL,
-    name text NOT NULL,
-    status text NOT NULL,
-    status_reason text,
+    id text NOT NULL COLLATE pg_catalog."C",
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    name text NOT NULL COLLATE pg_catalog."C",
+    status text NOT NULL COLLATE pg_catalog."C",
+    status_reason text COLLATE pg_catalog."C",
     agent json NOT NULL,
     analysis_schema json NOT NULL,
-    objective_prompt text,
-    inbound_mode text NOT NULL,
-    inbound_reject_message text NOT NULL,
+    objective_prompt text COLLATE pg_catalog."C",
+    inbound_mode text NOT NULL COLLATE pg_catalog."C",
+    inbound_reject_message text NOT NULL COLLATE pg_catalog."C",
     phone_numbers text[] DEFAULT '{}'::text[] NOT NULL,
     hangup_opt_out boolean DEFAULT false NOT NULL,
     schedule json NOT NULL,
@@ -373,7 +373,7 @@ CREATE TABLE public.campaigns (
 --
 
 CREATE TABLE public.event_forwarding (
-    destination text NOT NULL,
+    destination text NOT NULL COLLATE pg_catalog."C",
     last_tx_id xid8 DEFAULT '0'::xid8 NOT NULL,
     last_seq bigint DEFAULT 0 NOT NULL,
     lease_until timestamp with time zone,
@@ -388,11 +388,11 @@ CREATE TABLE public.event_forwarding (
 CREATE TABLE public.events (
     seq bigint NOT NULL,
     uuid uuid DEFAULT gen_random_uuid() NOT NULL,
-    org_id text NOT NULL,
-    campaign_id text,
-    job_id text,
-    call_id text,
-    event text NOT NULL,
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    campaign_id text COLLATE pg_catalog."C",
+    job_id text COLLATE pg_catalog."C",
+    call_id text COLLATE pg_catalog."C",
+    event text NOT NULL COLLATE pg_catalog."C",
     test_job boolean DEFAULT false NOT NULL,
     occurred_at timestamp with time zone DEFAULT now() NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -417,14 +417,14 @@ ALTER TABLE public.events ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 --
 
 CREATE TABLE public.idempotency_keys (
-    org_id text NOT NULL,
-    key text NOT NULL,
-    method text NOT NULL,
-    path text NOT NULL,
-    request_hash text NOT NULL,
-    state text NOT NULL,
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    key text NOT NULL COLLATE pg_catalog."C",
+    method text NOT NULL COLLATE pg_catalog."C",
+    path text NOT NULL COLLATE pg_catalog."C",
+    request_hash text NOT NULL COLLATE pg_catalog."C",
+    state text NOT NULL COLLATE pg_catalog."C",
     status_code integer,
-    response_body text,
+    response_body text COLLATE pg_catalog."C",
     job_ids text[] DEFAULT '{}'::text[] NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT idempotency_keys_state_check CHECK ((state = ANY (ARRAY['running'::text, 'done'::text])))
@@ -435,39 +435,39 @@ CREATE TABLE public.idempotency_keys (
 --
 
 CREATE TABLE public.jobs (
-    id text NOT NULL,
-    org_id text NOT NULL,
-    campaign_id text NOT NULL,
-    phone_number text,
-    external_id text,
-    contact_name text,
+    id text NOT NULL COLLATE pg_catalog."C",
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    campaign_id text NOT NULL COLLATE pg_catalog."C",
+    phone_number text COLLATE pg_catalog."C",
+    external_id text COLLATE pg_catalog."C",
+    contact_name text COLLATE pg_catalog."C",
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     data jsonb,
     test_job boolean DEFAULT false NOT NULL,
     hangup_opt_out boolean,
-    time_zone text,
-    state text NOT NULL,
-    state_before_deletion text,
-    failure_reason text,
-    failure_message text,
+    time_zone text COLLATE pg_catalog."C",
+    state text NOT NULL COLLATE pg_catalog."C",
+    state_before_deletion text COLLATE pg_catalog."C",
+    failure_reason text COLLATE pg_catalog."C",
+    failure_message text COLLATE pg_catalog."C",
     attempts integer DEFAULT 0 NOT NULL,
     attempts_base integer DEFAULT 0 NOT NULL,
     callbacks integer DEFAULT 0 NOT NULL,
     next_call_at timestamp with time zone,
     result jsonb,
-    summary text,
+    summary text COLLATE pg_catalog."C",
     objective_met boolean,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     ended_at timestamp with time zone,
     fence bigint DEFAULT 0 NOT NULL,
-    lease_owner text,
+    lease_owner text COLLATE pg_catalog."C",
     lease_expires_at timestamp with time zone,
-    live_call_id text,
+    live_call_id text COLLATE pg_catalog."C",
     callback_due boolean DEFAULT false NOT NULL,
     due_at timestamp with time zone DEFAULT now() NOT NULL,
     conversation jsonb DEFAULT '{}'::jsonb NOT NULL,
-    resumed_from text,
+    resumed_from text COLLATE pg_catalog."C",
     CONSTRAINT jobs_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'in_progress'::text, 'completed'::text, 'canceled'::text, 'failed'::text, 'deleted'::text])))
 )
 WITH (fillfactor='85');
@@ -477,9 +477,9 @@ WITH (fillfactor='85');
 --
 
 CREATE TABLE public.live_calls (
-    org_id text NOT NULL,
-    campaign_id text NOT NULL,
-    direction text NOT NULL,
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    campaign_id text NOT NULL COLLATE pg_catalog."C",
+    direction text NOT NULL COLLATE pg_catalog."C",
     shard integer NOT NULL,
     n integer NOT NULL
 );
@@ -490,8 +490,8 @@ CREATE TABLE public.live_calls (
 
 CREATE TABLE public.opt_outs (
     seq bigint NOT NULL,
-    org_id text NOT NULL,
-    phone_number text NOT NULL,
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    phone_number text NOT NULL COLLATE pg_catalog."C",
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
@@ -513,8 +513,8 @@ ALTER TABLE public.opt_outs ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 --
 
 CREATE TABLE public.organizations (
-    id text NOT NULL,
-    name text NOT NULL,
+    id text NOT NULL COLLATE pg_catalog."C",
+    name text NOT NULL COLLATE pg_catalog."C",
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
@@ -524,7 +524,7 @@ CREATE TABLE public.organizations (
 
 CREATE TABLE public.schema_migrations (
     version integer NOT NULL,
-    name text NOT NULL,
+    name text NOT NULL COLLATE pg_catalog."C",
     applied_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
@@ -533,8 +533,8 @@ CREATE TABLE public.schema_migrations (
 --
 
 CREATE TABLE public.sim_contacts (
-    org_id text NOT NULL,
-    phone_number text NOT NULL,
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    phone_number text NOT NULL COLLATE pg_catalog."C",
     calls jsonb NOT NULL,
     calls_made integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
@@ -557,20 +557,20 @@ CREATE TABLE public.webhook_cursor (
 --
 
 CREATE TABLE public.webhook_deliveries (
-    id text NOT NULL,
-    org_id text NOT NULL,
-    webhook_id text NOT NULL,
+    id text NOT NULL COLLATE pg_catalog."C",
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    webhook_id text NOT NULL COLLATE pg_catalog."C",
     event_seq bigint NOT NULL,
-    event_type text NOT NULL,
+    event_type text NOT NULL COLLATE pg_catalog."C",
     event_at timestamp with time zone NOT NULL,
-    message_id text NOT NULL,
-    job_id text,
-    call_id text,
+    message_id text NOT NULL COLLATE pg_catalog."C",
+    job_id text COLLATE pg_catalog."C",
+    call_id text COLLATE pg_catalog."C",
     data json NOT NULL,
-    status text NOT NULL,
+    status text NOT NULL COLLATE pg_catalog."C",
     attempts integer DEFAULT 0 NOT NULL,
     last_status_code integer,
-    last_error text,
+    last_error text COLLATE pg_catalog."C",
     next_attempt_at timestamp with time zone,
     attempting_until timestamp with time zone,
     delivered_at timestamp with time zone,
@@ -583,11 +583,11 @@ CREATE TABLE public.webhook_deliveries (
 --
 
 CREATE TABLE public.webhooks (
-    id text NOT NULL,
-    org_id text NOT NULL,
-    url text NOT NULL,
+    id text NOT NULL COLLATE pg_catalog."C",
+    org_id text NOT NULL COLLATE pg_catalog."C",
+    url text NOT NULL COLLATE pg_catalog."C",
     events text[] NOT NULL,
-    secret text NOT NULL,
+    secret text NOT NULL COLLATE pg_catalog."C",
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     disabled_at timestamp with time zone
 );
@@ -597,9 +597,9 @@ CREATE TABLE public.webhooks (
 --
 
 CREATE TABLE public.workers (
-    id text NOT NULL,
+    id text NOT NULL COLLATE pg_catalog."C",
     pid integer NOT NULL,
-    host text NOT NULL,
+    host text NOT NULL COLLATE pg_catalog."C",
     started_at timestamp with time zone DEFAULT now() NOT NULL,
     heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
     stopped_at timestamp with time zone
