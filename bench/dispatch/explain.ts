@@ -75,7 +75,7 @@ async function round(db: Db, workerId: string): Promise<number> {
   if (claims.length === 0) return 0;
   // The sim knows its unanswered endings when it takes the calls: the dial writes them.
   const dialed = await dialClaims(db, sim, claims, logger);
-  if (dialed.some((d) => !d.ended)) throw new Error("the sim answered");
+  if (dialed.some((d) => !d.placed.ended)) throw new Error("the sim answered");
   return claims.length;
 }
 

@@ -12,9 +12,8 @@ export interface DialedCall {
   /** The fencing token the claim gave the job. */
   fence: number;
   placed: PlacedCall;
+  /** When placed.ended is set (the carrier knew the ending when it took the call), the end is written too. */
   dialedAt: Date;
-  /** The carrier knew the call's ending when it took it: its end was written with its dial. */
-  ended: boolean;
 }
 
 /** The contact's local hour at `at`, by the same zone rule as the calling windows (first zone). */
@@ -82,14 +81,14 @@ export async function dialClaims(
     const byId = new Map(placed.map((p) => [p.callId, p]));
     const dialed: DialedCall[] = toDial.map((c) => {
       const p = byId.get(c.callId) ?? failedPlacement(c.callId, now);
-      return { claim: c, fence: c.job.fence + 1, placed: p, dialedAt: now, ended: p.ended !== undefined };
+      return { claim: c, fence: c.job.fence + 1, placed: p, dialedAt: now };
     });
     const mark = (d: DialedCall) => ({
       ...claimedCall(d.claim),
       carrierCallId: d.placed.carrierCallId,
       localHour: contactHour(d.claim.job, now),
     });
-    await markDialed(q, dialed.filter((d) => !d.ended).map(mark));
+    await markDialed(q, dialed.filter((d) => !d.placed.ended).map(mark));
     await closeLockedCalls(
       q,
       dialed.flatMap((d) => {

@@ -5,7 +5,8 @@ import type { DialedCall } from "./dial.ts";
 
 type Unanswered = Extract<CallOutcome, { kind: "unanswered" }>;
 
-const STATUS: Record<Unanswered["reason"], string> = {
+/** The Status of a call that ended unanswered for this reason. */
+export const UNANSWERED_STATUS: Record<Unanswered["reason"], string> = {
   no_answer: "no_answer",
   busy: "busy",
   carrier_failed: "failed",
@@ -30,7 +31,7 @@ export function closeUnanswered(d: DialedCall, o: Unanswered, now: Date): CallCl
     callId: d.claim.callId,
     jobId: d.claim.job.id,
     fence: d.fence,
-    status: STATUS[o.reason],
+    status: UNANSWERED_STATUS[o.reason],
     endReason: o.reason,
     answeredBy: null,
     ringingAt: o.ringingAt,

@@ -3,6 +3,7 @@ import { newId } from "../ids/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { DispatchMetrics } from "../metrics/index.ts";
 import { PollLoop } from "../pollLoop.ts";
+import { loadPhoneZones } from "../schedule/index.ts";
 import { markAnswered } from "../store/dispatch/dial.ts";
 import { registerWorker, renewLeases, unregisterWorker } from "../store/dispatch/reap.ts";
 import { type Db, dbNow } from "../store/index.ts";
@@ -12,7 +13,7 @@ import { claimDueJobs } from "./claim.ts";
 import { CallCloser } from "./closer.ts";
 import { type DialedCall, dialClaims } from "./dial.ts";
 import { reapExpiredLeases } from "./reaper.ts";
-import { closeUnanswered } from "./unanswered.ts";
+import { closeUnanswered, UNANSWERED_STATUS } from "./unanswered.ts";
 
 export interface DispatcherOptions {
   /** Jobs claimed per transaction. */
@@ -77,6 +78,8 @@ export class Dispatcher {
   async start(): Promise<void> {
     const { db, logger } = this.deps;
     await registerWorker(db, this.id, process.pid, os.hostname());
+    // The contacts' zones come from a data set of a few MB: read now, not by the first claim.
+    loadPhoneZones();
     this.clockOffsetMs = (await dbNow(db)).getTime() - Date.now();
     this.unlisten.push(await db.listen(DUE_CHANNEL, () => this.nudge()));
     this.unlisten.push(
@@ -145,8 +148,9 @@ export class Dispatcher {
       if (claims[0]) this.clockOffsetMs = claims[0].claimedAt.getTime() - Date.now();
       for (const d of dialed) {
         this.deps.metrics?.callPlaced((d.dialedAt.getTime() - d.claim.job.next_call_at.getTime()) / 1000);
-        if (d.ended) {
-          this.deps.metrics?.callFinished(d.claim.callId);
+        if (d.placed.ended) {
+          const { reason } = d.placed.ended;
+          this.deps.metrics?.callEnded(UNANSWERED_STATUS[reason], reason);
           this.release(d);
         } else void this.follow(d);
       }

@@ -11,6 +11,8 @@ export interface DispatchMetrics {
    * conversation): its Status and EndReason are counted from the call's row, in batches.
    */
   callFinished(callId: string): void;
+  /** An outbound call ended with an ending the dispatcher wrote itself: counted as is, nothing read back. */
+  callEnded(status: string, endReason: string): void;
 }
 
 /**
@@ -123,6 +125,9 @@ export function createMetrics(deps: { db: Queryable; logger?: Logger }): Metrics
     callPlaced(lagSeconds) {
       callsPlaced.inc();
       dispatchLag.observe(Math.max(0, lagSeconds));
+    },
+    callEnded(status, endReason) {
+      callsEnded.inc({ status, end_reason: endReason });
     },
     callFinished(callId) {
       finished.push(callId);

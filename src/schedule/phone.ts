@@ -57,6 +57,11 @@ function load(): Trie {
   return { children, values };
 }
 
+/** Reads the data set now rather than on the first lookup (a worker loads it before its first claim). */
+export function loadPhoneZones(): void {
+  trie ??= load();
+}
+
 /**
  * IANA zones for an E.164 number ('+' then digits; spaces, '-', '.', '(' and ')' are ignored), by
  * longest matching prefix. Returns [] for unknown prefixes or input that is not E.164 — without the
