@@ -11,8 +11,8 @@ export interface DialedCall {
   claim: Claim;
   /** The fencing token the claim gave the job. */
   fence: number;
+  /** The carrier's call; when `placed.ended` is set, its end was written with its dial. */
   placed: PlacedCall;
-  /** When placed.ended is set (the carrier knew the ending when it took the call), the end is written too. */
   dialedAt: Date;
 }
 
