@@ -12,15 +12,20 @@ import { createTelephony, simRoutes, type Telephony } from "./telephony/index.ts
 import type { Deps } from "./usecases/context.ts";
 import { bootstrapApiKey } from "./usecases/keys/index.ts";
 
-export interface App {
+/** Everything but the HTTP API: what a worker process runs. */
+export interface Core {
   deps: Deps;
-  api: FastifyInstance;
   telephony: Telephony;
-  /** Builds a dispatcher worker on this app's dependencies (not started). */
+  /** Builds a dispatcher worker on these dependencies (not started). */
   newDispatcher(): Dispatcher;
   /** Builds the background tasks a worker process runs beside its dispatcher (not started). */
   newBackgroundTasks(): BackgroundTask[];
   close(): Promise<void>;
+}
+
+/** The core and its HTTP API. */
+export interface App extends Core {
+  api: FastifyInstance;
 }
 
 export interface AppOptions {
@@ -32,10 +37,10 @@ export interface AppOptions {
 }
 
 /**
- * The composition root: reads the config it is given once, opens and migrates the database, and
- * wires the dependencies. Nothing is built at import time.
+ * The composition root of a worker: reads the config it is given once, opens and migrates the
+ * database, and wires the dependencies. Nothing is built at import time.
  */
-export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+export async function createCore(config: Config, opts: Omit<AppOptions, "extraRoutes"> = {}): Promise<Core> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const db = opts.db ?? (await openDatabase(config));
   try {
@@ -58,12 +63,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const conversations = createConversationRunner({ db, config, logger, llm });
   const metrics = createMetrics({ db, logger });
   const deps: Deps = { db, config, logger, conversations, metrics };
-  const routes = [...(opts.extraRoutes ?? []), ...(config.telephony === "sim" ? [simRoutes] : [])];
-  const api = await buildApi(deps, routes);
   const onAnswered = opts.onAnswered ?? conversations.onAnswered;
   return {
     deps,
-    api,
     telephony,
     newDispatcher: () =>
       new Dispatcher(
@@ -78,9 +80,27 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         { ...config.dispatch, orgMaxConcurrentCalls: config.orgMaxConcurrentCalls },
       ),
     newBackgroundTasks: () => BACKGROUND_TASKS.map((make) => make({ ...deps, telephony })),
+    close: () => db.close(),
+  };
+}
+
+/**
+ * The core and its HTTP API (serve, the demo, tests). A worker process builds the core alone: the
+ * API's route schemas take a noticeable time to compile, and a worker serves no HTTP.
+ */
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const core = await createCore(config, opts);
+  const routes = [...(opts.extraRoutes ?? []), ...(config.telephony === "sim" ? [simRoutes] : [])];
+  const api = await buildApi(core.deps, routes).catch(async (e) => {
+    await core.close().catch(() => {});
+    throw e;
+  });
+  return {
+    ...core,
+    api,
     async close() {
       await api.close();
-      await db.close();
+      await core.close();
     },
   };
 }

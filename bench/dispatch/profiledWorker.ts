@@ -1,5 +1,5 @@
 /**
- * `cobbery worker` with timings: the same composition (createApp, app.newDispatcher) on a database
+ * `cobbery worker` with timings: the same composition (createCore, newDispatcher) on a database
  * wrapper that times every statement, every transaction's pool wait, BEGIN and COMMIT, and the
  * transactions as a whole, grouped by their first statement. On SIGTERM it stops the dispatcher
  * like runWorker does and prints the timings as one JSON line on stdout.
@@ -8,7 +8,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type pg from "pg";
-import { createApp } from "../../src/app.ts";
+import { createCore } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Db, Queryable, QueryResult } from "../../src/store/db.ts";
 import { openPostgres } from "../../src/store/index.ts";
@@ -108,7 +108,7 @@ let started = performance.now();
 let cpu0 = process.cpuUsage();
 let elu0 = performance.eventLoopUtilization();
 const db = await profiledDb(config.databaseUrl);
-const app = await createApp(config, { db });
+const app = await createCore(config, { db });
 const dispatcher = app.newDispatcher();
 await dispatcher.start();
 process.stderr.write(`profiled worker ${dispatcher.id} is dispatching.\n`);

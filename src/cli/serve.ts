@@ -1,4 +1,4 @@
-import { createApp } from "../app.ts";
+import { createApp, createCore } from "../app.ts";
 import type { Config } from "../config/index.ts";
 import { directAdmin } from "./adminOps.ts";
 import { startAdminSocket } from "./adminSocket.ts";
@@ -41,7 +41,7 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
 
 /** `cobbery worker`: a dispatcher alone, against the shared PostgreSQL. */
 export async function runWorker(config: Config): Promise<void> {
-  const app = await createApp(config);
+  const app = await createCore(config);
   const dispatcher = app.newDispatcher();
   const tasks = app.newBackgroundTasks();
   await dispatcher.start();
