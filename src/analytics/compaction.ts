@@ -1,6 +1,6 @@
-import type { BackgroundTask, BackgroundTaskFactory } from "../background.ts";
+import type { BackgroundTask } from "../background.ts";
 import type { Logger } from "../logging/index.ts";
-import { PollLoop } from "../pollLoop.ts";
+import { PeriodicTask } from "../periodicTask.ts";
 import { campaignsToCompact, compactCampaignCounts, type Db } from "../store/index.ts";
 
 export interface CompactionResult {
@@ -36,36 +36,15 @@ export const compactCampaignAnalytics = (db: Db, campaignId: string): Promise<bo
 export const ANALYTICS_COMPACTION_TASK_NAME = "analytics-compaction";
 
 /**
- * Compacts, every `intervalMs`, the campaigns with more than `minRows` delta rows, so that reads stay
- * small for campaigns that are written a lot and read seldom (a read also compacts its campaign when
- * it finds many rows).
+ * A BACKGROUND_TASKS entry (src/background.ts): compacts, every `intervalMs`, the campaigns with more
+ * than `minRows` delta rows, so that reads stay small for campaigns that are written a lot and read
+ * seldom (a read also compacts its campaign when it finds many rows).
  */
-export class AnalyticsCompactionTask implements BackgroundTask {
-  readonly name = ANALYTICS_COMPACTION_TASK_NAME;
-  private readonly loop = new PollLoop(async () => {
-    try {
-      const r = await compactAnalytics(this.deps.db, { minRows: this.opts.minRows });
-      if (r.compacted > 0) this.deps.logger.debug(r, "analytics counters compacted");
-    } catch (e) {
-      this.deps.logger.warn({ err: e }, "analytics compaction failed");
-    }
-    return this.opts.intervalMs;
+export const analyticsCompactionTask = (
+  deps: { db: Db; logger: Logger },
+  opts: { intervalMs: number; minRows: number } = { intervalMs: 60_000, minRows: 200 },
+): BackgroundTask =>
+  new PeriodicTask(ANALYTICS_COMPACTION_TASK_NAME, opts.intervalMs, deps.logger, async () => {
+    const r = await compactAnalytics(deps.db, { minRows: opts.minRows });
+    if (r.compacted > 0) deps.logger.debug(r, "analytics counters compacted");
   });
-
-  constructor(
-    private readonly deps: { db: Db; logger: Logger },
-    private readonly opts: { intervalMs: number; minRows: number } = { intervalMs: 60_000, minRows: 200 },
-  ) {}
-
-  async start(): Promise<void> {
-    this.loop.start(this.opts.intervalMs);
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-  }
-}
-
-/** A BACKGROUND_TASKS entry (src/background.ts). */
-export const analyticsCompactionTask: BackgroundTaskFactory = (deps) =>
-  new AnalyticsCompactionTask({ db: deps.db, logger: deps.logger });

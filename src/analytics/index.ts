@@ -5,7 +5,6 @@
 export { getCampaignAnalytics } from "./campaignAnalytics.ts";
 export {
   ANALYTICS_COMPACTION_TASK_NAME,
-  AnalyticsCompactionTask,
   analyticsCompactionTask,
   type CompactionResult,
   compactAnalytics,

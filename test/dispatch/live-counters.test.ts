@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { BACKGROUND_TASKS } from "../../src/background.ts";
-import { LiveCallCountersTask, liveCallCountersTask } from "../../src/dispatcher/liveCounters.ts";
+import { liveCallCountersTask } from "../../src/dispatcher/liveCounters.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import { foldLiveCallCounters } from "../../src/store/dispatch/liveCalls.ts";
 import { migrate } from "../../src/store/migrate.ts";
@@ -46,7 +46,7 @@ test("every worker process folds them in the background", async () => {
     `insert into live_calls (org_id, campaign_id, direction, shard, n) values
        ('org_9', 'cmp_9', 'outbound', 4, 2), ('org_9', 'cmp_9', 'outbound', 8, -1)`,
   );
-  const task = new LiveCallCountersTask({ db: t.db, logger: createLogger("silent") }, 20);
+  const task = liveCallCountersTask({ db: t.db, logger: createLogger("silent") }, 20);
   await task.start();
   try {
     await waitFor(
