@@ -13,7 +13,7 @@ export type {
   ScheduleWindow,
   Weekday,
 } from "./types.ts";
-export { WEEKDAYS } from "./types.ts";
+export { DAY_MS, WEEKDAYS } from "./types.ts";
 export { validateSchedule } from "./validate.ts";
 export { isValidTimeZone, localParts, offsetAt } from "./zone.ts";
 

@@ -2,15 +2,13 @@
  * Wall-clock ↔ instant for reading times the contact says, on the schedule's cached offset tables
  * (src/schedule/zone.ts): the dispatcher already keeps them warm for the same zones.
  */
-import { type LocalParts, localParts, offsetAt } from "../../schedule/index.ts";
+import { DAY_MS, type LocalParts, localParts, offsetAt } from "../../schedule/index.ts";
 
 /** A wall-clock time (month 1–12). */
 export type WallClock = Pick<
   LocalParts,
   "year" | "month" | "day" | "hour" | "minute" | "second" | "millisecond"
 >;
-
-const DAY_MS = 86_400_000;
 
 /** The wall clock in `timeZone` at `instant`. Throws a RangeError for an unknown zone. */
 export function wallClockAt(instant: Date, timeZone: string): WallClock {
