@@ -83,19 +83,19 @@ export async function dialClaims(
       const p = byId.get(c.callId) ?? failedPlacement(c.callId, now);
       return { claim: c, fence: c.job.fence + 1, placed: p, dialedAt: now };
     });
-    const mark = (d: DialedCall) => ({
-      ...claimedCall(d.claim),
+    const dialMark = (d: DialedCall) => ({
       carrierCallId: d.placed.carrierCallId,
       localHour: contactHour(d.claim.job, now),
     });
-    await markDialed(q, dialed.filter((d) => !d.placed.ended).map(mark));
+    await markDialed(
+      q,
+      dialed.filter((d) => !d.placed.ended).map((d) => ({ ...claimedCall(d.claim), ...dialMark(d) })),
+    );
     await closeLockedCalls(
       q,
-      dialed.flatMap((d) => {
-        if (!d.placed.ended) return [];
-        const { carrierCallId, localHour } = mark(d);
-        return [{ ...closeUnanswered(d, d.placed.ended, now), dialed: { carrierCallId, localHour } }];
-      }),
+      dialed.flatMap((d) =>
+        d.placed.ended ? [{ ...closeUnanswered(d, d.placed.ended, now), dialed: dialMark(d) }] : [],
+      ),
     );
     return dialed;
   });
