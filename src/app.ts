@@ -51,7 +51,7 @@ export async function createCore(config: Config, opts: Omit<AppOptions, "extraRo
     await db.close().catch(() => {});
     throw e;
   }
-  const telephony = opts.telephony ?? createTelephony(config, db);
+  const telephony = opts.telephony ?? createTelephony(config);
   const llm = config.llm
     ? createLlmClient({
         baseUrl: config.llm.baseUrl,

@@ -204,7 +204,7 @@ export async function endToEnd(o: E2eOptions): Promise<E2eResult> {
   const logger = createLogger("silent");
 
   // The app's own composition, with the runner's handler wrapped to see each call start and end.
-  const telephony = createTelephony(config, db);
+  const telephony = createTelephony(config);
   const runner = createConversationRunner({ db, config, logger, llm: null });
   let live = 0;
   let peakLive = 0;

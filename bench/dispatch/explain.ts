@@ -65,7 +65,7 @@ function explaining(db: Db): Db {
 
 /** One dispatch round through the src functions: claim, then dial and close. */
 async function round(db: Db, workerId: string): Promise<number> {
-  const sim = new SimCarrier(db);
+  const sim = new SimCarrier();
   const claims = await claimDueJobs(db, {
     workerId,
     limit: batch,

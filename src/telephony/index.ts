@@ -1,5 +1,4 @@
 import type { Config } from "../config/index.ts";
-import type { Db } from "../store/index.ts";
 import type { Telephony } from "./port.ts";
 import { SimCarrier } from "./sim/simCarrier.ts";
 
@@ -8,10 +7,10 @@ export { simRoutes } from "./sim/routes.ts";
 export { SimCarrier } from "./sim/simCarrier.ts";
 
 /** The carrier the configuration names. */
-export function createTelephony(config: Config, db: Db): Telephony {
+export function createTelephony(config: Config): Telephony {
   switch (config.telephony) {
     case "sim":
-      return new SimCarrier(db);
+      return new SimCarrier();
     case "twilio":
       throw new Error("COBBERY_TELEPHONY=twilio: the Twilio adapter is not part of this build yet; use sim.");
   }

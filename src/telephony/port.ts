@@ -76,7 +76,7 @@ export interface Telephony {
    * Hands calls to the carrier. Resolves once the carrier has taken them (not when they are
    * answered). A call the carrier refuses outright resolves with an unanswered outcome.
    */
-  placeCalls(requests: readonly OutboundCallRequest[], ctx?: PlacementContext): Promise<PlacedCall[]>;
+  placeCalls(requests: readonly OutboundCallRequest[], ctx: PlacementContext): Promise<PlacedCall[]>;
   /** Ends a live call (cancel, opt-out, PII deletion, max duration). Unknown calls are ignored. */
   hangup(callId: string): Promise<void>;
 }

@@ -1,4 +1,3 @@
-import type { Db } from "../../store/index.ts";
 import { type SimCallBehaviour, takeSimBehaviours } from "../../store/sim.ts";
 import type {
   CallOutcome,
@@ -46,16 +45,14 @@ export class SimCarrier implements Telephony {
   readonly name = "sim";
   private readonly live = new Map<string, SimMedia>();
 
-  constructor(private readonly db: Db) {}
-
   /**
    * Takes the calls: how each number behaves is read (and its per-attempt counter moved on) in the
-   * dialing transaction when there is one, so that a dial rolled back leaves the counters as they
+   * dialing transaction, so that a dial rolled back leaves the counters as they
    * were. Unanswered calls end at once: their ending is known here.
    */
-  async placeCalls(requests: readonly OutboundCallRequest[], ctx?: PlacementContext): Promise<PlacedCall[]> {
+  async placeCalls(requests: readonly OutboundCallRequest[], ctx: PlacementContext): Promise<PlacedCall[]> {
     const behaviours = await takeSimBehaviours(
-      ctx?.q ?? this.db,
+      ctx.q,
       requests.map((r) => ({ orgId: r.orgId, phone: r.to })),
     );
     return requests.map((req, i) => {
