@@ -3,10 +3,10 @@ import { newId } from "../ids/index.ts";
 import { jobZones, resolveNextOpen } from "../schedule/index.ts";
 import {
   type Claim,
-  type ClaimedCampaign,
   type DueJob,
   type DueRow,
   failDueJobs,
+  type LiveCounts,
   lockDueJobs,
   lockLiveCounts,
   readCampaigns,
@@ -49,19 +49,6 @@ export async function claimDueJobs(db: Db, o: ClaimOptions): Promise<Claim[]> {
   }
 }
 
-type LiveCounts = Awaited<ReturnType<typeof lockLiveCounts>>;
-
-/** The live counts the due jobs were read with (no locks), for the campaigns read without locks. */
-function unlockedCounts(rows: readonly DueRow[], campaigns: Map<string, ClaimedCampaign>): LiveCounts {
-  const org = new Map<string, number>();
-  for (const r of rows) {
-    const c = campaigns.get(r.campaign_id);
-    if (c) c.live = r.campaign_live;
-    org.set(r.org_id, r.org_live);
-  }
-  return { org, campaigns };
-}
-
 /** Whether every due job fits under the limits even if all were taken: far enough from them. */
 function wholeBatchFits(rows: readonly DueRow[], live: LiveCounts, orgMax: number): boolean {
   const perCampaign = new Map<string, number>();
@@ -82,7 +69,7 @@ async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Pr
   const { now, jobs: rows } = await lockDueJobs(q, o.limit, o.orgMaxConcurrentCalls);
   if (rows.length === 0) return [];
   const campaignIds = unique(rows.map((j) => j.campaign_id));
-  const unlocked = optimistic ? unlockedCounts(rows, await readCampaigns(q, campaignIds)) : null;
+  const unlocked = optimistic ? await readCampaigns(q, campaignIds) : null;
   const takeFirst = unlocked !== null && wholeBatchFits(rows, unlocked, o.orgMaxConcurrentCalls);
   const { campaigns, org } = takeFirst ? unlocked : await lockLiveCounts(q, campaignIds);
   const claims: Claim[] = [];

@@ -21,17 +21,12 @@ export interface DueJob {
   caller_id: string | null;
 }
 
-export type DueRow = Omit<DueJob, "schedule" | "caller_id"> & {
-  now: Date;
-  /** Live calls of the job's campaign and organization, read without their locks (a hint). */
-  campaign_live: number;
-  org_live: number;
-};
+export type DueRow = Omit<DueJob, "schedule" | "caller_id"> & { now: Date };
 
 /**
  * Locks up to `limit` due pending jobs that no other worker holds (SKIP LOCKED), oldest due first,
  * of active campaigns (test jobs whatever the campaign's status, archived aside), with the database
- * time, whether each number is opted out, and the live calls of its campaign and organization.
+ * time and whether each number is opted out.
  */
 export async function lockDueJobs(
   q: Queryable,
@@ -48,7 +43,7 @@ export async function lockDueJobs(
     `with live_campaign as (select campaign_id, sum(n)::int as n from live_calls group by campaign_id),
      live_org as (select org_id, sum(n)::int as n from live_calls group by org_id),
      open as materialized (
-       select c.id, c.status, coalesce(lc.n, 0) as campaign_live, coalesce(lo.n, 0) as org_live
+       select c.id, c.status
        from campaigns c
        left join live_campaign lc on lc.campaign_id = c.id
        left join live_org lo on lo.org_id = c.org_id
@@ -67,9 +62,8 @@ export async function lockDueJobs(
        for update of j skip locked
      )
      select d.*, now() as now,
-       exists (select 1 from opt_outs o where o.org_id = d.org_id and o.phone_number = d.phone_number) as opted_out,
-       o.campaign_live, o.org_live
-     from due d join open o on o.id = d.campaign_id
+       exists (select 1 from opt_outs o where o.org_id = d.org_id and o.phone_number = d.phone_number) as opted_out
+     from due d
      order by d.next_call_at`,
     [limit, orgMaxConcurrentCalls],
   );
@@ -84,36 +78,19 @@ export interface ClaimedCampaign {
   live: number;
 }
 
-/** The campaigns of a claim (schedule, caller ID), read without locks; `live` is left for the caller. */
-export async function readCampaigns(
-  q: Queryable,
-  campaignIds: readonly string[],
-): Promise<Map<string, ClaimedCampaign>> {
-  const r = await q.query<ClaimedCampaign>(
-    `select c.id, c.org_id, c.schedule, c.phone_numbers[1] as caller_id, 0 as live
-     from campaigns c where c.id = any($1::text[])`,
-    [campaignIds],
-  );
-  return new Map(r.rows.map((x) => [x.id, x]));
+/** The campaigns of a claim and the live calls of each and of its organization. */
+export interface LiveCounts {
+  /** Live calls by organization. */
+  org: Map<string, number>;
+  campaigns: Map<string, ClaimedCampaign>;
 }
 
 /**
- * Locks the organizations and campaigns of a claim (FOR NO KEY UPDATE, which foreign-key inserts do
- * not wait for), always in one order (each organization, then its campaigns, by id) so that claims
- * never deadlock; then reads their live calls, this transaction's own calls included. Holding these
- * locks makes the concurrency check exact: no other claim of the same campaign or organization can
- * commit in between. The count is a second statement so that it sees what a claim we waited for
- * committed.
+ * The campaigns of a claim (schedule, caller ID) with their and their organizations' live calls, as
+ * committed now, this transaction's own calls included. Without the locks lockLiveCounts takes, the
+ * counts are a hint: another claim may commit calls right after.
  */
-export async function lockLiveCounts(
-  q: Queryable,
-  campaignIds: readonly string[],
-): Promise<{ org: Map<string, number>; campaigns: Map<string, ClaimedCampaign> }> {
-  await q.query(
-    `select o.id, c.id from campaigns c join organizations o on o.id = c.org_id
-     where c.id = any($1::text[]) order by o.id, c.id for no key update of o, c`,
-    [campaignIds],
-  );
+export async function readCampaigns(q: Queryable, campaignIds: readonly string[]): Promise<LiveCounts> {
   const r = await q.query<ClaimedCampaign & { org_live: number }>(
     `select c.id, c.org_id, c.schedule, c.phone_numbers[1] as caller_id,
        (select coalesce(sum(n), 0)::int from live_calls l where l.org_id = c.org_id and l.campaign_id = c.id) as live,
@@ -130,6 +107,23 @@ export async function lockLiveCounts(
       ]),
     ),
   };
+}
+
+/**
+ * Locks the organizations and campaigns of a claim (FOR NO KEY UPDATE, which foreign-key inserts do
+ * not wait for), always in one order (each organization, then its campaigns, by id) so that claims
+ * never deadlock; then reads their live calls, this transaction's own calls included. Holding these
+ * locks makes the concurrency check exact: no other claim of the same campaign or organization can
+ * commit in between. The count is a second statement so that it sees what a claim we waited for
+ * committed.
+ */
+export async function lockLiveCounts(q: Queryable, campaignIds: readonly string[]): Promise<LiveCounts> {
+  await q.query(
+    `select o.id, c.id from campaigns c join organizations o on o.id = c.org_id
+     where c.id = any($1::text[]) order by o.id, c.id for no key update of o, c`,
+    [campaignIds],
+  );
+  return readCampaigns(q, campaignIds);
 }
 
 export interface Claim {
