@@ -87,21 +87,6 @@ export const TWEAKS: Record<string, { what: string; sql: string[] }> = {
       "alter table calls disable trigger calls_analytics_update",
     ],
   },
-  "c-collation": {
-    what: 'every text column of the schema compared bytewise (COLLATE "C") instead of by the database\'s locale',
-    sql: [
-      "drop trigger calls_analytics_local_hour on calls",
-      `do $$ declare r record; begin
-         for r in select table_name, column_name from information_schema.columns
-           where table_schema = 'public' and data_type = 'text' and table_name in (select tablename from pg_tables where schemaname = 'public')
-         loop execute format('alter table %I alter column %I type text collate "C"', r.table_name, r.column_name); end loop;
-       end $$`,
-      `create trigger calls_analytics_local_hour before insert or update on calls for each row
-       when (new.local_hour is null and not new.test_job
-         and (new.dialed_at is not null or (new.direction = 'inbound' and new.job_id is not null)))
-       execute function analytics_set_local_hour()`,
-    ],
-  },
   "async-commit": {
     what: "synchronous_commit = off for the bench database (no WAL flush wait at commit)",
     sql: ["alter database %DB% set synchronous_commit = off"],
