@@ -260,7 +260,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         closer,
         callId: d.claim.callId,
         jobId: d.claim.job.id,
-        fence: d.fence,
+        fence: d.claim.fence,
         direction: "outbound",
         by: o.by,
         ringingAt: o.ringingAt,

@@ -88,7 +88,7 @@ async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Pr
       if (campaign.live >= campaign.schedule.MaxConcurrentCalls || inOrg >= o.orgMaxConcurrentCalls) continue;
       campaign.live++;
       org.set(job.org_id, inOrg + 1);
-      claims.push({ job, callId: newId("call"), claimedAt: now });
+      claims.push({ job, callId: newId("call"), claimedAt: now, fence: job.fence + 1 });
     }
   }
   await failDueJobs(q, fails);

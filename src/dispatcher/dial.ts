@@ -9,8 +9,6 @@ import { closeUnanswered } from "./unanswered.ts";
 
 export interface DialedCall {
   claim: Claim;
-  /** The fencing token the claim gave the job. */
-  fence: number;
   /** The carrier's call; when `placed.ended` is set, its end was written with its dial. */
   placed: PlacedCall;
   dialedAt: Date;
@@ -25,7 +23,7 @@ function contactHour(job: Claim["job"], at: Date): number {
 const claimedCall = (c: Claim): ClaimedCall => ({
   jobId: c.job.id,
   callId: c.callId,
-  fence: c.job.fence + 1,
+  fence: c.fence,
 });
 
 /** A carrier that fails to take a call leaves an unanswered attempt (carrier_failed). */
@@ -81,7 +79,7 @@ export async function dialClaims(
     const byId = new Map(placed.map((p) => [p.callId, p]));
     const dialed: DialedCall[] = toDial.map((c) => {
       const p = byId.get(c.callId) ?? failedPlacement(c.callId, now);
-      return { claim: c, fence: c.job.fence + 1, placed: p, dialedAt: now };
+      return { claim: c, placed: p, dialedAt: now };
     });
     const dialMark = (d: DialedCall) => ({
       carrierCallId: d.placed.carrierCallId,

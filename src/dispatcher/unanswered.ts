@@ -30,7 +30,7 @@ export function closeUnanswered(d: DialedCall, o: Unanswered, now: Date): CallCl
   return {
     callId: d.claim.callId,
     jobId: d.claim.job.id,
-    fence: d.fence,
+    fence: d.claim.fence,
     status: UNANSWERED_STATUS[o.reason],
     endReason: o.reason,
     answeredBy: null,

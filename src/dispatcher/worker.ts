@@ -134,7 +134,7 @@ export class Dispatcher {
       });
       if (claims.length === 0) return this.opts.pollMs;
       this.inFlight += claims.length;
-      for (const c of claims) this.held.set(c.job.id, c.job.fence + 1);
+      for (const c of claims) this.held.set(c.job.id, c.fence);
       const dialed = await dialClaims(db, this.deps.telephony, claims, logger, () => this.dbTime()).catch(
         (e) => {
           // The leases expire and the reaper hands the claims back: nothing is dialed twice.
@@ -169,7 +169,7 @@ export class Dispatcher {
       else {
         await markAnswered(this.deps.db, {
           callId: d.claim.callId,
-          fence: d.fence,
+          fence: d.claim.fence,
           answeredBy: outcome.by,
           answeredAt: outcome.answeredAt,
         });

@@ -131,6 +131,8 @@ export interface Claim {
   callId: string;
   /** Database time of the claim: the Call's StartedAt, from which simulated times count. */
   claimedAt: Date;
+  /** The fencing token the claim gives the job (takeJobs bumps it): every later write carries it. */
+  fence: number;
 }
 
 /**
