@@ -1,9 +1,8 @@
 /**
  * Prints the phone-number prefix -> zone rows of src/store/migrations/0004_analytics.sql (the block
- * between its "phone zones" markers; 0008 compiles them into `analytics_phone_zones()`), from the
- * library data src/analytics/phoneZones.ts reads: `node --import tsx bench/analytics/phoneZonesSql.ts`.
- * A new migration, not an edit of a released one, should carry changed rows to databases already
- * migrated (recreate `analytics_phone_zones()` from them).
+ * between its "phone zones" markers), from the library data src/analytics/phoneZones.ts reads:
+ * `node --import tsx bench/analytics/phoneZonesSql.ts`. A new migration, not an edit of 0004, should
+ * carry changed rows to databases already migrated (recreate `analytics_phone_zones()` from them).
  */
 import { phoneZoneGroups } from "../../src/analytics/phoneZones.ts";
 
