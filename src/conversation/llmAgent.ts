@@ -1,4 +1,5 @@
 import type { ChatMessage, LlmClient, ToolSpec } from "../llm/index.ts";
+import { localIsoString, localParts } from "../schedule/index.ts";
 import type { AgentStep, ConversationAgent, ConversationState, HeardTurn } from "./agent.ts";
 import { closingLine } from "./closingLines.ts";
 import { llmTools } from "./llmTools.ts";
@@ -19,6 +20,17 @@ export interface LlmAgentOptions {
   state: ConversationState;
 }
 
+const WEEKDAY_NAMES = {
+  mon: "Monday",
+  tue: "Tuesday",
+  wed: "Wednesday",
+  thu: "Thursday",
+  fri: "Friday",
+  sat: "Saturday",
+  sun: "Sunday",
+} as const;
+const weekdayName = (zone: string, at: Date) => WEEKDAY_NAMES[localParts(zone, at).weekday];
+
 /** Tool rounds the model may take within one turn before it must speak. */
 const MAX_TOOL_ROUNDS = 6;
 
@@ -36,7 +48,10 @@ export class LlmAgent implements ConversationAgent {
       "Call context from Cobbery.",
       o.resultFields.length ? `\nCollect these answers with save_answer: ${o.resultFields.join(", ")}.` : "",
       o.history ? `\nEarlier calls with this contact:\n${o.history}` : "",
-      `\nThe contact's local time is ${o.now().toISOString()} (${o.timeZone}).`,
+      // The wall-clock time with its offset: the model reads the contact's hour, and a time it
+      // writes back in that form is one instant.
+      `\nThe contact's local time is ${localIsoString(o.timeZone, o.now())}, a ${weekdayName(o.timeZone, o.now())}` +
+        ` (${o.timeZone}). Give schedule_call times in the contact's local time.`,
     ].join("");
     // The rendered Prompt is the system message; what Cobbery knows of the call follows it.
     this.messages = [
@@ -122,10 +137,9 @@ export class LlmAgent implements ConversationAgent {
         return { reply: "ok", end: { kind: "refused" } };
       case "schedule_call": {
         const text = typeof args.At === "string" ? args.At : "";
-        const iso = Date.parse(text);
-        const at = Number.isNaN(iso)
-          ? parseDateTime(text, { now: this.o.now(), timeZone: this.o.timeZone })
-          : new Date(iso);
+        // ISO 8601 with an offset is that instant; without one (or in words) it is the contact's
+        // wall-clock time, never the server's.
+        const at = parseDateTime(text, { now: this.o.now(), timeZone: this.o.timeZone });
         return {
           reply: at ? `ok: call scheduled at ${at.toISOString()}` : "ok: call back later",
           end: { kind: "callback", at },

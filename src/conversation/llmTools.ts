@@ -16,7 +16,11 @@ export function llmTools(resultFields: readonly string[]): ToolSpec[] {
       parameters: {
         type: "object",
         properties: {
-          At: { type: "string", description: "the time the contact asked for, ISO 8601 or words" },
+          At: {
+            type: "string",
+            description:
+              "the time the contact asked for, in their local time: ISO 8601 (with an offset if known) or words",
+          },
         },
         required: ["At"],
         additionalProperties: false,

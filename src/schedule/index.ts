@@ -15,7 +15,7 @@ export type {
 } from "./types.ts";
 export { DAY_MS, WEEKDAYS } from "./types.ts";
 export { validateSchedule } from "./validate.ts";
-export { isValidTimeZone, localParts, offsetAt } from "./zone.ts";
+export { isValidTimeZone, localIsoString, localParts, offsetAt } from "./zone.ts";
 
 /** The later of two instants. */
 export const laterOf = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b);

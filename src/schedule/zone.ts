@@ -176,6 +176,19 @@ export function weekdayIndex(dayNumber: number): number {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
 
+/**
+ * `at` as the zone's wall-clock time with its UTC offset, ISO 8601 to the second
+ * (2026-11-23T22:53:07-05:00): the contact's local time, and the same instant.
+ */
+export function localIsoString(zone: string, at: Date | number): string {
+  const p = localParts(zone, at);
+  const offsetMin = Math.round(p.offsetMs / 60_000);
+  const sign = offsetMin < 0 ? "-" : "+";
+  const abs = Math.abs(offsetMin);
+  const offset = `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return `${p.date}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${offset}`;
+}
+
 /** Wall-clock fields of `at` in `zone`. */
 export function localParts(zone: string, at: Date | number): LocalParts {
   const ms = typeof at === "number" ? at : at.getTime();

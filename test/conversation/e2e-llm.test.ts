@@ -435,11 +435,24 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     scripts.Wrong = toolScript("wrong_contact");
     scripts.Refuse = toolScript("contact_refused");
     scripts.Later = toolScript("schedule_call", { At: "tomorrow at 5pm" });
+    // An ISO time without an offset, as the context's local time reads: the contact's wall clock.
+    let isoAt = "";
+    let isoDay = { year: 0, month: 0, day: 0 };
+    scripts.LaterIso = {
+      agent: (step) => {
+        if (step === 0) return { content: "Hello, do you have a minute?" };
+        isoDay = nextDay(localDate(new Date(), NY));
+        const pad = (n: number) => String(n).padStart(2, "0");
+        isoAt = `${isoDay.year}-${pad(isoDay.month)}-${pad(isoDay.day)}T17:00:00`;
+        return { toolCalls: [{ name: "schedule_call", arguments: { At: isoAt } }] };
+      },
+    };
     const phones = {
       Opt: "+14155550612",
       Wrong: "+14155550613",
       Refuse: "+14155550614",
       Later: "+14155550615",
+      LaterIso: "+14155550616",
     };
     const jobs: Record<string, string> = {};
     for (const [name, phone] of Object.entries(phones)) {
@@ -467,5 +480,35 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     const said = new Date(c.Transcript.find((e: { Role: string }) => e.Role === "contact").At);
     assert.equal(later.NextCallAt, zonedInstant(nextDay(localDate(said, NY)), 17, NY).toISOString());
     await t.request("POST", `/v1/jobs/${later.Id}/cancel`);
+
+    const laterIso = await api.settledAfterCalls(jobs.LaterIso!, 1);
+    assert.equal(laterIso.State, "pending", JSON.stringify(laterIso));
+    assert.ok(isoAt, "the model was asked");
+    assert.equal(laterIso.NextCallAt, zonedInstant(isoDay, 17, NY).toISOString(), `At ${isoAt}`);
+    await t.request("POST", `/v1/jobs/${laterIso.Id}/cancel`);
+
+    // The call context gives the contact's wall-clock time with its offset: the same instant as the
+    // request's, in the job's zone.
+    const first = requestsOf("agent").find((r) =>
+      String(r.body.messages[0].content).includes("calling LaterIso "),
+    );
+    const context = String(first?.body.messages[1].content);
+    const m =
+      /The contact's local time is (\d{4}-\d\d-\d\dT(\d\d):\d\d:\d\d([+-]\d\d:\d\d)), a (\w+day) \(America\/New_York\)/.exec(
+        context,
+      );
+    assert.ok(m, context);
+    const stated = new Date(m[1]!);
+    assert.ok(Math.abs(stated.getTime() - Date.now()) < 120_000, `${m[1]} is about now`);
+    const nyHour = Number(
+      new Intl.DateTimeFormat("en-US", { timeZone: NY, hour: "numeric", hourCycle: "h23" }).format(stated),
+    );
+    assert.equal(Number(m[2]), nyHour, "the hour is New York's");
+    assert.ok(m[3] === "-05:00" || m[3] === "-04:00", m[3]);
+    assert.equal(
+      m[4],
+      new Intl.DateTimeFormat("en-US", { timeZone: NY, weekday: "long" }).format(stated),
+      "the weekday is New York's",
+    );
   });
 });

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import {
   isOpenAt,
+  localIsoString,
   localParts,
   nextOpenTime,
   resolveNextOpen,
@@ -128,6 +129,30 @@ test("localParts agrees with Intl", () => {
     }),
     { numRuns: 500 },
   );
+});
+
+test("localIsoString is the zone's wall clock and reads back as the same instant", () => {
+  fc.assert(
+    fc.property(zoneArb, instantArb, (zone, t) => {
+      const iso = localIsoString(zone, t);
+      const p = localParts(zone, t);
+      const hms = [p.hour, p.minute, p.second].map((n) => String(n).padStart(2, "0")).join(":");
+      assert.equal(iso.slice(0, 19), `${p.date}T${hms}`);
+      // Offsets of whole minutes read back exactly (historical second offsets are outside instantArb).
+      assert.equal(new Date(iso).getTime(), Math.floor(t / 1000) * 1000, iso);
+    }),
+    { numRuns: 500 },
+  );
+  assert.equal(
+    localIsoString("America/New_York", Date.UTC(2026, 0, 15, 17, 30)),
+    "2026-01-15T12:30:00-05:00",
+  );
+  assert.equal(
+    localIsoString("America/New_York", Date.UTC(2026, 6, 15, 17, 30)),
+    "2026-07-15T13:30:00-04:00",
+  );
+  assert.equal(localIsoString("Asia/Kolkata", Date.UTC(2026, 0, 15, 17, 30)), "2026-01-15T23:00:00+05:30");
+  assert.equal(localIsoString("UTC", Date.UTC(2026, 0, 15, 17, 30, 5)), "2026-01-15T17:30:05+00:00");
 });
 
 test("nextOpenTime (one zone) is the earliest open instant at or after from", () => {
