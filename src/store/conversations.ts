@@ -3,6 +3,7 @@ import type { Campaign } from "./campaigns.ts";
 import { toCampaign } from "./campaigns.ts";
 import type { Queryable } from "./db.ts";
 
+// coalesce(<live-state test>, false): see the note in dispatch/dial.ts (plans under stale statistics).
 /** Appends transcript entries to live calls (fenced; nothing is kept for a job whose PII was deleted). */
 export async function appendTranscripts(
   q: Queryable,
@@ -12,7 +13,7 @@ export async function appendTranscripts(
   await q.query(
     `update calls c set transcript = c.transcript || x.entries
      from jsonb_to_recordset($1::jsonb) as x(call_id text, fence bigint, entries jsonb), jobs j
-     where c.id = x.call_id and c.fence = x.fence and c.ended_at is null and j.id = c.job_id and j.state <> 'deleted'`,
+     where c.id = x.call_id and c.fence = x.fence and coalesce(c.ended_at is null, false) and j.id = c.job_id and j.state <> 'deleted'`,
     [JSON.stringify(batch)],
   );
 }

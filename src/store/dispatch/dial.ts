@@ -1,5 +1,14 @@
 import type { Queryable } from "../db.ts";
 
+/*
+ * Live-state tests on a batch's rows are written coalesce(<test>, false): the planner cannot
+ * estimate that expression from the column's statistics. Those statistics may date from when no job
+ * was in progress and no call live (after an import, or with autovacuum off), and then say one row
+ * passes; the planner would scan the table once and compare it with every row of the batch (a
+ * nested loop whose inner side is the whole batch), quadratic in the batch. Unestimated, the test
+ * leaves the plan a primary-key lookup per batch row, or a hash join on a small table.
+ */
+
 export interface ClaimedCall {
   jobId: string;
   callId: string;
@@ -17,7 +26,7 @@ export async function lockForDial(q: Queryable, calls: readonly ClaimedCall[]): 
   const r = await q.query<{ call_id: string }>(
     `select x.call_id from jobs j
      join jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint) on j.id = x.job_id
-     where j.fence = x.fence and j.state = 'in_progress' and j.live_call_id = x.call_id
+     where j.fence = x.fence and coalesce(j.state = 'in_progress', false) and j.live_call_id = x.call_id
      order by j.id
      for update of j`,
     [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, call_id: c.callId, fence: c.fence })))],
@@ -38,7 +47,7 @@ export async function markDialed(
      c as (
        update calls set status = 'ringing', dialed_at = clock_timestamp(), carrier_call_id = x.carrier_call_id,
          local_hour = x.local_hour
-       from x where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null
+       from x where calls.id = x.call_id and calls.fence = x.fence and coalesce(calls.ended_at is null, false)
        returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, calls.attempt
      )
      insert into events (org_id, campaign_id, job_id, call_id, event, test_job, properties)
@@ -70,7 +79,7 @@ export async function abandonCalls(q: Queryable, calls: readonly ClaimedCall[]):
     `with x as (select * from jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint)),
      c as (
        update calls set status = 'canceled', end_reason = 'canceled', ended_at = now(), duration_seconds = 0
-       from x where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null returning 1
+       from x where calls.id = x.call_id and calls.fence = x.fence and coalesce(calls.ended_at is null, false) returning 1
      )
      update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null, attempts = attempts - 1
      from x where jobs.id = x.job_id and jobs.fence = x.fence`,

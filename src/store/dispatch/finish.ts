@@ -103,6 +103,7 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
   return closeLockedCalls(q, items);
 }
 
+// coalesce(<live-state test>, false): see the note in dial.ts (plans under stale statistics).
 /** closeCalls, for a caller whose transaction already holds the locks of these calls' jobs. */
 export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]): Promise<number> {
   if (items.length === 0) return 0;
@@ -123,7 +124,7 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
          -- a job whose PII was deleted during the call keeps no transcript
          transcript = case when j.state = 'deleted' then '[]'::jsonb else coalesce(x.transcript, calls.transcript) end
        from x join jobs j on j.id = x.job_id
-       where calls.id = x.call_id and calls.fence = x.fence and calls.ended_at is null
+       where calls.id = x.call_id and calls.fence = x.fence and coalesce(calls.ended_at is null, false)
        returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, calls.attempt, x.status,
          x.end_reason, x.answered_by, x.duration, x.billed, x.ord, x.carrier_call_id is not null as dialed_now
      ),
@@ -143,7 +144,7 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
          objective_met = case when x.decision = 'restore' then jobs.objective_met else x.objective_met end, conversation = coalesce(x.conversation, jobs.conversation),
          ended_at = case when x.decision in ('fail', 'complete') then now() when x.decision = 'restore' then jobs.ended_at end,
          lease_owner = null, lease_expires_at = null, live_call_id = null, updated_at = now()
-       from x where jobs.id = x.job_id and jobs.fence = x.fence and jobs.state = 'in_progress' and x.decision <> 'none'
+       from x where jobs.id = x.job_id and jobs.fence = x.fence and coalesce(jobs.state = 'in_progress', false) and x.decision <> 'none'
        returning jobs.id, jobs.org_id, jobs.campaign_id, jobs.test_job, jobs.state, jobs.failure_reason, x.call_id,
          x.event_props, x.decision, x.ord
      ),

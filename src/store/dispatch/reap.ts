@@ -20,6 +20,7 @@ export interface LostJob {
   direction: "outbound" | "inbound" | null;
 }
 
+// coalesce(<live-state test>, false): see the note in dial.ts (plans under stale statistics).
 /**
  * Takes over jobs whose worker stopped renewing its lease: bumps their fencing token (on the job and
  * its live call) so that the lost worker can no longer write, and returns them for the decision.
@@ -36,7 +37,7 @@ export async function takeOverExpiredLeases(q: Queryable, limit: number): Promis
          j.campaign_id, j.live_call_id
      ),
      calls_bumped as (
-       update calls c set fence = b.fence from bumped b where c.id = b.live_call_id and c.ended_at is null
+       update calls c set fence = b.fence from bumped b where c.id = b.live_call_id and coalesce(c.ended_at is null, false)
        returning c.id, c.dialed_at, c.answered_at, c.answered_by, c.started_at, c.direction
      )
      select b.id, b.state, b.fence, b.test_job, b.attempts, b.attempts_base, b.time_zone, b.phone_number,
@@ -86,7 +87,7 @@ export async function renewLeases(
      from (
        select j.id from jobs j join jsonb_to_recordset($3::jsonb) as x(id text, fence bigint)
          on j.id = x.id and j.fence = x.fence
-       where j.lease_owner = $1 order by j.id for update of j skip locked
+       where coalesce(j.lease_owner = $1, false) order by j.id for update of j skip locked
      ) x
      where j.id = x.id`,
     [workerId, leaseSeconds, JSON.stringify(held.map(([id, fence]) => ({ id, fence })))],
