@@ -222,9 +222,12 @@ export async function runCobbery(o: CobberyOptions): Promise<ScenarioResult> {
       "select state, failure_reason as reason, count(*)::int as n from jobs group by 1, 2 order by 3 desc",
     );
     const expected = ends.rows.find((r) => r.state === "failed" && r.reason === "max_attempts_exceeded");
+    const wrong: string[] = [];
     if ((expected?.n ?? 0) !== o.jobs)
-      notes.push(`job endings: ${ends.rows.map((r) => `${r.state}/${r.reason ?? "-"}=${r.n}`).join(", ")}`);
-    if (s.calls !== s.dialed) notes.push(`${s.calls - s.dialed} calls were not dialed`);
+      wrong.push(`job endings: ${ends.rows.map((r) => `${r.state}/${r.reason ?? "-"}=${r.n}`).join(", ")}`);
+    if (s.calls !== s.dialed) wrong.push(`${s.calls - s.dialed} calls were not dialed`);
+    if (doubles > 0) wrong.push(`${doubles} jobs dialed more than once`);
+    notes.push(...wrong);
     const events = (await c.query<{ n: number }>("select count(*)::int as n from events")).rows[0]!.n;
     const spanS = s.first && s.last ? (s.last.getTime() - s.first.getTime()) / 1000 : null;
     const totalS = doneAt ? (doneAt.getTime() - due.getTime()) / 1000 : null;
@@ -254,6 +257,7 @@ export async function runCobbery(o: CobberyOptions): Promise<ScenarioResult> {
       lagMaxS: lag.max,
       doubles,
       notes,
+      wrong,
       whatIf: o.tweaks.length > 0,
       extra: { events, profiles, cpu, writes },
     };

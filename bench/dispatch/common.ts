@@ -126,6 +126,8 @@ export interface ScenarioResult {
   lagMaxS: number | null;
   doubles: number | null;
   notes: string[];
+  /** What went wrong with the run's outcome (not its speed): the run exits 1 when any is set. */
+  wrong?: string[];
   /** Run with what-if changes to the bench database: not counted for the goals. */
   whatIf?: boolean;
   extra?: Record<string, unknown>;

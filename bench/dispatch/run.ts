@@ -234,3 +234,9 @@ out.push("");
 out.push(`pg-boss version: ${pgBossVersion()}`);
 process.stdout.write(`${out.join("\n")}\n`);
 if (a.json) writeFileSync(a.json, JSON.stringify({ facts, jobs, results }, null, 2));
+// Speed goals are reported above; a wrong outcome (a double dial, a job not ended as expected) fails.
+const wrong = results.flatMap((r) => (r.wrong ?? []).map((w) => `${r.name}: ${w}`));
+if (wrong.length > 0) {
+  process.stderr.write(`Wrong outcomes:\n${wrong.map((w) => `  ${w}`).join("\n")}\n`);
+  process.exitCode = 1;
+}
