@@ -6,7 +6,7 @@ import { createConversationRunner } from "./conversation/runner.ts";
 import { type AnsweredCallHandler, Dispatcher } from "./dispatcher/index.ts";
 import { createLlmClient } from "./llm/index.ts";
 import { createLogger, type Logger } from "./logging/index.ts";
-import { createMetrics } from "./metrics/index.ts";
+import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { type Db, migrate, openDatabase } from "./store/index.ts";
 import { createTelephony, simRoutes, type Telephony } from "./telephony/index.ts";
 import type { Deps } from "./usecases/context.ts";
@@ -16,6 +16,8 @@ import { bootstrapApiKey } from "./usecases/keys/index.ts";
 export interface Core {
   deps: Deps;
   telephony: Telephony;
+  /** The process's Prometheus metrics (also in deps, where tests may leave them out). */
+  metrics: Metrics;
   /** Builds a dispatcher worker on these dependencies (not started). */
   newDispatcher(): Dispatcher;
   /** Builds the background tasks a worker process runs beside its dispatcher (not started). */
@@ -67,6 +69,7 @@ export async function createCore(config: Config, opts: Omit<AppOptions, "extraRo
   return {
     deps,
     telephony,
+    metrics,
     newDispatcher: () =>
       new Dispatcher(
         {

@@ -11,7 +11,8 @@ import { runWorker, serve } from "./serve.ts";
 const USAGE = `Usage: cobbery <command>
 
   serve [--port N] [--host H] [--data-dir DIR] [--no-worker]   HTTP API + one dispatcher worker
-  worker                                 a dispatcher worker alone (needs DATABASE_URL)
+  worker [--metrics-port N] [--host H]   a dispatcher worker alone (needs DATABASE_URL); with a
+                                         metrics port it serves GET /metrics and /healthz there
   migrate                                apply database migrations and exit
   keys create --org NAME                 print a new API key for the organization (created if missing)
   keys list --org NAME                   list the organization's keys
@@ -59,7 +60,18 @@ async function run(argv: string[]): Promise<number> {
       return -1; // keeps running
     }
     case "worker": {
-      const config = loadConfig();
+      const f = flags(rest, { "metrics-port": { type: "string" }, host: { type: "string" } });
+      const raw = f.values["metrics-port"];
+      const metricsPort = raw === undefined ? undefined : Number(raw);
+      if (
+        metricsPort !== undefined &&
+        (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+      )
+        throw new UsageError("--metrics-port must be a port number.");
+      const config = loadConfig(process.env, {
+        workerMetricsPort: metricsPort,
+        host: f.values.host as string | undefined,
+      });
       if (!config.databaseUrl) {
         process.stderr.write(
           "cobbery worker needs a PostgreSQL server that several processes can share: set DATABASE_URL (the embedded database serves one process; use 'cobbery serve' for it).\n",

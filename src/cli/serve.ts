@@ -3,6 +3,7 @@ import type { Config } from "../config/index.ts";
 import { directAdmin } from "./adminOps.ts";
 import { startAdminSocket } from "./adminSocket.ts";
 import { acquireDataDirLock } from "./dataDirLock.ts";
+import { startWorkerHttp } from "./workerHttp.ts";
 
 /** `cobbery serve`: the HTTP API (and, on the embedded database, the local admin socket). */
 export async function serve(config: Config, opts: { worker: boolean }): Promise<void> {
@@ -44,15 +45,30 @@ export async function runWorker(config: Config): Promise<void> {
   const app = await createCore(config);
   const dispatcher = app.newDispatcher();
   const tasks = app.newBackgroundTasks();
+  let stopping = false;
+  const http =
+    config.workerMetricsPort === null
+      ? null
+      : await startWorkerHttp({
+          metrics: app.metrics,
+          host: config.host,
+          port: config.workerMetricsPort,
+          stopping: () => stopping,
+        }).catch(async (e) => {
+          await app.close();
+          throw e;
+        });
   await dispatcher.start();
   for (const t of tasks) await t.start();
-  process.stderr.write(`Cobbery worker ${dispatcher.id} is dispatching.\n`);
-  let stopping = false;
+  process.stderr.write(
+    `Cobbery worker ${dispatcher.id} is dispatching.${http ? ` Metrics: ${http.url}/metrics` : ""}\n`,
+  );
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await dispatcher.stop();
     for (const t of tasks) await t.stop();
+    await http?.close();
     await app.close();
     process.exit(0);
   };

@@ -6,6 +6,8 @@ export interface Config {
   dataDir: string;
   port: number;
   host: string;
+  /** Where `cobbery worker` serves GET /metrics and /healthz (on `host`); null: it serves no HTTP. */
+  workerMetricsPort: number | null;
   apiKey: string | null;
   telephony: "sim" | "twilio";
   llm: { baseUrl: string; apiKey: string | null; model: string | null } | null;
@@ -25,6 +27,7 @@ export interface Config {
 export interface ConfigOverrides {
   port?: number | undefined;
   host?: string | undefined;
+  workerMetricsPort?: number | undefined;
   dataDir?: string | undefined;
 }
 
@@ -67,6 +70,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     dataDir: path.resolve(flags.dataDir ?? text(env, "COBBERY_DATA_DIR") ?? ".cobbery"),
     port: flags.port ?? integer(env, "PORT", 8080, 0, 65535),
     host: flags.host ?? text(env, "HOST") ?? "127.0.0.1",
+    workerMetricsPort:
+      flags.workerMetricsPort ??
+      (text(env, "COBBERY_WORKER_METRICS_PORT") === null
+        ? null
+        : integer(env, "COBBERY_WORKER_METRICS_PORT", 0, 0, 65535)),
     apiKey: text(env, "COBBERY_API_KEY"),
     telephony,
     llm: llmBaseUrl
