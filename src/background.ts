@@ -3,7 +3,7 @@ import { liveCallCountersTask } from "./dispatcher/liveCounters.ts";
 import { posthogForwardingTask } from "./events/index.ts";
 import type { Telephony } from "./telephony/index.ts";
 import type { Deps } from "./usecases/context.ts";
-import { webhookTask } from "./webhooks/index.ts";
+import { webhookPruningTask, webhookTask } from "./webhooks/index.ts";
 
 /**
  * Work that runs beside the dispatcher in every worker process (`serve` and `worker`): webhook
@@ -23,6 +23,7 @@ export type BackgroundTaskFactory = (deps: Deps & { telephony: Telephony }) => B
 export const BACKGROUND_TASKS: BackgroundTaskFactory[] = [
   posthogForwardingTask,
   webhookTask,
+  webhookPruningTask,
   analyticsCompactionTask,
   liveCallCountersTask,
 ];

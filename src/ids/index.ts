@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
  * Crockford base32 like ULID) so that ordering by id is ordering by creation: lists page on the id
  * alone. Within one millisecond a process keeps ids increasing by bumping the random part.
  */
-export type IdPrefix = "org" | "key" | "cmp" | "job" | "call" | "whk" | "evt" | "imp" | "wrk";
+export type IdPrefix = "org" | "key" | "cmp" | "job" | "call" | "whk" | "dlv" | "evt" | "imp" | "wrk";
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -58,6 +58,9 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   const ms = Math.max(now, lastMs);
   return `${prefix}_${encodeTime(ms)}${encodeRandom(nextRandom(ms))}`;
 }
+
+/** Sorts (bytewise) above every id of `prefix` made before `ms`, and below every one made at or after it. */
+export const idFloor = (prefix: IdPrefix, ms: number): string => `${prefix}_${encodeTime(ms)}`;
 
 /** A secret with 192 bits of entropy, base64url, for API keys and webhook secrets. */
 export function newSecret(bytes = 24): string {

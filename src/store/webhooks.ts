@@ -1,3 +1,4 @@
+import { idFloor } from "../ids/index.ts";
 import { type CallRow, toCall } from "./calls.ts";
 import type { Queryable } from "./db.ts";
 import { type JobRow, toJob } from "./jobRows.ts";
@@ -204,6 +205,25 @@ export async function insertDeliveries(q: Queryable, rows: readonly NewDelivery[
      order by id
      on conflict do nothing`,
     [JSON.stringify(rows)],
+  );
+  return r.rowCount;
+}
+
+/**
+ * Deletes up to `limit` deliveries that are over (delivered, failed, abandoned) and were made before
+ * `before`, oldest first; pending ones stay whatever their age. Delivery ids begin with their
+ * creation time, so the primary key finds them in age order without an index of its own.
+ */
+export async function pruneDeliveries(q: Queryable, before: Date, limit: number): Promise<number> {
+  const r = await q.query(
+    `with old as (
+       select id from webhook_deliveries
+       where id < $1 and status <> 'pending'
+       order by id limit $2
+       for update skip locked
+     )
+     delete from webhook_deliveries d using old where d.id = old.id`,
+    [idFloor("dlv", before.getTime()), limit],
   );
   return r.rowCount;
 }

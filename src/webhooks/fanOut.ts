@@ -27,7 +27,7 @@ function messageIdOf(eventUuid: string, webhookId: string): string {
 }
 
 /** Delivery ids: time-ordered like every id (the log pages on them), with their own prefix. */
-const newDeliveryId = (): string => `dlv_${newId("evt").slice(4)}`;
+const newDeliveryId = (): string => newId("dlv");
 
 /**
  * Reads the next events after the cursor and turns each into a delivery for every active webhook of

@@ -14,4 +14,5 @@ export {
   type Webhook,
   type WebhookDelivery,
 } from "./manage.ts";
+export { pruneWebhookDeliveries, WEBHOOK_PRUNING_TASK_NAME, webhookPruningTask } from "./prune.ts";
 export { WEBHOOK_TASK_NAME, WebhookWorker, webhookTask } from "./task.ts";

@@ -12,6 +12,8 @@ export interface WebhookSettings {
   maxInFlight: number;
   /** Events read per fan-out transaction. */
   fanOutBatch: number;
+  /** Finished deliveries older than this are deleted. COBBERY_WEBHOOK_RETENTION_DAYS, default 30. */
+  retentionDays: number;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -30,6 +32,7 @@ export function loadWebhookSettings(env: NodeJS.ProcessEnv = process.env): Webho
     timeoutMs: Math.round(number(env, "COBBERY_WEBHOOK_TIMEOUT_MS", 10_000, 100, 120_000)),
     maxInFlight: 50,
     fanOutBatch: 500,
+    retentionDays: number(env, "COBBERY_WEBHOOK_RETENTION_DAYS", 30, 1, 3650),
   };
 }
 
