@@ -61,12 +61,10 @@ async function run(argv: string[]): Promise<number> {
     }
     case "worker": {
       const f = flags(rest, { "metrics-port": { type: "string" }, host: { type: "string" } });
-      const raw = f.values["metrics-port"];
+      const raw = f.values["metrics-port"] as string | undefined;
       const metricsPort = raw === undefined ? undefined : Number(raw);
-      if (
-        metricsPort !== undefined &&
-        (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
-      )
+      // Digits only: Number() would also take "", "0x10" or "1e3".
+      if (raw !== undefined && (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535))
         throw new UsageError("--metrics-port must be a port number.");
       const config = loadConfig(process.env, {
         workerMetricsPort: metricsPort,

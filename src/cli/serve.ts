@@ -3,7 +3,7 @@ import type { Config } from "../config/index.ts";
 import { directAdmin } from "./adminOps.ts";
 import { startAdminSocket } from "./adminSocket.ts";
 import { acquireDataDirLock } from "./dataDirLock.ts";
-import { startWorkerHttp } from "./workerHttp.ts";
+import { startWorkerHttp, type WorkerState } from "./workerHttp.ts";
 
 /** `cobbery serve`: the HTTP API (and, on the embedded database, the local admin socket). */
 export async function serve(config: Config, opts: { worker: boolean }): Promise<void> {
@@ -45,7 +45,8 @@ export async function runWorker(config: Config): Promise<void> {
   const app = await createCore(config);
   const dispatcher = app.newDispatcher();
   const tasks = app.newBackgroundTasks();
-  let stopping = false;
+  let state: WorkerState = "starting";
+  // Bound before anything starts: a port it cannot take stops the worker before it claims a job.
   const http =
     config.workerMetricsPort === null
       ? null
@@ -53,23 +54,34 @@ export async function runWorker(config: Config): Promise<void> {
           metrics: app.metrics,
           host: config.host,
           port: config.workerMetricsPort,
-          stopping: () => stopping,
+          state: () => state,
         }).catch(async (e) => {
           await app.close();
           throw e;
         });
-  await dispatcher.start();
-  for (const t of tasks) await t.start();
-  process.stderr.write(
-    `Cobbery worker ${dispatcher.id} is dispatching.${http ? ` Metrics: ${http.url}/metrics` : ""}\n`,
-  );
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  const shutDown = async () => {
     await dispatcher.stop();
     for (const t of tasks) await t.stop();
     await http?.close();
     await app.close();
+  };
+  try {
+    await dispatcher.start();
+    for (const t of tasks) await t.start();
+  } catch (e) {
+    // Nothing may keep the process alive (the metrics server, the pool): it exits with the error.
+    state = "stopping";
+    await shutDown().catch(() => {});
+    throw e;
+  }
+  state = "dispatching";
+  process.stderr.write(
+    `Cobbery worker ${dispatcher.id} is dispatching.${http ? ` Metrics: ${http.url}/metrics` : ""}\n`,
+  );
+  const stop = async () => {
+    if (state === "stopping") return;
+    state = "stopping";
+    await shutDown();
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop());

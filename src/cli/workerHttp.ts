@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { ConfigError } from "../config/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 
+export type WorkerState = "starting" | "dispatching" | "stopping";
+
 export interface WorkerHttp {
   /** The address it listens on, e.g. http://127.0.0.1:9464 (the real port when 0 was asked). */
   url: string;
@@ -12,14 +14,14 @@ export interface WorkerHttp {
 /**
  * The small HTTP side of a `cobbery worker` (which serves no API): GET /metrics, the process's
  * Prometheus metrics as `serve` gives them (no key, no PII), and GET /healthz, 200 while the worker
- * dispatches and 503 once it is stopping, for a supervisor's probes. Plain node:http: a worker has no
+ * dispatches and 503 while it starts or stops, for a supervisor's probes. Plain node:http: a worker has no
  * routes to validate, and the API's framework takes a noticeable time to start.
  */
 export async function startWorkerHttp(o: {
   metrics: Metrics;
   host: string;
   port: number;
-  stopping: () => boolean;
+  state: () => WorkerState;
 }): Promise<WorkerHttp> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -28,9 +30,12 @@ export async function startWorkerHttp(o: {
       return;
     }
     if (path === "/healthz") {
-      const code = o.stopping() ? 503 : 200;
-      res.writeHead(code, { "content-type": "text/plain", "cache-control": "no-store" });
-      res.end(code === 200 ? "dispatching\n" : "stopping\n");
+      const state = o.state();
+      res.writeHead(state === "dispatching" ? 200 : 503, {
+        "content-type": "text/plain",
+        "cache-control": "no-store",
+      });
+      res.end(`${state}\n`);
       return;
     }
     if (path !== "/metrics") {

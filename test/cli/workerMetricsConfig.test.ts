@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
 import { test } from "node:test";
 import { ConfigError, loadConfig } from "../../src/config/index.ts";
 
@@ -11,10 +13,21 @@ test("COBBERY_WORKER_METRICS_PORT: off by default, a port when set, --metrics-po
     loadConfig({ COBBERY_WORKER_METRICS_PORT: "9464" }, { workerMetricsPort: 9500 }).workerMetricsPort,
     9500,
   );
-  for (const bad of ["abc", "-1", "70000", "94.5"])
+  for (const bad of ["abc", "-1", "70000", "94.5", "0x10", "1e3", " 9464"])
     assert.throws(
       () => loadConfig({ COBBERY_WORKER_METRICS_PORT: bad }),
       (e: unknown) => e instanceof ConfigError && /COBBERY_WORKER_METRICS_PORT/.test(e.message),
       bad,
     );
+});
+
+test("cobbery worker --metrics-port takes a port number only", () => {
+  for (const bad of ["", "abc", "0x10", "1e3", "70000"]) {
+    const r = spawnSync(path.resolve("bin/cobbery"), ["worker", "--metrics-port", bad], {
+      encoding: "utf8",
+      env: { ...process.env, DATABASE_URL: "postgres://127.0.0.1:1/none" },
+    });
+    assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+    assert.match(r.stderr, /--metrics-port must be a port number/);
+  }
 });

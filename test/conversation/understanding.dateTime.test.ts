@@ -37,6 +37,28 @@ test("parseDateTime: natural language on the contact's clock", () => {
   for (const [text, expected] of CASES) assert.equal(iso(text), expected, text);
 });
 
+test("parseDateTime: ISO 8601 is read exactly, with its offset or on the contact's wall clock", () => {
+  const cases: ReadonlyArray<readonly [string, string | null]> = [
+    // Early hours stay early: no "at 5 means 5pm" guess for a written time.
+    ["2026-03-07T05:00:00", "2026-03-07T10:00:00.000Z"],
+    ["2026-03-07T05:00:00-05:00", "2026-03-07T10:00:00.000Z"],
+    ["2026-03-07T03:00:00Z", "2026-03-07T03:00:00.000Z"],
+    ["2026-03-07t01:00:00+01:00", "2026-03-07T00:00:00.000Z"],
+    ["2026-03-07T06:30", "2026-03-07T11:30:00.000Z"],
+    ["2026-03-07 17:00", "2026-03-07T22:00:00.000Z"],
+    ["2026-03-07T17:00:00.250+0530", "2026-03-07T11:30:00.250Z"],
+    ["2026-03-07T17:00:00+05", "2026-03-07T12:00:00.000Z"],
+    // After DST starts (EDT, UTC-4): the wall clock of that date.
+    ["2026-03-09T09:00:00", "2026-03-09T13:00:00.000Z"],
+    // In the gap (02:30 does not exist on 2026-03-08): moved forward, as for words.
+    ["2026-03-08T02:30:00", "2026-03-08T07:30:00.000Z"],
+    // No such day or hour.
+    ["2026-02-30T10:00:00", null],
+    ["2026-03-07T25:00:00", null],
+  ];
+  for (const [text, expected] of cases) assert.equal(iso(text), expected, text);
+});
+
 test("parseDateTime: DST starts between now and the date meant (New York)", () => {
   // Sunday 15:00 is EDT (UTC-4), not today's EST offset.
   assert.equal(iso("Sunday at 3pm"), "2026-03-08T19:00:00.000Z");

@@ -116,17 +116,52 @@ function durationOf(said: string): number {
   return Date.UTC(c("year"), c("month") - 1, c("day"), c("hour"), c("minute"), c("second")) - QUIET.getTime();
 }
 
+/** ISO 8601 as a model or a program writes it: a date, a time to the minute or finer, maybe an offset. */
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?\s*(Z|([+-])(\d\d)(?::?(\d\d))?)?$/i;
+
+/**
+ * An ISO 8601 date and time, exactly: with an offset it is that instant; without one it is the
+ * contact's wall clock. Not a guess about "at 5" (05:00 is five in the morning). Null when `text`
+ * is not one, or names no real time.
+ */
+function isoDateTime(text: string, timeZone: string): Date | null {
+  const m = ISO_DATE_TIME.exec(text.trim());
+  if (!m) return null;
+  const n = (i: number) => Number(m[i] ?? 0);
+  const w: WallClock = {
+    year: n(1),
+    month: n(2),
+    day: n(3),
+    hour: n(4),
+    minute: n(5),
+    second: n(6),
+    millisecond: Number((m[7] ?? "0").padEnd(3, "0").slice(0, 3)),
+  };
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
+  const back = new Date(asUtc);
+  // 2026-02-30 or 25:00 name no time: Date.UTC would roll them over.
+  if (back.getUTCDate() !== w.day || back.getUTCHours() !== w.hour || back.getUTCMinutes() !== w.minute)
+    return null;
+  if (!m[8]) return instantOf(w, timeZone);
+  const offsetMin = m[8].toUpperCase() === "Z" ? 0 : (m[9] === "-" ? -1 : 1) * (n(10) * 60 + n(11));
+  return new Date(asUtc - offsetMin * 60_000);
+}
+
 /**
  * The instant meant by a natural-language date or time ("tomorrow at 5", "next Tuesday afternoon",
  * "December 3rd at 10am", "in two hours", "5pm"), read on the contact's wall clock: relative to
  * `ctx.now` in `ctx.timeZone`, with the zone's offset on the date meant (DST-safe). A time of day
  * already past today means tomorrow; a weekday means the next one; a month and day without a year
  * the next one. Parts of the day use PART_OF_DAY_HOURS; an hour 1–7 without am/pm is taken as pm.
- * "tomorrow" or "next week" alone keep the current time of day. Nothing recognisable gives null.
+ * "tomorrow" or "next week" alone keep the current time of day. An ISO 8601 date and time is read
+ * exactly (with its offset, or else on the contact's wall clock). Nothing recognisable gives null.
  * Throws a RangeError for an unknown time zone.
  */
 export function parseDateTime(text: string, ctx: ClockContext): Date | null {
   if (isSilence(text)) return null;
+  const exact = isoDateTime(text, ctx.timeZone);
+  if (exact) return exact;
   const prepared = prepare(text);
   const reference = { instant: ctx.now, timezone: offsetMinutesAt(ctx.now, ctx.timeZone) };
   const r = pick(prepared, parser.parse(prepared, reference, { forwardDate: true }));
