@@ -4,15 +4,6 @@ import { describe, test } from "node:test";
 import { waitFor } from "../helpers/app.ts";
 import { createJobs, newCampaign, phoneJobs, unfinished, useWorkerCluster } from "../helpers/workers.ts";
 
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 // Worker processes share one database: PGlite is one process, so this suite needs the real
 // PostgreSQL (COBBERY_TEST_DB=postgres).
 if (process.env.COBBERY_TEST_DB === "postgres") {
@@ -21,10 +12,10 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
 
     test("it serves the calls it placed on /metrics, /healthz while it dispatches, 404 elsewhere", async () => {
       const { c, fleet } = cluster;
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      const w = await fleet.start({ COBBERY_WORKER_METRICS_PORT: String(port) });
-      assert.match(w.stderr(), new RegExp(`Metrics: ${base}/metrics`));
+      // Port 0: the system picks a free one, and the worker says which.
+      const w = await fleet.start({ COBBERY_WORKER_METRICS_PORT: "0" });
+      const base = /Metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(w.stderr())?.[1];
+      assert.ok(base, w.stderr());
       const health = await fetch(`${base}/healthz`);
       assert.equal(health.status, 200);
       assert.equal(await health.text(), "dispatching\n");
