@@ -193,8 +193,10 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
           await sleep(300);
           const alive = fleet.workers.filter((w) => w.alive() && w.id !== "");
           if (done || alive.length < 3 || (await unfinished(c.db, cmp)) > next) continue;
-          // The victim holds leases right now (claimed calls not yet written ended), so that the kill
-          // interrupts work in flight; when no worker does at this instant, look again shortly.
+          // The victim holds leases when it dies (claimed calls not yet written ended), so that the
+          // kill interrupts work in flight: the worker holding the most is frozen (SIGSTOP), its
+          // leases are counted while it can no longer end them, and it is killed only if it still
+          // holds some; otherwise it is resumed and another is looked for shortly.
           let victim: (typeof alive)[number] | undefined;
           for (let tries = 0; !victim && !done && tries < 200; tries++) {
             const owners = await c.db.query<{ owner: string }>(
@@ -202,7 +204,16 @@ if (process.env.COBBERY_TEST_DB === "postgres") {
                group by 1 order by count(*) desc limit 1`,
               [alive.map((w) => w.id)],
             );
-            victim = alive.find((w) => w.id === owners.rows[0]?.owner);
+            const candidate = alive.find((w) => w.id === owners.rows[0]?.owner);
+            if (candidate) {
+              fleet.signal(candidate, "SIGSTOP");
+              const held = await c.db.query<{ n: number }>(
+                "select count(*)::int as n from jobs where lease_owner = $1",
+                [candidate.id],
+              );
+              if ((held.rows[0]?.n ?? 0) > 0) victim = candidate;
+              else fleet.signal(candidate, "SIGCONT");
+            }
             if (!victim) await sleep(5);
           }
           if (!victim) continue;
