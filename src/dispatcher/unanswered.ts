@@ -1,12 +1,10 @@
 import { retryOrFail } from "../domain/outcomes.ts";
 import type { CallClose } from "../store/dispatch/finish.ts";
-import type { CallOutcome } from "../telephony/port.ts";
+import type { UnansweredOutcome, UnansweredReason } from "../telephony/port.ts";
 import type { DialedCall } from "./dial.ts";
 
-type Unanswered = Extract<CallOutcome, { kind: "unanswered" }>;
-
 /** The Status of a call that ended unanswered for this reason. */
-export const UNANSWERED_STATUS: Record<Unanswered["reason"], string> = {
+export const UNANSWERED_STATUS: Record<UnansweredReason, string> = {
   no_answer: "no_answer",
   busy: "busy",
   carrier_failed: "failed",
@@ -17,7 +15,7 @@ export const UNANSWERED_STATUS: Record<Unanswered["reason"], string> = {
  * The ending of an unanswered attempt: a number that does not exist fails the job at once; no
  * answer, busy and carrier failures are retried until MaxAttempts. Unanswered calls bill nothing.
  */
-export function closeUnanswered(d: DialedCall, o: Unanswered, now: Date): CallClose {
+export function closeUnanswered(d: DialedCall, o: UnansweredOutcome, now: Date): CallClose {
   const job = { ...d.claim.job, attempts: d.claim.job.attempts + 1 };
   const decision =
     o.reason === "invalid_number"
