@@ -14,10 +14,9 @@ import { bootstrapApiKey } from "./usecases/keys/index.ts";
 
 /** Everything but the HTTP API: what a worker process runs. */
 export interface Core {
-  deps: Deps;
+  /** With its metrics, which a core always has (Deps leaves them out for tools that serve none). */
+  deps: Deps & { metrics: Metrics };
   telephony: Telephony;
-  /** The process's Prometheus metrics (also in deps, where tests may leave them out). */
-  metrics: Metrics;
   /** Builds a dispatcher worker on these dependencies (not started). */
   newDispatcher(): Dispatcher;
   /** Builds the background tasks a worker process runs beside its dispatcher (not started). */
@@ -64,12 +63,11 @@ export async function createCore(config: Config, opts: Omit<AppOptions, "extraRo
     : null;
   const conversations = createConversationRunner({ db, config, logger, llm });
   const metrics = createMetrics({ db, logger });
-  const deps: Deps = { db, config, logger, conversations, metrics };
+  const deps = { db, config, logger, conversations, metrics };
   const onAnswered = opts.onAnswered ?? conversations.onAnswered;
   return {
     deps,
     telephony,
-    metrics,
     newDispatcher: () =>
       new Dispatcher(
         {

@@ -51,7 +51,7 @@ export async function runWorker(config: Config): Promise<void> {
     config.workerMetricsPort === null
       ? null
       : await startWorkerHttp({
-          metrics: app.metrics,
+          metrics: app.deps.metrics,
           host: config.host,
           port: config.workerMetricsPort,
           state: () => state,

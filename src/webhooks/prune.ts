@@ -1,12 +1,12 @@
 import type { BackgroundTask } from "../background.ts";
 import type { Logger } from "../logging/index.ts";
 import { PeriodicTask } from "../periodicTask.ts";
+import { DAY_MS } from "../schedule/index.ts";
 import { type Db, pruneDeliveries } from "../store/index.ts";
 import { loadWebhookSettings } from "./settings.ts";
 
 export const WEBHOOK_PRUNING_TASK_NAME = "webhook-delivery-pruning";
 
-const DAY_MS = 86_400_000;
 /** Deliveries deleted per transaction: short transactions, however large the backlog. */
 const BATCH = 1_000;
 /** Batches per round at most, so that one round never runs for long; the next round goes on. */
