@@ -1,9 +1,49 @@
-import { createApp, createCore } from "../app.ts";
+import { type Core, createApp, createCore } from "../app.ts";
 import type { Config } from "../config/index.ts";
 import { directAdmin } from "./adminOps.ts";
 import { startAdminSocket } from "./adminSocket.ts";
 import { acquireDataDirLock } from "./dataDirLock.ts";
 import { startWorkerHttp, type WorkerState } from "./workerHttp.ts";
+
+/**
+ * A process's dispatcher and background tasks, started in order; `stop` stops them in the same
+ * order (claim nothing more first; live calls finish or are handed back through their leases). A
+ * start that fails stops what had started and throws.
+ */
+async function startWork(core: Core): Promise<{ id: string; stop(): Promise<void> }> {
+  const dispatcher = core.newDispatcher();
+  const tasks = core.newBackgroundTasks();
+  const stop = async () => {
+    await dispatcher.stop();
+    for (const t of tasks) await t.stop();
+  };
+  try {
+    await dispatcher.start();
+    for (const t of tasks) await t.start();
+  } catch (e) {
+    await stop().catch(() => {});
+    throw e;
+  }
+  return { id: dispatcher.id, stop };
+}
+
+/** On the first SIGTERM or SIGINT: `shutDown`, then exit (0, or 1 if shutting down failed). */
+function exitOnSignal(shutDown: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  const on = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    shutDown(signal).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`Shutting down failed: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => on("SIGTERM"));
+  process.on("SIGINT", () => on("SIGINT"));
+}
 
 /** `cobbery serve`: the HTTP API (and, on the embedded database, the local admin socket). */
 export async function serve(config: Config, opts: { worker: boolean }): Promise<void> {
@@ -14,37 +54,33 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
     throw e;
   });
   const admin = embedded ? await startAdminSocket(config.dataDir, directAdmin(app.deps)) : null;
-  const dispatcher = opts.worker ? app.newDispatcher() : null;
-  const tasks = opts.worker ? app.newBackgroundTasks() : [];
-  await dispatcher?.start();
-  for (const t of tasks) await t.start();
+  const closeAll = async () => {
+    await admin?.close();
+    await app.close();
+    release();
+  };
+  const work = opts.worker
+    ? await startWork(app).catch(async (e) => {
+        // Nothing may keep the process alive (the admin socket, the pool): it exits with the error.
+        await closeAll().catch(() => {});
+        throw e;
+      })
+    : null;
   const address = await app.api.listen({ port: config.port, host: config.host });
   const where = embedded ? `embedded database in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   process.stderr.write(
     `Cobbery is listening on ${address} (${where}); API docs at /docs${opts.worker ? "" : "; no worker"}.\n`,
   );
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  exitOnSignal(async (signal) => {
     app.deps.logger.info({ signal }, "shutting down");
-    // Stop claiming first; live calls finish (or are handed back through their leases).
-    await dispatcher?.stop();
-    for (const t of tasks) await t.stop();
-    await admin?.close();
-    await app.close();
-    release();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+    await work?.stop();
+    await closeAll();
+  });
 }
 
 /** `cobbery worker`: a dispatcher alone, against the shared PostgreSQL. */
 export async function runWorker(config: Config): Promise<void> {
   const app = await createCore(config);
-  const dispatcher = app.newDispatcher();
-  const tasks = app.newBackgroundTasks();
   let state: WorkerState = "starting";
   // Bound before anything starts: a port it cannot take stops the worker before it claims a job.
   const http =
@@ -59,31 +95,23 @@ export async function runWorker(config: Config): Promise<void> {
           await app.close();
           throw e;
         });
-  const shutDown = async () => {
-    await dispatcher.stop();
-    for (const t of tasks) await t.stop();
+  const closeAll = async () => {
     await http?.close();
     await app.close();
   };
-  try {
-    await dispatcher.start();
-    for (const t of tasks) await t.start();
-  } catch (e) {
+  const work = await startWork(app).catch(async (e) => {
     // Nothing may keep the process alive (the metrics server, the pool): it exits with the error.
     state = "stopping";
-    await shutDown().catch(() => {});
+    await closeAll().catch(() => {});
     throw e;
-  }
+  });
   state = "dispatching";
   process.stderr.write(
-    `Cobbery worker ${dispatcher.id} is dispatching.${http ? ` Metrics: ${http.url}/metrics` : ""}\n`,
+    `Cobbery worker ${work.id} is dispatching.${http ? ` Metrics: ${http.url}/metrics` : ""}\n`,
   );
-  const stop = async () => {
-    if (state === "stopping") return;
+  exitOnSignal(async () => {
     state = "stopping";
-    await shutDown();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop());
-  process.on("SIGINT", () => void stop());
+    await work.stop();
+    await closeAll();
+  });
 }
