@@ -1,8 +1,9 @@
 /**
  * EXPLAIN (ANALYZE, BUFFERS) of every statement one dispatch round runs (claim; then the dial, with
- * the sim's behaviour lookup and the close of its calls that end at once), on realistic data: N jobs due, of which `--warm` were already dispatched
- * (their calls and events in the tables). Runs the real src/ functions on a database wrapper that,
- * for each statement, explains it inside a savepoint, rolls that back, then runs it for real.
+ * the sim's behaviour lookup and the close of its calls that end at once), on realistic data: N jobs
+ * due, of which `--warm` were already dispatched (their calls and events in the tables). Runs the
+ * real src/ functions on a database wrapper that, for each statement, explains it inside a
+ * savepoint, rolls that back, then runs it for real.
  *
  *   node --import tsx bench/dispatch/explain.ts [--jobs 100000] [--warm 50000] [--batch 200]
  */

@@ -44,13 +44,14 @@ export class LlmAgent implements ConversationAgent {
 
   constructor(private readonly o: LlmAgentOptions) {
     this.tools = llmTools(o.resultFields);
+    const now = o.now();
     const context = [
       "Call context from Cobbery.",
       o.resultFields.length ? `\nCollect these answers with save_answer: ${o.resultFields.join(", ")}.` : "",
       o.history ? `\nEarlier calls with this contact:\n${o.history}` : "",
       // The wall-clock time with its offset: the model reads the contact's hour, and a time it
       // writes back in that form is one instant.
-      `\nThe contact's local time is ${localIsoString(o.timeZone, o.now())}, a ${weekdayName(o.timeZone, o.now())}` +
+      `\nThe contact's local time is ${localIsoString(o.timeZone, now)}, a ${weekdayName(o.timeZone, now)}` +
         ` (${o.timeZone}). Give schedule_call times in the contact's local time.`,
     ].join("");
     // The rendered Prompt is the system message; what Cobbery knows of the call follows it.

@@ -3,8 +3,10 @@ import type { Campaign } from "./campaigns.ts";
 import { toCampaign } from "./campaigns.ts";
 import type { Queryable } from "./db.ts";
 
-// coalesce(<live-state test>, false): see the note in dispatch/dial.ts (plans under stale statistics).
-/** Appends transcript entries to live calls (fenced; nothing is kept for a job whose PII was deleted). */
+/**
+ * Appends transcript entries to live calls (fenced; nothing is kept for a job whose PII was deleted).
+ * Its live-state tests are written coalesce(<test>, false): see store/dispatch/dial.ts.
+ */
 export async function appendTranscripts(
   q: Queryable,
   batch: ReadonlyArray<{ call_id: string; fence: number; entries: TranscriptEntry[] }>,

@@ -103,8 +103,10 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
   return closeLockedCalls(q, items);
 }
 
-// coalesce(<live-state test>, false): see the note in dial.ts (plans under stale statistics).
-/** closeCalls, for a caller whose transaction already holds the locks of these calls' jobs. */
+/**
+ * closeCalls, for a caller whose transaction already holds the locks of these calls' jobs.
+ * Its live-state tests are written coalesce(<test>, false): see store/dispatch/dial.ts.
+ */
 export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]): Promise<number> {
   if (items.length === 0) return 0;
   const r = await q.query<{ n: number }>(

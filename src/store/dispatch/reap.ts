@@ -20,10 +20,10 @@ export interface LostJob {
   direction: "outbound" | "inbound" | null;
 }
 
-// coalesce(<live-state test>, false): see the note in dial.ts (plans under stale statistics).
 /**
  * Takes over jobs whose worker stopped renewing its lease: bumps their fencing token (on the job and
  * its live call) so that the lost worker can no longer write, and returns them for the decision.
+ * Its live-state tests are written coalesce(<test>, false): see store/dispatch/dial.ts.
  */
 export async function takeOverExpiredLeases(q: Queryable, limit: number): Promise<LostJob[]> {
   const r = await q.query<LostJob>(
@@ -76,6 +76,11 @@ export async function releaseLeases(
   );
 }
 
+/**
+ * Extends the leases this worker still holds (same fencing token), skipping rows locked elsewhere,
+ * and marks the worker alive. Its live-state test is written coalesce(<test>, false): see
+ * store/dispatch/dial.ts.
+ */
 export async function renewLeases(
   q: Queryable,
   workerId: string,
