@@ -32,6 +32,14 @@ function flags(args: string[], options: NonNullable<ParseArgsConfig["options"]>)
   }
 }
 
+/** A port flag's value (decimal digits only: Number() would also take "", "0x10" or "1e3"). */
+function portFlag(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !/^\d{1,5}$/.test(v) || Number(v) > 65535)
+    throw new UsageError(`${flag} must be a port number.`);
+  return Number(v);
+}
+
 function required(v: unknown, what: string): string {
   if (typeof v !== "string" || v === "") throw new UsageError(`${what} is required.`);
   return v;
@@ -48,11 +56,8 @@ async function run(argv: string[]): Promise<number> {
         "data-dir": { type: "string" },
         "no-worker": { type: "boolean" },
       });
-      const port = f.values.port === undefined ? undefined : Number(f.values.port);
-      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
-        throw new UsageError("--port must be a port number.");
       const config = loadConfig(process.env, {
-        port,
+        port: portFlag(f.values.port, "--port"),
         host: f.values.host as string | undefined,
         dataDir: f.values["data-dir"] as string | undefined,
       });
@@ -61,13 +66,8 @@ async function run(argv: string[]): Promise<number> {
     }
     case "worker": {
       const f = flags(rest, { "metrics-port": { type: "string" }, host: { type: "string" } });
-      const raw = f.values["metrics-port"] as string | undefined;
-      const metricsPort = raw === undefined ? undefined : Number(raw);
-      // Digits only: Number() would also take "", "0x10" or "1e3".
-      if (raw !== undefined && (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535))
-        throw new UsageError("--metrics-port must be a port number.");
       const config = loadConfig(process.env, {
-        workerMetricsPort: metricsPort,
+        workerMetricsPort: portFlag(f.values["metrics-port"], "--metrics-port"),
         host: f.values.host as string | undefined,
       });
       if (!config.databaseUrl) {
