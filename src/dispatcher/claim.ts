@@ -78,7 +78,12 @@ async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Pr
   for (const row of rows) {
     const campaign = campaigns.get(row.campaign_id);
     if (!campaign) continue;
-    const job: DueJob = { ...row, schedule: campaign.schedule, caller_id: campaign.caller_id };
+    const job: DueJob = {
+      ...row,
+      schedule: campaign.schedule,
+      caller_id: campaign.caller_id,
+      zones: jobZones(row, campaign.schedule),
+    };
     const verdict = check(job, now);
     if (verdict.kind === "fail") fails.push({ id: job.id, reason: verdict.reason, message: verdict.message });
     else if (verdict.kind === "later") later.push({ id: job.id, at: verdict.at });
@@ -121,8 +126,7 @@ function check(job: DueJob, now: Date): Verdict {
     };
   }
   if (job.test_job) return { kind: "dial" };
-  const zones = jobZones(job, job.schedule);
-  const next = resolveNextOpen(job.schedule, zones, now);
+  const next = resolveNextOpen(job.schedule, job.zones, now);
   if (next === null) {
     return {
       kind: "fail",

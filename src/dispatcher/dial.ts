@@ -1,5 +1,5 @@
 import type { Logger } from "../logging/index.ts";
-import { jobZones, localParts } from "../schedule/index.ts";
+import { localParts } from "../schedule/index.ts";
 import type { Claim } from "../store/dispatch/claim.ts";
 import { abandonCalls, type ClaimedCall, lockForDial, markDialed } from "../store/dispatch/dial.ts";
 import { closeLockedCalls } from "../store/dispatch/finish.ts";
@@ -14,11 +14,8 @@ export interface DialedCall {
   dialedAt: Date;
 }
 
-/** The contact's local hour at `at`, by the same zone rule as the calling windows (first zone). */
-function contactHour(job: Claim["job"], at: Date): number {
-  const zones = jobZones(job, job.schedule);
-  return localParts(zones[0] ?? "UTC", at).hour;
-}
+/** The contact's local hour at `at`, in the first of the zones its calling window was checked in. */
+const contactHour = (job: Claim["job"], at: Date): number => localParts(job.zones[0] ?? "UTC", at).hour;
 
 const claimedCall = (c: Claim): ClaimedCall => ({
   jobId: c.job.id,

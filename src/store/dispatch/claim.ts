@@ -19,9 +19,11 @@ export interface DueJob {
   /** The campaign's schedule and caller ID, filled in from the campaign once per claim. */
   schedule: Schedule;
   caller_id: string | null;
+  /** The zones of the contact's local time (jobZones), worked out once: the window check and the dial's local hour. */
+  zones: string[];
 }
 
-export type DueRow = Omit<DueJob, "schedule" | "caller_id"> & { now: Date };
+export type DueRow = Omit<DueJob, "schedule" | "caller_id" | "zones"> & { now: Date };
 
 /**
  * Locks up to `limit` due pending jobs that no other worker holds (SKIP LOCKED), oldest due first,
