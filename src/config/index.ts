@@ -22,6 +22,16 @@ export interface Config {
     maxInFlight: number;
     pollMs: number;
   };
+  webhooks: {
+    /** Multiplies the retry delays (tests use 0.001). */
+    retryScale: number;
+    /** How often an idle worker looks for new events and due deliveries. */
+    pollMs: number;
+    /** Per delivery request. */
+    timeoutMs: number;
+    /** Finished deliveries older than this are deleted. */
+    retentionDays: number;
+  };
 }
 
 export interface ConfigOverrides {
@@ -43,6 +53,16 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (!/^-?\d+$/.test(raw) || !Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}".`);
   }
+  return n;
+}
+
+/** Like integer(), but any decimal number (for scales). */
+function decimal(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || n < min || n > max)
+    throw new ConfigError(`${name} must be a number between ${min} and ${max}, got "${raw}".`);
   return n;
 }
 
@@ -95,6 +115,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
       batchSize: integer(env, "COBBERY_DISPATCH_BATCH_SIZE", 100, 1, 10_000),
       maxInFlight: integer(env, "COBBERY_DISPATCH_MAX_IN_FLIGHT", 1000, 1, 1_000_000),
       pollMs: integer(env, "COBBERY_DISPATCH_POLL_MS", 500, 10, 60_000),
+    },
+    webhooks: {
+      retryScale: decimal(env, "COBBERY_WEBHOOK_RETRY_SCALE", 1, 0, 100),
+      pollMs: integer(env, "COBBERY_WEBHOOK_POLL_MS", 250, 10, 60_000),
+      timeoutMs: integer(env, "COBBERY_WEBHOOK_TIMEOUT_MS", 10_000, 100, 120_000),
+      retentionDays: integer(env, "COBBERY_WEBHOOK_RETENTION_DAYS", 30, 1, 3650),
     },
   };
 }

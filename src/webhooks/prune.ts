@@ -1,9 +1,9 @@
 import type { BackgroundTask } from "../background.ts";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { PeriodicTask } from "../periodicTask.ts";
 import { DAY_MS } from "../schedule/index.ts";
 import { type Db, pruneDeliveries } from "../store/index.ts";
-import { loadWebhookSettings } from "./settings.ts";
 
 export const WEBHOOK_PRUNING_TASK_NAME = "webhook-delivery-pruning";
 
@@ -26,16 +26,20 @@ export async function pruneWebhookDeliveries(db: Db, before: Date, batch = BATCH
   return total;
 }
 
+/** The BACKGROUND_TASKS entry: a round every ten minutes (`opts` are for tests). */
 export const webhookPruningTask = (
-  deps: { db: Db; logger: Logger },
-  opts: { intervalMs: number; retentionDays: number; now?: () => number } = {
-    intervalMs: 10 * 60_000,
-    retentionDays: loadWebhookSettings().retentionDays,
-  },
-): BackgroundTask =>
-  new PeriodicTask(WEBHOOK_PRUNING_TASK_NAME, opts.intervalMs, deps.logger, async () => {
-    const before = new Date((opts.now ?? Date.now)() - opts.retentionDays * DAY_MS);
-    const n = await pruneWebhookDeliveries(deps.db, before);
-    if (n > 0)
-      deps.logger.info({ deleted: n, retentionDays: opts.retentionDays }, "old webhook deliveries deleted");
-  });
+  deps: { db: Db; logger: Logger; config: Pick<Config, "webhooks"> },
+  opts: { intervalMs?: number; now?: () => number } = {},
+): BackgroundTask => {
+  const { retentionDays } = deps.config.webhooks;
+  return new PeriodicTask(
+    WEBHOOK_PRUNING_TASK_NAME,
+    opts.intervalMs ?? 10 * 60_000,
+    deps.logger,
+    async () => {
+      const before = new Date((opts.now ?? Date.now)() - retentionDays * DAY_MS);
+      const n = await pruneWebhookDeliveries(deps.db, before);
+      if (n > 0) deps.logger.info({ deleted: n, retentionDays }, "old webhook deliveries deleted");
+    },
+  );
+};

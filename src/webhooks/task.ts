@@ -4,7 +4,7 @@ import { PollLoop } from "../pollLoop.ts";
 import { claimDueDeliveries, type Db } from "../store/index.ts";
 import { type AttemptOutcomeLabel, attemptDelivery } from "./deliver.ts";
 import { fanOutOnce } from "./fanOut.ts";
-import { leaseSecondsOf, loadWebhookSettings, type WebhookSettings } from "./settings.ts";
+import { leaseSecondsOf, type WebhookSettings, webhookSettings } from "./settings.ts";
 
 export const WEBHOOK_TASK_NAME = "webhooks";
 
@@ -79,7 +79,7 @@ export class WebhookWorker implements BackgroundTask {
   }
 }
 
-/** The BACKGROUND_TASKS entry. Settings come from COBBERY_WEBHOOK_* (see settings.ts). */
+/** The BACKGROUND_TASKS entry. Settings come from COBBERY_WEBHOOK_* (Config.webhooks). */
 export const webhookTask: BackgroundTaskFactory = (deps) =>
   new WebhookWorker(
     {
@@ -88,5 +88,5 @@ export const webhookTask: BackgroundTaskFactory = (deps) =>
       allowPrivate: deps.config.allowPrivateWebhooks,
       count: (outcome) => deps.metrics?.webhookDeliveries.inc({ outcome }),
     },
-    loadWebhookSettings(),
+    webhookSettings(deps.config.webhooks),
   );

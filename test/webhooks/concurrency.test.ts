@@ -13,8 +13,12 @@ import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/ap
 import { TEST_DB } from "../helpers/db.ts";
 import { hookUp, Receiver } from "./helpers.ts";
 
-process.env.COBBERY_WEBHOOK_RETRY_SCALE = "0.001";
-process.env.COBBERY_WEBHOOK_POLL_MS = "10";
+const env = {
+  LOG_LEVEL: "silent",
+  COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true",
+  COBBERY_WEBHOOK_RETRY_SCALE: "0.001",
+  COBBERY_WEBHOOK_POLL_MS: "10",
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const skip = TEST_DB !== "postgres" ? "needs a real PostgreSQL (COBBERY_TEST_DB=postgres)" : false;
@@ -27,10 +31,10 @@ describe("webhook fan-out with several workers", { skip }, () => {
   const receivers: Receiver[] = [];
 
   before(async () => {
-    t = await startTestApp({ COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true" });
+    t = await startTestApp(env);
     // A second app (its own pool) on the same database, like a second worker process.
     secondDb = await openPostgres(t.database.url!);
-    second = await createApp(loadConfig({ LOG_LEVEL: "silent", COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true" }), {
+    second = await createApp(loadConfig(env), {
       db: secondDb,
       logger: createLogger("silent"),
     });

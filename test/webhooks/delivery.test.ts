@@ -7,9 +7,8 @@ import { postDelivery } from "../../src/webhooks/post.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { deliveriesOf, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
 
-// Read when the task is built: retries in milliseconds instead of minutes, a quick poll.
-process.env.COBBERY_WEBHOOK_RETRY_SCALE = "0.001";
-process.env.COBBERY_WEBHOOK_POLL_MS = "20";
+/** Quick retries (5 ms, 300 ms, ...) and a quick poll. */
+const quick = { COBBERY_WEBHOOK_RETRY_SCALE: "0.001", COBBERY_WEBHOOK_POLL_MS: "20" };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,7 +34,7 @@ describe("webhook deliveries", () => {
   };
 
   before(async () => {
-    t = await startTestApp({ COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true" });
+    t = await startTestApp({ ...quick, COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true" });
     campaignId = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
   });
   afterEach(async () => {
@@ -272,7 +271,7 @@ describe("webhook deliveries without COBBERY_ALLOW_PRIVATE_WEBHOOKS", () => {
   let t: TestApp;
   let rx: Receiver;
   before(async () => {
-    t = await startTestApp();
+    t = await startTestApp(quick);
     rx = await new Receiver().start();
   });
   after(async () => {

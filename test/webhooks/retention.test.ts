@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { BackgroundTask } from "../../src/background.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import {
   pruneWebhookDeliveries,
@@ -9,9 +10,6 @@ import {
 } from "../../src/webhooks/index.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { deliveriesOf, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
-
-// Read when the task is built: a quick poll.
-process.env.COBBERY_WEBHOOK_POLL_MS = "20";
 
 const DAY = 86_400_000;
 
@@ -23,7 +21,7 @@ describe("webhook delivery retention", () => {
   const tasks: BackgroundTask[] = [];
 
   before(async () => {
-    t = await startTestApp({ COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true" });
+    t = await startTestApp({ COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true", COBBERY_WEBHOOK_POLL_MS: "20" });
     rx = await new Receiver().start();
     campaignId = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
   });
@@ -80,10 +78,11 @@ describe("webhook delivery retention", () => {
     await webhooks.stop();
 
     const logger = createLogger("warn");
+    const config = loadConfig({ COBBERY_WEBHOOK_RETENTION_DAYS: "30" });
     // Ten days later with a 30-day retention: nothing is old enough.
     const early = webhookPruningTask(
-      { db: t.app.deps.db, logger },
-      { intervalMs: 20, retentionDays: 30, now: () => Date.now() + 10 * DAY },
+      { db: t.app.deps.db, logger, config },
+      { intervalMs: 20, now: () => Date.now() + 10 * DAY },
     );
     await early.start();
     await new Promise((r) => setTimeout(r, 200));
@@ -92,8 +91,8 @@ describe("webhook delivery retention", () => {
 
     // Thirty-one days later: the finished ones go.
     const late = webhookPruningTask(
-      { db: t.app.deps.db, logger },
-      { intervalMs: 20, retentionDays: 30, now: () => Date.now() + 31 * DAY },
+      { db: t.app.deps.db, logger, config },
+      { intervalMs: 20, now: () => Date.now() + 31 * DAY },
     );
     tasks.push(late);
     await late.start();
