@@ -73,7 +73,7 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
     if (job.callbacks < schedule.MaxCallbacks) {
       const due = at ?? new Date(a.now.getTime() + schedule.RetryDelaySeconds * 1000);
       const next = nextOpenTime(schedule, contactZonesOf(job), due);
-      if (next) return { ...base, decision: { kind: "retry", at: next, due, callback: true } };
+      return { ...base, decision: { kind: "retry", at: next, due, callback: true } };
     }
     return { ...base, decision: retryOrFail(job, schedule, "unfinished", a.now) };
   }

@@ -1,3 +1,4 @@
+import { mayDial } from "../domain/campaign.ts";
 import { hasAttemptLeft } from "../domain/outcomes.ts";
 import { newId } from "../ids/index.ts";
 import { jobZones, resolveNextOpen } from "../schedule/index.ts";
@@ -74,10 +75,11 @@ async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Pr
   const { campaigns, org } = takeFirst ? unlocked : await lockLiveCounts(q, campaignIds);
   const claims: Claim[] = [];
   const fails: Array<{ id: string; reason: string; message: string }> = [];
-  const later: Array<{ id: string; at: Date }> = [];
+  const later: Array<{ id: string; at: Date | null }> = [];
   for (const row of rows) {
     const campaign = campaigns.get(row.campaign_id);
-    if (!campaign) continue;
+    // Paused or archived since the jobs were locked (a statement ago): not dialed.
+    if (!campaign || !mayDial(campaign.status, row.test_job)) continue;
     const job: DueJob = {
       ...row,
       schedule: campaign.schedule,
@@ -111,7 +113,8 @@ async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Pr
 
 type Verdict =
   | { kind: "dial" }
-  | { kind: "later"; at: Date }
+  /** Not yet: at the window's next opening; null when no window ever opens (it waits for a schedule change). */
+  | { kind: "later"; at: Date | null }
   | { kind: "fail"; reason: string; message: string };
 
 function check(job: DueJob, now: Date): Verdict {
@@ -127,13 +130,8 @@ function check(job: DueJob, now: Date): Verdict {
   }
   if (job.test_job) return { kind: "dial" };
   const next = resolveNextOpen(job.schedule, job.zones, now);
-  if (next === null) {
-    return {
-      kind: "fail",
-      reason: "configuration_error",
-      message:
-        "The campaign's Schedule never opens for this contact: widen Schedule.Windows or remove BlackoutDates.",
-    };
-  }
+  // A schedule that never opens (changed since this job was scheduled) leaves it waiting with
+  // NextCallAt null, like the jobs rescheduled by that change: attempts left, it is not failed.
+  if (next === null) return { kind: "later", at: null };
   return next.at.getTime() <= now.getTime() ? { kind: "dial" } : { kind: "later", at: next.at };
 }

@@ -1,8 +1,10 @@
+import { mayDial } from "../domain/campaign.ts";
+import { requeue } from "../domain/outcomes.ts";
 import type { Logger } from "../logging/index.ts";
 import { localParts } from "../schedule/index.ts";
 import type { Claim } from "../store/dispatch/claim.ts";
 import { abandonCalls, type ClaimedCall, lockForDial, markDialed } from "../store/dispatch/dial.ts";
-import { closeLockedCalls } from "../store/dispatch/finish.ts";
+import { type CallClose, closeLockedCalls } from "../store/dispatch/finish.ts";
 import type { Db } from "../store/index.ts";
 import type { PlacedCall, Telephony, UnansweredOutcome } from "../telephony/port.ts";
 import { closeUnanswered } from "./unanswered.ts";
@@ -34,12 +36,30 @@ function failedPlacement(callId: string, at: Date): PlacedCall {
   return { callId, carrierCallId: "", outcome: () => Promise.resolve(ended), ended };
 }
 
+/** The close of a claim that is not dialed after all: its job goes back to pending as it was. */
+const notDialed = (c: Claim, now: Date): CallClose => ({
+  callId: c.callId,
+  jobId: c.job.id,
+  fence: c.fence,
+  status: "canceled",
+  endReason: "canceled",
+  answeredBy: null,
+  ringingAt: null,
+  answeredAt: null,
+  endedAt: now,
+  durationSeconds: 0,
+  billedSeconds: 0,
+  undialed: true,
+  decision: requeue(c.job, c.job.schedule, c.job.zones, now),
+});
+
 /**
  * Dials claimed calls: re-locks their jobs, hands those still ours to the carrier while holding the
  * locks, and records them as dialed (an attempt each) in the same transaction. A call whose ending the
  * carrier already knew (the simulator's unanswered calls) is written dialed and ended at once, with
  * its job's decision: one write instead of a dial mark and, later, a close. Claims whose job was
- * canceled or opted out since are closed without dialing.
+ * canceled or opted out since are closed without dialing; those whose campaign was paused or
+ * archived since go back to pending.
  */
 export async function dialClaims(
   db: Db,
@@ -52,10 +72,17 @@ export async function dialClaims(
   if (claims.length === 0) return [];
   return db.tx(async (q) => {
     const ours = await lockForDial(q, claims.map(claimedCall));
-    const toDial = claims.filter((c) => ours.has(c.callId));
-    await abandonCalls(q, claims.filter((c) => !ours.has(c.callId)).map(claimedCall));
-    if (toDial.length === 0) return [];
     const now = dbTime();
+    const toDial: Claim[] = [];
+    const held: Claim[] = [];
+    for (const c of claims) {
+      const status = ours.get(c.callId);
+      if (status !== undefined) (mayDial(status, c.job.test_job) ? toDial : held).push(c);
+    }
+    await abandonCalls(q, claims.filter((c) => !ours.has(c.callId)).map(claimedCall));
+    // Their campaign was paused or archived since the claim: back to pending, attempt given back.
+    await closeLockedCalls(q, held.map((c) => notDialed(c, now)));
+    if (toDial.length === 0) return [];
     let placed: PlacedCall[];
     try {
       placed = await telephony.placeCalls(

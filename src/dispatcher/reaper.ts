@@ -1,4 +1,5 @@
-import { retryOrFail } from "../domain/outcomes.ts";
+import { requeue, retryOrFail } from "../domain/outcomes.ts";
+import { jobZones } from "../schedule/index.ts";
 import { type CallClose, closeCalls } from "../store/dispatch/finish.ts";
 import { releaseLeases, takeOverExpiredLeases } from "../store/dispatch/reap.ts";
 import { type Db, dbNow } from "../store/index.ts";
@@ -6,7 +7,7 @@ import { type Db, dbNow } from "../store/index.ts";
 /**
  * Recovers the attempts of workers that stopped (crash, SIGKILL, a pause past the lease): the live
  * call is closed as worker_lost and never dialed again; an attempt that was dialed counts and is
- * retried or failed like an unanswered one; one that was not dialed goes back to pending, due now.
+ * retried or failed like an unanswered one; one that was not dialed goes back to pending as it was.
  */
 export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
   return db.tx(async (q) => {
@@ -42,7 +43,7 @@ export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
               ? { kind: "restore" }
               : dialed
                 ? retryOrFail(j, j.schedule, "worker_lost", now)
-                : { kind: "retry", at: now, due: now },
+                : requeue(j, j.schedule, jobZones(j, j.schedule), now),
       });
     }
     await closeCalls(q, closes);

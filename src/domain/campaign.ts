@@ -9,6 +9,10 @@ import { checkPhoneNumber } from "./phone.ts";
 
 export const CAMPAIGN_STATUSES = ["active", "paused", "archived"] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/** Whether a campaign in this status places outbound calls: active ones, and test jobs of paused ones. */
+export const mayDial = (status: CampaignStatus, testJob: boolean): boolean =>
+  status === "active" || (testJob && status === "paused");
 export const INBOUND_MODES = ["reject", "lookup", "lookup_failed", "create_if_not_exists", "create"] as const;
 export type InboundMode = (typeof INBOUND_MODES)[number];
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;

@@ -25,8 +25,8 @@ const CAUSE_TEXT: Record<RetryCause, string> = {
 
 /**
  * After an unanswered or unfinished attempt: retried after RetryDelaySeconds (moved into the next
- * open window) until MaxAttempts calls were placed, then failed/max_attempts_exceeded. Test jobs are
- * never retried. `now` is database time.
+ * open window; none: NextCallAt null) until MaxAttempts calls were placed, then
+ * failed/max_attempts_exceeded. Test jobs are never retried. `now` is database time.
  */
 export function retryOrFail(
   job: AttemptedJob,
@@ -49,18 +49,22 @@ export function retryOrFail(
       message: `${schedule.MaxAttempts} attempt${schedule.MaxAttempts === 1 ? "" : "s"} placed; on the last one ${CAUSE_TEXT[cause]}.`,
     };
   }
-  const zones = jobZones(job, schedule);
   const due = new Date(now.getTime() + schedule.RetryDelaySeconds * 1000);
-  const at = nextOpenTime(schedule, zones, due);
-  if (at === null) {
-    return {
-      kind: "fail",
-      reason: "max_attempts_exceeded",
-      message: `No calling window opens for this contact, and ${CAUSE_TEXT[cause]}.`,
-    };
-  }
-  return { kind: "retry", at, due };
+  // With no open window (NextCallAt null) the job waits, attempts left, until the schedule changes.
+  return { kind: "retry", at: nextOpenTime(schedule, jobZones(job, schedule), due), due };
 }
+
+/**
+ * A claim that was never dialed (its worker was lost, or its campaign paused before the dial) goes
+ * back to pending as it was, a call-back it was for still due: next called now if the contact's
+ * window is open (test jobs: now), else at its next opening.
+ */
+export const requeue = (
+  job: { test_job: boolean },
+  schedule: Schedule,
+  zones: readonly string[],
+  now: Date,
+): JobDecision => ({ kind: "requeue", at: job.test_job ? now : nextOpenTime(schedule, zones, now) });
 
 /** The attempt may be placed: attempts left, or a call-back the contact asked for. */
 export const hasAttemptLeft = (job: AttemptedJob & { callback_due: boolean }, schedule: Schedule): boolean =>

@@ -1,4 +1,4 @@
-import type { Schedule } from "../../domain/campaign.ts";
+import type { CampaignStatus, Schedule } from "../../domain/campaign.ts";
 import type { Queryable } from "../db.ts";
 
 /** A due job locked by a claim, with what the claim must check about it. */
@@ -75,6 +75,7 @@ export async function lockDueJobs(
 export interface ClaimedCampaign {
   id: string;
   org_id: string;
+  status: CampaignStatus;
   schedule: Schedule;
   caller_id: string | null;
   live: number;
@@ -94,7 +95,7 @@ export interface LiveCounts {
  */
 export async function readCampaigns(q: Queryable, campaignIds: readonly string[]): Promise<LiveCounts> {
   const r = await q.query<ClaimedCampaign & { org_live: number }>(
-    `select c.id, c.org_id, c.schedule, c.phone_numbers[1] as caller_id,
+    `select c.id, c.org_id, c.status, c.schedule, c.phone_numbers[1] as caller_id,
        (select coalesce(sum(n), 0)::int from live_calls l where l.org_id = c.org_id and l.campaign_id = c.id) as live,
        (select coalesce(sum(n), 0)::int from live_calls l where l.org_id = c.org_id) as org_live
      from campaigns c where c.id = any($1::text[])`,
@@ -105,7 +106,7 @@ export async function readCampaigns(q: Queryable, campaignIds: readonly string[]
     campaigns: new Map(
       r.rows.map((x) => [
         x.id,
-        { id: x.id, org_id: x.org_id, schedule: x.schedule, caller_id: x.caller_id, live: x.live },
+        { id: x.id, org_id: x.org_id, status: x.status, schedule: x.schedule, caller_id: x.caller_id, live: x.live },
       ]),
     ),
   };

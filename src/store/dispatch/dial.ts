@@ -1,3 +1,4 @@
+import type { CampaignStatus } from "../../domain/campaign.ts";
 import type { Queryable } from "../db.ts";
 
 /*
@@ -16,22 +17,28 @@ export interface ClaimedCall {
 }
 
 /**
- * Locks the claimed jobs again just before dialing and returns those still ours: in_progress, same
- * fencing token, same call. A cancel or an opt-out committed since the claim has changed the job's
- * state, and one running now holds the row: we wait for it and then see its result. Holding these
- * locks while the carrier takes the calls means no call starts after such a change commits.
+ * Locks the claimed jobs again just before dialing and returns those still ours (in_progress, same
+ * fencing token, same call), with their campaign's status now. A cancel or an opt-out committed
+ * since the claim has changed the job's state, and one running now holds the row: we wait for it
+ * and then see its result. The campaigns are share-locked, so a pause or an archive waits for this
+ * transaction and then sees its calls, or commits first and is seen here. Holding these locks while
+ * the carrier takes the calls means no call starts after such a change commits.
  */
-export async function lockForDial(q: Queryable, calls: readonly ClaimedCall[]): Promise<Set<string>> {
-  if (calls.length === 0) return new Set();
-  const r = await q.query<{ call_id: string }>(
-    `select x.call_id from jobs j
+export async function lockForDial(
+  q: Queryable,
+  calls: readonly ClaimedCall[],
+): Promise<Map<string, CampaignStatus>> {
+  if (calls.length === 0) return new Map();
+  const r = await q.query<{ call_id: string; status: CampaignStatus }>(
+    `select x.call_id, c.status from jobs j
      join jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint) on j.id = x.job_id
+     join campaigns c on c.id = j.campaign_id
      where j.fence = x.fence and coalesce(j.state = 'in_progress', false) and j.live_call_id = x.call_id
      order by j.id
-     for update of j`,
+     for update of j for share of c`,
     [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, call_id: c.callId, fence: c.fence })))],
   );
-  return new Set(r.rows.map((x) => x.call_id));
+  return new Map(r.rows.map((x) => [x.call_id, x.status]));
 }
 
 /** Records that the carrier took these calls (the claim counted their attempts), with call.started. */

@@ -3,8 +3,16 @@ import type { Queryable } from "../db.ts";
 
 /** What happens to the job after its call, decided by the analysis. */
 export type JobDecision =
-  /** `due` is when the next call is wanted; `at` is that moved into the next open window. */
-  | { kind: "retry"; at: Date; due: Date; callback?: boolean }
+  /**
+   * `due` is when the next call is wanted; `at` is that moved into the next open window, null when
+   * no window opens (the job waits, pending, until its campaign's schedule changes).
+   */
+  | { kind: "retry"; at: Date | null; due: Date; callback?: boolean }
+  /**
+   * A claim that was never dialed goes back to pending as it was (its attempt given back, its due
+   * time and any call-back kept), next called at `at`.
+   */
+  | { kind: "requeue"; at: Date | null }
   | { kind: "fail"; reason: string; message: string }
   | { kind: "complete" }
   /** An inbound call that ended with no outcome: the job gets back the state it had before. */
@@ -69,8 +77,8 @@ function closeRow(i: CallClose, ord: number): Record<string, unknown> {
   };
   put("answered_by", i.answeredBy);
   put("answered_at", i.answeredAt?.toISOString());
+  if (d.kind === "retry" || d.kind === "requeue") put("next_call_at", d.at?.toISOString());
   if (d.kind === "retry") {
-    row.next_call_at = d.at.toISOString();
     row.due_at = d.due.toISOString();
     if (d.callback) row.callback = true;
   }
@@ -132,19 +140,20 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
      ),
      decided as (
        update jobs set
-         state = case x.decision when 'retry' then 'pending' when 'fail' then 'failed' when 'complete' then 'completed'
-           when 'restore' then coalesce(jobs.resumed_from, 'pending') else jobs.state end,
+         state = case x.decision when 'retry' then 'pending' when 'requeue' then 'pending' when 'fail' then 'failed'
+           when 'complete' then 'completed' when 'restore' then coalesce(jobs.resumed_from, 'pending') else jobs.state end,
          next_call_at = case when x.decision = 'restore' then jobs.next_call_at else x.next_call_at end,
          resumed_from = null,
          due_at = coalesce(x.due_at, jobs.due_at),
-         callback_due = case when x.decision = 'restore' then jobs.callback_due else coalesce(x.callback, false) end,
+         -- restore and requeue put the job back as it was: its call-back, reason and judgement kept
+         callback_due = case when x.decision in ('restore', 'requeue') then jobs.callback_due else coalesce(x.callback, false) end,
          callbacks = jobs.callbacks + case when x.callback then 1 else 0 end,
          attempts = jobs.attempts - case when x.undialed then 1 else 0 end,
-         failure_reason = case when x.decision = 'restore' then jobs.failure_reason else x.failure_reason end,
-         failure_message = case when x.decision = 'restore' then jobs.failure_message else x.failure_message end,
+         failure_reason = case when x.decision in ('restore', 'requeue') then jobs.failure_reason else x.failure_reason end,
+         failure_message = case when x.decision in ('restore', 'requeue') then jobs.failure_message else x.failure_message end,
          result = coalesce(x.result, jobs.result), summary = coalesce(x.summary, jobs.summary),
-         objective_met = case when x.decision = 'restore' then jobs.objective_met else x.objective_met end, conversation = coalesce(x.conversation, jobs.conversation),
-         ended_at = case when x.decision in ('fail', 'complete') then now() when x.decision = 'restore' then jobs.ended_at end,
+         objective_met = case when x.decision in ('restore', 'requeue') then jobs.objective_met else x.objective_met end, conversation = coalesce(x.conversation, jobs.conversation),
+         ended_at = case when x.decision in ('fail', 'complete') then now() when x.decision in ('restore', 'requeue') then jobs.ended_at end,
          lease_owner = null, lease_expires_at = null, live_call_id = null, updated_at = now()
        from x where jobs.id = x.job_id and jobs.fence = x.fence and coalesce(jobs.state = 'in_progress', false) and x.decision <> 'none'
        returning jobs.id, jobs.org_id, jobs.campaign_id, jobs.test_job, jobs.state, jobs.failure_reason, x.call_id,

@@ -1,0 +1,219 @@
+// Claims that are not dialed after all go back to pending as they were, and a schedule that stops
+// opening leaves jobs waiting instead of failing them.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { claimDueJobs } from "../../src/dispatcher/claim.ts";
+import { dialClaims } from "../../src/dispatcher/dial.ts";
+import { reapExpiredLeases } from "../../src/dispatcher/reaper.ts";
+import { DEFAULT_SCHEDULE } from "../../src/domain/campaign.ts";
+import { retryOrFail } from "../../src/domain/outcomes.ts";
+import { createLogger } from "../../src/logging/index.ts";
+import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
+import { newCampaign, newJob, simContact, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { TEST_DB } from "../helpers/db.ts";
+
+const silent = createLogger("silent");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const claimOpts = (workerId: string, leaseSeconds = 30) => ({
+  workerId,
+  limit: 10,
+  leaseSeconds,
+  orgMaxConcurrentCalls: 100,
+});
+
+/** A carrier that holds placeCalls until released; its calls then end unanswered at once. */
+class GatedCarrier implements Telephony {
+  readonly name = "gated-test";
+  entered = false;
+  private open!: () => void;
+  private readonly gate = new Promise<void>((r) => {
+    this.open = r;
+  });
+  release(): void {
+    this.open();
+  }
+  async placeCalls(requests: readonly OutboundCallRequest[]): Promise<PlacedCall[]> {
+    this.entered = true;
+    await this.gate;
+    return requests.map((r) => {
+      const ended: CallOutcome = {
+        kind: "unanswered",
+        reason: "no_answer",
+        ringingAt: null,
+        endedAt: new Date(),
+      };
+      return { callId: r.callId, carrierCallId: `gated-${r.callId}`, outcome: async () => ended, ended };
+    });
+  }
+  async hangup(): Promise<void> {}
+}
+
+describe("claims not dialed after all, and schedules that stop opening", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ COBBERY_DISPATCH_POLL_MS: "20" });
+  });
+  after(() => t.close());
+
+  const jobRow = async (id: string) =>
+    (
+      await t.database.db.query<{
+        state: string;
+        attempts: number;
+        callbacks: number;
+        callback_due: boolean;
+        failure_reason: string | null;
+      }>("select state, attempts, callbacks, callback_due, failure_reason from jobs where id = $1", [id])
+    ).rows[0];
+
+  test("a call-back whose claim is lost before its dial stays a call-back, past MaxAttempts", async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(t, { MaxAttempts: 1, MaxCallbacks: 3, RetryDelaySeconds: 3600 });
+    await simContact(t, "+14155550501", [{ Answer: "human", Replies: ["call me later"] }]);
+    const d = t.app.newDispatcher();
+    await d.start();
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550501" });
+    await waitFor(async () => {
+      const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+      return j.Callbacks === 1 && j.State === "pending";
+    });
+    await d.stop();
+    /** A pending call-back, the one attempt (MaxAttempts) used. */
+    const callBackDue = {
+      state: "pending",
+      attempts: 1,
+      callbacks: 1,
+      callback_due: true,
+      failure_reason: null,
+    };
+    assert.deepEqual(await jobRow(job.Id), callBackDue);
+
+    // The call-back falls due; a worker claims it and dies before dialing; the reaper takes it back.
+    await db.query("update jobs set next_call_at = now() where id = $1", [job.Id]);
+    assert.equal((await claimDueJobs(db, claimOpts("lost", 1))).length, 1);
+    await sleep(1_200);
+    assert.equal(await reapExpiredLeases(db), 1);
+    assert.deepEqual(await jobRow(job.Id), callBackDue);
+    const after = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.ok(
+      after.NextCallAt !== null && Date.parse(after.NextCallAt) <= Date.now() + 1_000,
+      after.NextCallAt,
+    );
+
+    // The next claim places the call-back though MaxAttempts (1) is used up.
+    const again = await claimDueJobs(db, claimOpts("w2"));
+    assert.deepEqual(
+      again.map((c) => c.job.id),
+      [job.Id],
+    );
+  });
+
+  test("a pause committed between the claim and the dial: nothing is dialed, the job waits with its attempt back", async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(t, { MaxAttempts: 2 });
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550401" });
+    const claims = await claimDueJobs(db, claimOpts("w"));
+    assert.equal(claims.length, 1);
+    assert.equal((await t.request("POST", `/v1/campaigns/${campaign}/pause`)).body.Status, "paused");
+
+    assert.deepEqual(await dialClaims(db, t.app.telephony, claims, silent), []);
+    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.equal(j.State, "pending");
+    assert.equal(j.Attempts, 0);
+    const calls = (await t.request("GET", `/v1/jobs/${job.Id}/calls`)).body.Items;
+    assert.deepEqual(
+      calls.map((c: any) => [c.Status, c.EndReason]),
+      [["canceled", "canceled"]],
+    );
+    const dialed = await db.query("select 1 from calls where job_id = $1 and dialed_at is not null", [
+      job.Id,
+    ]);
+    assert.equal(dialed.rowCount, 0);
+
+    // Resumed, it is claimed again with both attempts left.
+    await t.request("POST", `/v1/campaigns/${campaign}/resume`);
+    const again = await claimDueJobs(db, claimOpts("w"));
+    assert.deepEqual(
+      again.map((c) => c.job.id),
+      [job.Id],
+    );
+    assert.equal(again[0]?.job.attempts, 0);
+  });
+
+  test("a pause waits for a dial under way, so no call starts after the pause commits", {
+    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
+  }, async () => {
+    const db = t.database.db;
+    // One attempt: its no-answer ends the job, which leaves nothing due for the next test.
+    const campaign = await newCampaign(t, { MaxAttempts: 1 });
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550402" });
+    const claims = await claimDueJobs(db, claimOpts("w"));
+    const carrier = new GatedCarrier();
+    const dialing = dialClaims(db, carrier, claims, silent);
+    await waitFor(async () => carrier.entered);
+    let pausedAt: number | null = null;
+    const pausing = t.request("POST", `/v1/campaigns/${campaign}/pause`).then((r) => {
+      pausedAt = Date.now();
+      return r;
+    });
+    await sleep(300);
+    const pausedEarly = pausedAt !== null;
+    const releasedAt = Date.now();
+    // Released before asserting, so that a failure does not leave the dial's transaction open.
+    carrier.release();
+    assert.equal(pausedEarly, false, "the pause returned while the carrier was taking the call");
+    assert.equal((await dialing).length, 1);
+    assert.equal((await pausing).body.Status, "paused");
+    assert.ok(pausedAt !== null && pausedAt >= releasedAt);
+    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.equal(j.Attempts, 1);
+  });
+
+  test("a schedule that stops opening while a call is live leaves its job waiting (NextCallAt null), not failed", async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(t, { MaxAttempts: 3 });
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550403" });
+    const claims = await claimDueJobs(db, claimOpts("w"));
+    assert.equal(claims.length, 1);
+    const patched = await t.request("PATCH", `/v1/campaigns/${campaign}`, { Schedule: { Windows: [] } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+
+    // The call (claimed under the old schedule) ends unanswered; its retry comes due and is claimed
+    // under the new one.
+    await dialClaims(db, t.app.telephony, claims, silent);
+    await db.query("update jobs set next_call_at = now() where id = $1", [job.Id]);
+    assert.deepEqual(await claimDueJobs(db, claimOpts("w")), []);
+    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.deepEqual([j.State, j.NextCallAt, j.FailureReason, j.Attempts], ["pending", null, null, 1]);
+
+    // Windows again: the job is scheduled and dialed.
+    await t.request("PATCH", `/v1/campaigns/${campaign}`, {
+      Schedule: {
+        Windows: [{ Days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], Start: "00:00", End: "24:00" }],
+      },
+    });
+    const again = await claimDueJobs(db, claimOpts("w"));
+    assert.deepEqual(
+      again.map((c) => c.job.id),
+      [job.Id],
+    );
+  });
+
+  test("an unanswered attempt with attempts left and no window ever open is retried with no time, not failed", () => {
+    const now = new Date("2026-11-24T12:00:00Z");
+    const job = {
+      test_job: false,
+      attempts: 1,
+      attempts_base: 0,
+      time_zone: null,
+      phone_number: "+14155550404",
+    };
+    const closed = { ...DEFAULT_SCHEDULE, MaxAttempts: 3, RetryDelaySeconds: 60, Windows: [] };
+    assert.deepEqual(retryOrFail(job, closed, "no_answer", now), {
+      kind: "retry",
+      at: null,
+      due: new Date("2026-11-24T12:01:00Z"),
+    });
+    assert.equal(retryOrFail({ ...job, attempts: 3 }, closed, "no_answer", now).kind, "fail");
+  });
+});
