@@ -63,18 +63,50 @@ export interface ConnectedCall {
 export function createConversationRunner(deps: ConversationDeps): ConversationRunner {
   const transcripts = new TranscriptWriter(deps.db);
   const live = new Map<string, LiveCall>();
+  /**
+   * Hang-ups for calls not (yet) run here, by the time they came: a cancel can land between the
+   * dial and the conversation's start. Every worker hears every hang-up, so entries are dropped
+   * after a while.
+   */
+  const hungUp = new Map<string, number>();
+  const HUNG_UP_KEPT_MS = 5 * 60_000;
 
   async function converse(call: ConnectedCall): Promise<void> {
-    const job = await loadJobContext(deps.db, call.jobId);
-    if (!job) return;
+    // Registered before any wait, so that a hang-up from now on reaches this call.
     const abort = new AbortController();
     live.set(call.callId, { abort });
+    if (hungUp.delete(call.callId)) abort.abort("canceled");
     try {
+      const job = await loadJobContext(deps.db, call.jobId);
+      if (!job) return;
+      // Canceled, opted out or deleted since the dial (their hang-up is sent as they commit): the
+      // conversation never starts.
+      if (job.state !== "in_progress") return await endUnstarted(call);
       if (call.by === "voicemail") return await leaveVoicemail(call, job);
       await talk(call, job, abort);
     } finally {
       live.delete(call.callId);
     }
+  }
+
+  /**
+   * A call whose job stopped being in progress before the conversation began: hung up and closed as
+   * canceled, the job left as its change made it (and no hang-up read as the contact's).
+   */
+  async function endUnstarted(call: ConnectedCall): Promise<void> {
+    const endedAt = laterOf(await call.media.hangup(), call.answeredAt);
+    await finishConversation(
+      deps.db,
+      {
+        ...closeTimes(call, endedAt),
+        status: "canceled",
+        endReason: "canceled",
+        answeredBy: call.by,
+        decision: { kind: "none" },
+        transcript: [],
+      },
+      null,
+    );
   }
 
   async function talk(call: ConnectedCall, job: JobContext, abort: AbortController): Promise<void> {
@@ -268,7 +300,14 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         media: o.media,
       }),
     hangup(callId) {
-      live.get(callId)?.abort.abort("canceled");
+      const call = live.get(callId);
+      if (call) return call.abort.abort("canceled");
+      const now = Date.now();
+      for (const [id, at] of hungUp) {
+        if (now - at < HUNG_UP_KEPT_MS) break;
+        hungUp.delete(id);
+      }
+      hungUp.set(callId, now);
     },
   };
 }
