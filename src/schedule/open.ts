@@ -155,6 +155,24 @@ function earliestOpen(
 }
 
 /**
+ * The zones that differ, first names kept: duplicates, and names of one zone (Europe/London,
+ * Europe/Guernsey and Europe/Isle_of_Man for a UK mobile) whose offsets agree over [from, to), are
+ * a single zone, so they neither intersect nor trigger the 7-day fallback.
+ */
+function distinctZones(list: readonly string[], from: number, to: number): string[] {
+  if (list.every((z) => z === list[0])) return [list[0]!];
+  const seen = new Set<string>();
+  return list.filter((zone) => {
+    const key = offsetSegments(zone, from, to)
+      .map((s) => `${s.start}/${s.offset}`)
+      .join();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
  * nextOpenTime with details. Several zones: the earliest instant open in all of them within 7 days of
  * `from`; if there is none, the earliest instant open in Schedule.TimeZone alone (fellBack = true).
  * One zone: searched up to HORIZON_DAYS. Null when nothing opens within the horizon.
@@ -167,15 +185,15 @@ export function resolveNextOpen(schedule: Schedule, zones: readonly string[], fr
   const list = zones.length === 0 ? [schedule.TimeZone] : zones;
   if (!c.anyWindow) return null;
   if (c.anyTime) return { at: new Date(fromMs), zones: [...list], fellBack: false };
-  // Duplicates of one zone are still a single zone: no intersection, no 7-day fallback.
-  if (list.some((z) => z !== list[0])) {
-    const t = earliestOpen(c, list, fromMs, fromMs + FALLBACK_AFTER_MS);
-    if (t !== null) return { at: new Date(t), zones: [...list], fellBack: false };
+  const distinct = distinctZones(list, fromMs, fromMs + HORIZON_MS);
+  if (distinct.length > 1) {
+    const t = earliestOpen(c, distinct, fromMs, fromMs + FALLBACK_AFTER_MS);
+    if (t !== null) return { at: new Date(t), zones: distinct, fellBack: false };
     const only = [schedule.TimeZone];
     const t2 = earliestOpen(c, only, fromMs, fromMs + HORIZON_MS);
     return t2 === null ? null : { at: new Date(t2), zones: only, fellBack: true };
   }
-  const single = [list[0]!];
+  const single = [distinct[0]!];
   const t = earliestOpen(c, single, fromMs, fromMs + HORIZON_MS);
   return t === null ? null : { at: new Date(t), zones: single, fellBack: false };
 }

@@ -145,3 +145,30 @@ test("no zones means Schedule.TimeZone; duplicate zones are a single zone", () =
   const r = resolveNextOpen(nyOffice, [NY, NY], at("2025-03-03T00:00:00Z"));
   assert.deepEqual(r, { at: at("2025-03-03T14:00:00Z"), zones: [NY], fellBack: false });
 });
+
+test("names of one zone (a UK mobile's London, Guernsey, Isle of Man) are a single zone: no 7-day fallback", () => {
+  const uk = ["Europe/Guernsey", "Europe/Isle_of_Man", "Europe/London"];
+  assert.deepEqual(zonesForPhoneNumber("+447911123456"), uk);
+  // A week of blackout dates in the contact's calendar: with three zones counted, the 7-day fallback
+  // used to move the call to Schedule.TimeZone and dial at 00:30 in London on a blacked-out day.
+  const s = schedule(
+    "America/Los_Angeles",
+    [[["mon", "tue", "wed", "thu", "fri", "sat"], "09:00", "20:00"]],
+    [
+      "2025-12-24",
+      "2025-12-25",
+      "2025-12-26",
+      "2025-12-27",
+      "2025-12-28",
+      "2025-12-29",
+      "2025-12-30",
+      "2025-12-31",
+    ],
+  );
+  const r = resolveNextOpen(s, uk, at("2025-12-24T00:30:00Z"));
+  assert.deepEqual(r, { at: at("2026-01-01T09:00:00Z"), zones: ["Europe/Guernsey"], fellBack: false });
+  // Zones that really differ still intersect.
+  const both = resolveNextOpen(s, ["Europe/London", "Europe/Paris"], at("2026-01-05T08:00:00Z"));
+  assert.deepEqual(both?.zones, ["Europe/London", "Europe/Paris"]);
+  assert.equal(iso(both?.at ?? null), "2026-01-05T09:00:00.000Z");
+});
