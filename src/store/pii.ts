@@ -15,7 +15,8 @@ export async function erasePii(
   if (jobIds.length === 0) return [];
   const r = await q.query<{ id: string; campaign_id: string; test_job: boolean; previous_state: string }>(
     `with prev as (
-       select id, state from jobs where org_id = $1 and id = any($2::text[]) and state = any($3::text[]) for update
+       select id, state from jobs where org_id = $1 and id = any($2::text[]) and state = any($3::text[])
+       order by id for update
      )
      update jobs j set phone_number = null, contact_name = null, data = null, result = null, summary = null,
        conversation = '{}',

@@ -16,7 +16,8 @@ export async function campaignForBulk(ctx: Ctx, campaignId: string): Promise<voi
 
 /**
  * Cancels the cancelable jobs among those selected (by ids, or every job of a campaign), with their
- * events, in the caller's transaction. A live call notices its job is canceled and ends.
+ * events, in the caller's transaction. A live call notices its job is canceled and ends. Rows are
+ * locked in id order, like the dispatcher's, so that a bulk cancel and a dial never deadlock.
  */
 export async function cancelJobRows(
   q: Queryable,
@@ -28,7 +29,7 @@ export async function cancelJobRows(
     `with prev as (
        select id, state from jobs where org_id = $1 and state = any($2::text[])
          and ${"ids" in where ? "id = any($3::text[])" : "campaign_id = $3"}
-       for update
+       order by id for update
      )
      update jobs j set state = 'canceled', next_call_at = null, ended_at = now(), updated_at = now()
      from prev where j.id = prev.id
