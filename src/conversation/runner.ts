@@ -3,7 +3,7 @@ import type { AnsweredCallHandler } from "../dispatcher/index.ts";
 import { type RetryCause, retryOrFail } from "../domain/outcomes.ts";
 import { isLlmError, type LlmClient } from "../llm/index.ts";
 import type { Logger } from "../logging/index.ts";
-import { laterOf } from "../schedule/index.ts";
+import { laterOf, primaryZone } from "../schedule/index.ts";
 import type { TranscriptEntry } from "../store/calls.ts";
 import type { JobContext } from "../store/conversations.ts";
 import type { CallClose, JobDecision } from "../store/dispatch/finish.ts";
@@ -112,7 +112,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
   async function talk(call: ConnectedCall, job: JobContext, abort: AbortController): Promise<void> {
     const render = rendererFor(job);
     const schedule = job.campaign.Schedule;
-    const zone = contactZonesOf(job)[0] ?? "UTC";
+    const zone = primaryZone(contactZonesOf(job), schedule.TimeZone);
     // Earlier transcripts feed the LLM only (agent history, extraction, summary).
     const earlier = deps.llm
       ? (await jobTranscripts(deps.db, job.id)).filter((c) => c.id !== call.callId).map((c) => c.transcript)

@@ -1,7 +1,7 @@
 import { mayDial } from "../domain/campaign.ts";
 import { requeue } from "../domain/outcomes.ts";
 import type { Logger } from "../logging/index.ts";
-import { localParts } from "../schedule/index.ts";
+import { localParts, primaryZone } from "../schedule/index.ts";
 import type { Claim } from "../store/dispatch/claim.ts";
 import { abandonCalls, type ClaimedCall, lockForDial, markDialed } from "../store/dispatch/dial.ts";
 import { type CallClose, closeLockedCalls } from "../store/dispatch/finish.ts";
@@ -16,8 +16,9 @@ export interface DialedCall {
   dialedAt: Date;
 }
 
-/** The contact's local hour at `at`, in the first of the zones its calling window was checked in. */
-const contactHour = (job: Claim["job"], at: Date): number => localParts(job.zones[0] ?? "UTC", at).hour;
+/** The contact's local hour at `at`, in its primary zone. */
+const contactHour = (job: Claim["job"], at: Date): number =>
+  localParts(primaryZone(job.zones, job.schedule.TimeZone), at).hour;
 
 const claimedCall = (c: Claim): ClaimedCall => ({
   jobId: c.job.id,

@@ -4,7 +4,7 @@
  */
 export { compileSchedule, isAnyTime } from "./compile.ts";
 export { FALLBACK_AFTER_MS, HORIZON_DAYS, isOpenAt, nextOpenTime, resolveNextOpen } from "./open.ts";
-export { contactZones, jobZones, loadPhoneZones, zonesForPhoneNumber } from "./phone.ts";
+export { contactZones, jobZones, loadPhoneZones, primaryZone, zonesForPhoneNumber } from "./phone.ts";
 export type {
   LocalParts,
   NextOpen,

@@ -115,3 +115,12 @@ export const jobZones = (
     phoneNumber: job.phone_number,
     scheduleTimeZone: schedule.TimeZone,
   });
+
+/**
+ * The one zone a contact's times are read and said in (the agent's clock, a call-back's "5pm", the
+ * call's local hour in analytics): its only zone; for a number over several zones, the campaign's
+ * zone when it is one of them (a toll-free number in a New York campaign is New York, not the first
+ * zone by name, Adak), else the first.
+ */
+export const primaryZone = (zones: readonly string[], scheduleTimeZone: string): string =>
+  zones.length === 1 || !zones.includes(scheduleTimeZone) ? (zones[0] ?? scheduleTimeZone) : scheduleTimeZone;

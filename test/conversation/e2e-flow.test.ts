@@ -289,6 +289,14 @@ describe("flow agents end to end (sim carrier)", () => {
     const laSaid = new Date(lc.Transcript.find((e: { Role: string }) => e.Role === "contact").At);
     assert.equal(la.NextCallAt, zonedInstant(nextDay(localDate(laSaid, LA)), 17, LA).toISOString());
     await t.request("POST", `/v1/jobs/${la.Id}/cancel`);
+
+    // A toll-free number spans every US zone (Adak first by name): the campaign's zone is the one.
+    await api.sim("+18005550327", [{ Answer: "human", Replies: ["call me back tomorrow at 5pm"] }]);
+    const tf = await api.settledAfterCalls((await api.job(cmp.Id, { PhoneNumber: "+18005550327" })).Id, 1);
+    const [tc] = await api.calls(tf.Id);
+    const tfSaid = new Date(tc.Transcript.find((e: { Role: string }) => e.Role === "contact").At);
+    assert.equal(tf.NextCallAt, zonedInstant(nextDay(localDate(tfSaid, NY)), 17, NY).toISOString());
+    await t.request("POST", `/v1/jobs/${tf.Id}/cancel`);
   });
 
   test("Next maps answers to nodes: a choice and yes/no pick the branch, Save keeps the typed value", async () => {

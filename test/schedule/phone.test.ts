@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { contactZones, zonesForPhoneNumber } from "../../src/schedule/index.ts";
+import { contactZones, primaryZone, zonesForPhoneNumber } from "../../src/schedule/index.ts";
 
 test("zonesForPhoneNumber: US geographic numbers map to one zone", () => {
   assert.deepEqual(zonesForPhoneNumber("+14155550123"), ["America/Los_Angeles"]);
@@ -55,4 +55,13 @@ test("contactZones: job TimeZone, else phone zones, else schedule TimeZone", () 
   assert.deepEqual(contactZones({ ...base, jobTimeZone: null, phoneNumber: "+999123" }), ["America/Chicago"]);
   assert.deepEqual(contactZones({ ...base, jobTimeZone: null, phoneNumber: null }), ["America/Chicago"]);
   assert.deepEqual(contactZones({ ...base, jobTimeZone: "", phoneNumber: null }), ["America/Chicago"]);
+});
+
+test("primaryZone: the only zone; over several, the campaign's zone when among them, else the first", () => {
+  const tollFree = zonesForPhoneNumber("+18005550100");
+  assert.equal(tollFree[0], "America/Adak");
+  assert.equal(primaryZone(tollFree, "America/New_York"), "America/New_York");
+  assert.equal(primaryZone(tollFree, "Europe/Paris"), "America/Adak");
+  assert.equal(primaryZone(["Europe/Paris"], "America/New_York"), "Europe/Paris");
+  assert.equal(primaryZone([], "America/New_York"), "America/New_York");
 });
