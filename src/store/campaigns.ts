@@ -143,6 +143,8 @@ export async function claimNumbers(q: Queryable, id: string, numbers: readonly s
  * shown as StatusReason; a campaign already paused or archived is left as it is.
  */
 export async function pauseActiveCampaign(q: Queryable, id: string, reason: string): Promise<void> {
+  // FOR UPDATE first, like the API's status changes: a dial under way (lockForDial) finishes first.
+  await q.query("select 1 from campaigns where id = $1 for update", [id]);
   await q.query(
     "update campaigns set status = 'paused', status_reason = $2, updated_at = now() where id = $1 and status = 'active'",
     [id, reason],

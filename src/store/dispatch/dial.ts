@@ -20,9 +20,12 @@ export interface ClaimedCall {
  * Locks the claimed jobs again just before dialing and returns those still ours (in_progress, same
  * fencing token, same call), with their campaign's status now. A cancel or an opt-out committed
  * since the claim has changed the job's state, and one running now holds the row: we wait for it
- * and then see its result. The campaigns are share-locked, so a pause or an archive waits for this
- * transaction and then sees its calls, or commits first and is seen here. Holding these locks while
- * the carrier takes the calls means no call starts after such a change commits.
+ * and then see its result. The campaigns are key-share-locked: a change of status (pause, archive)
+ * locks the campaign FOR UPDATE, so it waits for this transaction and then sees its calls, or
+ * commits first and is seen here. Holding these locks while the carrier takes the calls means no
+ * call starts after such a change commits. KEY SHARE, not SHARE: a claim's FOR NO KEY UPDATE of
+ * the campaigns (lockLiveCounts) does not wait for it, so the two cannot deadlock whatever order
+ * their rows come in.
  */
 export async function lockForDial(
   q: Queryable,
@@ -35,7 +38,7 @@ export async function lockForDial(
      join campaigns c on c.id = j.campaign_id
      where j.fence = x.fence and coalesce(j.state = 'in_progress', false) and j.live_call_id = x.call_id
      order by j.id
-     for update of j for share of c`,
+     for update of j for key share of c`,
     [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, call_id: c.callId, fence: c.fence })))],
   );
   return new Map(r.rows.map((x) => [x.call_id, x.status]));
