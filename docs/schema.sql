@@ -364,6 +364,7 @@ CREATE TABLE public.campaigns (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     max_concurrent_calls integer GENERATED ALWAYS AS (((schedule ->> 'MaxConcurrentCalls'::text))::integer) STORED,
+    schedule_version integer DEFAULT 0 NOT NULL,
     CONSTRAINT campaigns_inbound_mode_check CHECK ((inbound_mode = ANY (ARRAY['reject'::text, 'lookup'::text, 'lookup_failed'::text, 'create_if_not_exists'::text, 'create'::text]))),
     CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['active'::text, 'paused'::text, 'archived'::text])))
 );

@@ -2,6 +2,7 @@ import { isPlainObject } from "../domain/limits.ts";
 import { checkPhoneNumber } from "../domain/phone.ts";
 import { type ErrorDetail, notFound, validationFailed } from "../errors/index.ts";
 import { newId } from "../ids/index.ts";
+import { contactLocalHour, jobZones } from "../schedule/index.ts";
 import {
   type Call,
   campaignOwningNumber,
@@ -107,6 +108,7 @@ export async function takeSimInboundCall(
       leaseSeconds: Math.max(config.dispatch.leaseSeconds, campaign.Schedule.MaxCallSeconds + 60),
       from: input.from,
       to: input.to,
+      localHour: (j, at) => contactLocalHour(jobZones(j, campaign.Schedule), campaign.Schedule.TimeZone, at),
     });
     return { jobId: job.id, ...r };
   });

@@ -188,6 +188,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     }
     const close: CallClose = {
       ...closeTimes(call, result.endedAt),
+      scheduleVersion: job.schedule_version,
       status: result.endedBy === "canceled" ? "canceled" : "completed",
       endReason: result.endedBy === "agent" && state.finished ? "completed" : END_REASON[result.endedBy],
       answeredBy: "human",
@@ -241,6 +242,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       deps.db,
       {
         ...closeTimes(call, endedAt),
+        scheduleVersion: job.schedule_version,
         status: "completed",
         endReason: "agent_hangup",
         answeredBy: "human",
@@ -269,6 +271,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       deps.db,
       {
         ...closeTimes(call, endedAt),
+        scheduleVersion: job.schedule_version,
         status: "completed",
         endReason: "voicemail",
         answeredBy: "voicemail",

@@ -75,7 +75,7 @@ async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Pr
   const { campaigns, org } = takeFirst ? unlocked : await lockLiveCounts(q, campaignIds);
   const claims: Claim[] = [];
   const fails: Array<{ id: string; reason: string; message: string }> = [];
-  const later: Array<{ id: string; at: Date | null }> = [];
+  const later: Array<{ id: string; at: Date | null; version: number }> = [];
   for (const row of rows) {
     const campaign = campaigns.get(row.campaign_id);
     // Paused or archived since the jobs were locked (a statement ago): not dialed.
@@ -83,12 +83,14 @@ async function claimOnce(q: Queryable, o: ClaimOptions, optimistic: boolean): Pr
     const job: DueJob = {
       ...row,
       schedule: campaign.schedule,
+      schedule_version: campaign.schedule_version,
       caller_id: campaign.caller_id,
       zones: jobZones(row, campaign.schedule),
     };
     const verdict = check(job, now);
     if (verdict.kind === "fail") fails.push({ id: job.id, reason: verdict.reason, message: verdict.message });
-    else if (verdict.kind === "later") later.push({ id: job.id, at: verdict.at });
+    else if (verdict.kind === "later")
+      later.push({ id: job.id, at: verdict.at, version: job.schedule_version });
     else {
       const inOrg = org.get(job.org_id) ?? 0;
       // At a limit the job stays due: a later claim takes it when a call ends.

@@ -1,7 +1,7 @@
 import { mayDial } from "../domain/campaign.ts";
 import { requeue } from "../domain/outcomes.ts";
 import type { Logger } from "../logging/index.ts";
-import { localParts, primaryZone } from "../schedule/index.ts";
+import { contactLocalHour } from "../schedule/index.ts";
 import type { Claim } from "../store/dispatch/claim.ts";
 import { abandonCalls, type ClaimedCall, lockForDial, markDialed } from "../store/dispatch/dial.ts";
 import { type CallClose, closeLockedCalls } from "../store/dispatch/finish.ts";
@@ -15,10 +15,6 @@ export interface DialedCall {
   placed: PlacedCall;
   dialedAt: Date;
 }
-
-/** The contact's local hour at `at`, in its primary zone. */
-const contactHour = (job: Claim["job"], at: Date): number =>
-  localParts(primaryZone(job.zones, job.schedule.TimeZone), at).hour;
 
 const claimedCall = (c: Claim): ClaimedCall => ({
   jobId: c.job.id,
@@ -52,6 +48,7 @@ const notDialed = (c: Claim, now: Date): CallClose => ({
   billedSeconds: 0,
   undialed: true,
   decision: requeue(c.job, c.job.schedule, c.job.zones, now),
+  scheduleVersion: c.job.schedule_version,
 });
 
 /**
@@ -82,7 +79,10 @@ export async function dialClaims(
     }
     await abandonCalls(q, claims.filter((c) => !ours.has(c.callId)).map(claimedCall));
     // Their campaign was paused or archived since the claim: back to pending, attempt given back.
-    await closeLockedCalls(q, held.map((c) => notDialed(c, now)));
+    await closeLockedCalls(
+      q,
+      held.map((c) => notDialed(c, now)),
+    );
     if (toDial.length === 0) return [];
     let placed: PlacedCall[];
     try {
@@ -108,7 +108,7 @@ export async function dialClaims(
     });
     const dialMark = (d: DialedCall) => ({
       carrierCallId: d.placed.carrierCallId,
-      localHour: contactHour(d.claim.job, now),
+      localHour: contactLocalHour(d.claim.job.zones, d.claim.job.schedule.TimeZone, now),
     });
     await markDialed(
       q,

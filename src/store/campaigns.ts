@@ -79,13 +79,16 @@ export async function updateCampaign(
   id: string,
   s: CampaignSettings,
   statusReason: string | null,
+  /** The calling windows changed: schedule_version moves on (see migration 0011). */
+  windowsChanged = false,
 ): Promise<Campaign> {
   const r = await q.query<CampaignRow>(
     `update campaigns set name = $1, status = $2, agent = $3::json, analysis_schema = $4::json,
        objective_prompt = $5, inbound_mode = $6, inbound_reject_message = $7, phone_numbers = $8::text[],
-       hangup_opt_out = $9, schedule = $10::json, status_reason = $11, updated_at = now()
+       hangup_opt_out = $9, schedule = $10::json, status_reason = $11, updated_at = now(),
+       schedule_version = schedule_version + $13::int
      where id = $12 returning *`,
-    [...settingsParams(s), statusReason, id],
+    [...settingsParams(s), statusReason, id, windowsChanged ? 1 : 0],
   );
   return toCampaign(r.rows[0]!);
 }

@@ -38,12 +38,15 @@ export interface JobContext {
   conversation: { answers?: Record<string, unknown>; answeredNodes?: Record<string, string> };
   state: string;
   campaign: Campaign;
+  /** The version of the campaign's windows read with it (campaigns.schedule_version). */
+  schedule_version: number;
 }
 
 export async function loadJobContext(q: Queryable, jobId: string): Promise<JobContext | null> {
   const r = await q.query<Omit<JobContext, "campaign"> & { c: Parameters<typeof toCampaign>[0] }>(
     `select j.id, j.org_id, j.phone_number, j.contact_name, j.metadata, j.data, j.time_zone, j.test_job,
-       j.hangup_opt_out, j.attempts, j.attempts_base, j.callbacks, j.result, j.conversation, j.state, row_to_json(c) as c
+       j.hangup_opt_out, j.attempts, j.attempts_base, j.callbacks, j.result, j.conversation, j.state,
+       c.schedule_version, row_to_json(c) as c
      from jobs j join campaigns c on c.id = j.campaign_id where j.id = $1`,
     [jobId],
   );

@@ -49,7 +49,16 @@ export async function findInboundJob(
  */
 export async function resumeForInbound(
   q: Queryable,
-  a: { jobId: string; callId: string; owner: string; leaseSeconds: number; from: string; to: string },
+  a: {
+    jobId: string;
+    callId: string;
+    owner: string;
+    leaseSeconds: number;
+    from: string;
+    to: string;
+    /** The contact's local hour at the answer (analytics), from its zone info and the database time. */
+    localHour: (job: { time_zone: string | null; phone_number: string | null }, at: Date) => number;
+  },
 ): Promise<{ fence: number; answeredAt: Date }> {
   const r = await q.query<{
     fence: number;
@@ -57,20 +66,22 @@ export async function resumeForInbound(
     campaign_id: string;
     test_job: boolean;
     resumed_from: string;
+    time_zone: string | null;
+    phone_number: string | null;
     now: Date;
   }>(
     `update jobs set resumed_from = state, state = 'in_progress', fence = fence + 1, lease_owner = $2,
        lease_expires_at = now() + make_interval(secs => $3), live_call_id = $4, updated_at = now()
      where id = $1
-     returning fence, org_id, campaign_id, test_job, resumed_from, now() as now`,
+     returning fence, org_id, campaign_id, test_job, resumed_from, time_zone, phone_number, now() as now`,
     [a.jobId, a.owner, a.leaseSeconds, a.callId],
   );
   const j = r.rows[0]!;
   await q.query(
     `insert into calls (id, org_id, campaign_id, job_id, direction, from_number, to_number, status, answered_by,
-       test_job, fence, started_at, answered_at)
-     values ($1, $2, $3, $4, 'inbound', $5, $6, 'in_progress', 'human', $7, $8, now(), now())`,
-    [a.callId, j.org_id, j.campaign_id, a.jobId, a.from, a.to, j.test_job, j.fence],
+       test_job, fence, started_at, answered_at, local_hour)
+     values ($1, $2, $3, $4, 'inbound', $5, $6, 'in_progress', 'human', $7, $8, now(), now(), $9)`,
+    [a.callId, j.org_id, j.campaign_id, a.jobId, a.from, a.to, j.test_job, j.fence, a.localHour(j, j.now)],
   );
   const base = {
     orgId: j.org_id,

@@ -141,10 +141,11 @@ describe("campaign analytics", () => {
       { MaxAttempts: 3 },
       { InboundMode: "lookup", PhoneNumbers: ["+14155550399"] },
     );
-    // Zones: the number's (Los Angeles, Paris), the job's TimeZone (Tokyo), none known for +800 (the
+    // Zones: a toll-free number's (every US zone: the campaign's New York among them, not Adak, the
+    // first by name), the number's (Paris), the job's TimeZone (Tokyo), none known for +800 (the
     // campaign's New York).
     const contacts = [
-      { phone: "+14155550401", calls: [ANSWERS_SURVEY], extra: {} },
+      { phone: "+18005550401", calls: [ANSWERS_SURVEY], extra: {} },
       { phone: "+33612345601", calls: [{ Answer: "no_answer" }, ANSWERS_SURVEY], extra: {} },
       {
         phone: "+80012345678",
@@ -160,9 +161,9 @@ describe("campaign analytics", () => {
       jobs.push(await newJob(t, cmp, { PhoneNumber: c.phone, ...c.extra }));
     }
     for (const j of jobs) await jobEnded(t, j.Id);
-    // An accepted inbound call (the first contact calls back), and a rejected one (unknown caller).
+    // An accepted inbound call (the toll-free contact calls back), and a rejected one (unknown caller).
     const inbound = await t.request("POST", "/v1/sim/calls", {
-      From: "+14155550401",
+      From: "+18005550401",
       To: "+14155550399",
       Replies: ["hi, you called me", "yes", "4"],
     });

@@ -3,7 +3,7 @@
 // helpers of test/helpers/app.ts.)
 import assert from "node:assert/strict";
 import { type CampaignAnalytics, toCampaignAnalytics } from "../../src/analytics/index.ts";
-import { contactZones, localParts } from "../../src/schedule/index.ts";
+import { contactZones, localParts, primaryZone } from "../../src/schedule/index.ts";
 import {
   type CallCountRow,
   countCampaignDirectly,
@@ -39,12 +39,12 @@ export function expectedLocalHour(
   job: { TimeZone: string | null },
   phone: string | null,
 ): number {
-  const zone = contactZones({
+  const zones = contactZones({
     jobTimeZone: job.TimeZone,
     phoneNumber: phone,
     scheduleTimeZone: SCHEDULE_ZONE,
-  })[0]!;
-  return localParts(zone, new Date(call.StartedAt)).hour;
+  });
+  return localParts(primaryZone(zones, SCHEDULE_ZONE), new Date(call.StartedAt)).hour;
 }
 
 const jobKey = (r: JobCountRow) => `${r.state}|${r.failure_reason}|${r.objective_met}`;

@@ -2,12 +2,14 @@
 // opening leaves jobs waiting instead of failing them.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import pg from "pg";
 import { claimDueJobs } from "../../src/dispatcher/claim.ts";
 import { dialClaims } from "../../src/dispatcher/dial.ts";
 import { reapExpiredLeases } from "../../src/dispatcher/reaper.ts";
 import { DEFAULT_SCHEDULE } from "../../src/domain/campaign.ts";
 import { retryOrFail } from "../../src/domain/outcomes.ts";
 import { createLogger } from "../../src/logging/index.ts";
+import { rescheduleJobs } from "../../src/store/dispatch/claim.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { newCampaign, newJob, simContact, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { TEST_DB } from "../helpers/db.ts";
@@ -197,6 +199,100 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
       again.map((c) => c.job.id),
       [job.Id],
     );
+  });
+
+  test("windows emptied and restored during a call: its retry is placed by the windows as they are at its end", async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(t, { MaxAttempts: 3 });
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550405" });
+    const [claim] = await claimDueJobs(db, claimOpts("w"));
+    assert.ok(claim);
+    const windows = (on: boolean) =>
+      t.request("PATCH", `/v1/campaigns/${campaign}`, {
+        Schedule: {
+          Windows: on
+            ? [{ Days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], Start: "00:00", End: "24:00" }]
+            : [],
+        },
+      });
+    // The windows are emptied as the call connects (voicemail), and restored before it ends.
+    assert.equal((await windows(false)).status, 200);
+    let hangingUp = false;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const conversations = t.app.deps.conversations;
+    assert.ok(conversations);
+    const call = conversations.converse({
+      callId: claim.callId,
+      jobId: job.Id,
+      fence: claim.fence,
+      direction: "outbound",
+      by: "voicemail",
+      ringingAt: null,
+      answeredAt: new Date(),
+      media: {
+        say: async () => new Date(),
+        listen: async () => ({ kind: "hangup", at: new Date() }),
+        hangup: async () => {
+          hangingUp = true;
+          await gate;
+          return new Date();
+        },
+      },
+    });
+    await waitFor(async () => hangingUp);
+    assert.equal((await windows(true)).status, 200);
+    release();
+    await call;
+
+    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.deepEqual([j.State, j.Attempts], ["pending", 1]);
+    assert.ok(j.NextCallAt !== null && Date.parse(j.NextCallAt) <= Date.now() + 1_000, j.NextCallAt);
+    assert.deepEqual(
+      (await claimDueJobs(db, claimOpts("w"))).map((c) => c.job.id),
+      [job.Id],
+    );
+  });
+
+  test("a claim's next call time worked out with windows changed since is made due now instead", async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(t);
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550406" });
+    const { version } = (
+      await db.query<{ version: number }>("select schedule_version as version from campaigns where id = $1", [
+        campaign,
+      ])
+    ).rows[0]!;
+    const later = new Date(Date.now() + 3_600_000);
+    await db.tx((q) => rescheduleJobs(q, [{ id: job.Id, at: later, version }]));
+    assert.equal((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt, later.toISOString());
+    await t.request("PATCH", `/v1/campaigns/${campaign}`, { Schedule: { BlackoutDates: ["2031-01-01"] } });
+    await db.tx((q) => rescheduleJobs(q, [{ id: job.Id, at: later, version }]));
+    const at = Date.parse((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt);
+    assert.ok(at <= Date.now() + 1_000, new Date(at).toISOString());
+    await t.request("POST", `/v1/jobs/${job.Id}/cancel`);
+  });
+
+  test("a change of windows waits for a job a claim holds, then schedules it too", {
+    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
+  }, async () => {
+    const campaign = await newCampaign(t);
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550407" });
+    const holder = new pg.Client({ connectionString: t.database.url ?? "" });
+    await holder.connect();
+    try {
+      await holder.query("begin");
+      await holder.query("select 1 from jobs where id = $1 for update", [job.Id]);
+      const patched = t.request("PATCH", `/v1/campaigns/${campaign}`, { Schedule: { Windows: [] } });
+      await sleep(300);
+      await holder.query("commit");
+      assert.equal((await patched).status, 200);
+    } finally {
+      await holder.end();
+    }
+    assert.equal((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt, null);
   });
 
   test("an unanswered attempt with attempts left and no window ever open is retried with no time, not failed", () => {

@@ -18,12 +18,14 @@ export interface DueJob {
   opted_out: boolean;
   /** The campaign's schedule and caller ID, filled in from the campaign once per claim. */
   schedule: Schedule;
+  /** The version of the schedule's windows (campaigns.schedule_version) read with it. */
+  schedule_version: number;
   caller_id: string | null;
   /** The zones of the contact's local time (jobZones), worked out once: the window check and the dial's local hour. */
   zones: string[];
 }
 
-export type DueRow = Omit<DueJob, "schedule" | "caller_id" | "zones"> & { now: Date };
+export type DueRow = Omit<DueJob, "schedule" | "schedule_version" | "caller_id" | "zones"> & { now: Date };
 
 /**
  * Locks up to `limit` due pending jobs that no other worker holds (SKIP LOCKED), oldest due first,
@@ -77,6 +79,7 @@ export interface ClaimedCampaign {
   org_id: string;
   status: CampaignStatus;
   schedule: Schedule;
+  schedule_version: number;
   caller_id: string | null;
   live: number;
 }
@@ -95,7 +98,7 @@ export interface LiveCounts {
  */
 export async function readCampaigns(q: Queryable, campaignIds: readonly string[]): Promise<LiveCounts> {
   const r = await q.query<ClaimedCampaign & { org_live: number }>(
-    `select c.id, c.org_id, c.status, c.schedule, c.phone_numbers[1] as caller_id,
+    `select c.id, c.org_id, c.status, c.schedule, c.schedule_version, c.phone_numbers[1] as caller_id,
        (select coalesce(sum(n), 0)::int from live_calls l where l.org_id = c.org_id and l.campaign_id = c.id) as live,
        (select coalesce(sum(n), 0)::int from live_calls l where l.org_id = c.org_id) as org_live
      from campaigns c where c.id = any($1::text[])`,
@@ -106,7 +109,15 @@ export async function readCampaigns(q: Queryable, campaignIds: readonly string[]
     campaigns: new Map(
       r.rows.map((x) => [
         x.id,
-        { id: x.id, org_id: x.org_id, status: x.status, schedule: x.schedule, caller_id: x.caller_id, live: x.live },
+        {
+          id: x.id,
+          org_id: x.org_id,
+          status: x.status,
+          schedule: x.schedule,
+          schedule_version: x.schedule_version,
+          caller_id: x.caller_id,
+          live: x.live,
+        },
       ]),
     ),
   };
@@ -176,15 +187,21 @@ export async function takeJobs(
   );
 }
 
-/** Sets jobs' next call time (their window's next opening; null when it never opens). */
+/**
+ * Sets jobs' next call time (their window's next opening; null when it never opens), worked out
+ * with version `version` of their campaign's windows: if they changed since, the job is due now
+ * instead, and the next claim places it by the windows as they are.
+ */
 export async function rescheduleJobs(
   q: Queryable,
-  items: ReadonlyArray<{ id: string; at: Date | null }>,
+  items: ReadonlyArray<{ id: string; at: Date | null; version: number }>,
 ): Promise<void> {
   if (items.length === 0) return;
   await q.query(
-    `update jobs j set next_call_at = x.at, updated_at = now()
-     from jsonb_to_recordset($1::jsonb) as x(id text, at timestamptz) where j.id = x.id`,
+    `update jobs j set next_call_at = case when c.schedule_version = x.version then x.at else now() end,
+       updated_at = now()
+     from jsonb_to_recordset($1::jsonb) as x(id text, at timestamptz, version integer), campaigns c
+     where j.id = x.id and c.id = j.campaign_id`,
     [JSON.stringify(items)],
   );
 }

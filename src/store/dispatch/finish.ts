@@ -33,6 +33,12 @@ export interface CallClose {
   durationSeconds: number;
   billedSeconds: number;
   decision: JobDecision;
+  /**
+   * The version of the campaign's windows (campaigns.schedule_version) a retry's or requeue's time
+   * was worked out with: if they changed since, the job is made due at its wanted time instead, and
+   * the next claim places it by the windows as they are.
+   */
+  scheduleVersion?: number;
   /** An outbound attempt that was never dialed (a lost worker's claim): its claim's attempt is given back. */
   undialed?: boolean;
   /**
@@ -93,6 +99,7 @@ function closeRow(i: CallClose, ord: number): Record<string, unknown> {
   put("conversation", i.analysis?.conversation);
   put("event_props", i.eventProps);
   if (i.undialed) row.undialed = true;
+  put("schedule_version", i.scheduleVersion);
   put("carrier_call_id", i.dialed?.carrierCallId);
   put("local_hour", i.dialed?.localHour);
   return row;
@@ -123,7 +130,7 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
          end_reason text, answered_by text, answered_at timestamptz, ended_at timestamptz, duration integer,
          billed integer, decision text, next_call_at timestamptz, due_at timestamptz, callback boolean, failure_reason text,
          failure_message text, transcript jsonb, result jsonb, summary text, objective_met boolean, conversation jsonb, event_props jsonb, undialed boolean,
-         carrier_call_id text, local_hour smallint, ord integer)
+         carrier_call_id text, local_hour smallint, schedule_version integer, ord integer)
      ),
      c as (
        update calls set status = x.status, end_reason = x.end_reason, answered_by = x.answered_by,
@@ -142,7 +149,12 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
        update jobs set
          state = case x.decision when 'retry' then 'pending' when 'requeue' then 'pending' when 'fail' then 'failed'
            when 'complete' then 'completed' when 'restore' then coalesce(jobs.resumed_from, 'pending') else jobs.state end,
-         next_call_at = case when x.decision = 'restore' then jobs.next_call_at else x.next_call_at end,
+         next_call_at = case when x.decision = 'restore' then jobs.next_call_at
+           -- worked out with windows changed since: due at its wanted time, placed by the next claim
+           when x.decision in ('retry', 'requeue') and x.schedule_version
+             <> (select cv.schedule_version from campaigns cv where cv.id = jobs.campaign_id)
+             then greatest(coalesce(x.due_at, now()), now())
+           else x.next_call_at end,
          resumed_from = null,
          due_at = coalesce(x.due_at, jobs.due_at),
          -- restore and requeue put the job back as it was: its call-back, reason and judgement kept

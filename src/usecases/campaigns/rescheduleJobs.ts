@@ -12,18 +12,24 @@ export const windowsChanged = (a: Schedule, b: Schedule): boolean =>
 /**
  * After the calling windows change, every waiting job's NextCallAt is recomputed from when it is
  * due, so that it again shows the earliest time it may be dialed. Runs in chunks: a campaign may
- * hold millions of jobs.
+ * hold millions of jobs. Each chunk reads the schedule as it is then, and waits for jobs a claim
+ * holds (a claim is short): one that claim leaves waiting was scheduled with the windows it read,
+ * and is done again here. Jobs in a call then are scheduled when it ends, by the version check
+ * (rescheduleJobs, closeCalls).
  */
-export async function rescheduleCampaignJobs(
-  ctx: Ctx,
-  campaignId: string,
-  schedule: Schedule,
-): Promise<number> {
+export async function rescheduleCampaignJobs(ctx: Ctx, campaignId: string): Promise<number> {
   let after = "";
   let total = 0;
   for (;;) {
     const n = await ctx.deps.db.tx(async (q) => {
       const now = await dbNow(q);
+      const c = await q.query<{ schedule: Schedule; schedule_version: number }>(
+        "select schedule, schedule_version from campaigns where id = $1",
+        [campaignId],
+      );
+      const campaign = c.rows[0];
+      if (!campaign) return 0;
+      const { schedule, schedule_version: version } = campaign;
       const r = await q.query<{
         id: string;
         due_at: Date;
@@ -32,7 +38,7 @@ export async function rescheduleCampaignJobs(
       }>(
         `select id, due_at, time_zone, phone_number from jobs
          where campaign_id = $1 and org_id = $2 and state = 'pending' and not test_job and id > $3
-         order by id limit 5000 for update skip locked`,
+         order by id limit 5000 for update`,
         [campaignId, ctx.orgId, after],
       );
       if (r.rows.length === 0) return 0;
@@ -40,7 +46,7 @@ export async function rescheduleCampaignJobs(
       const items = r.rows.map((j) => {
         const zones = jobZones(j, schedule);
         const from = laterOf(j.due_at, now);
-        return { id: j.id, at: nextOpenTime(schedule, zones, from) };
+        return { id: j.id, at: nextOpenTime(schedule, zones, from), version };
       });
       await rescheduleJobs(q, items);
       return r.rows.length;

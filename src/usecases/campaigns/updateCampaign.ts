@@ -36,11 +36,12 @@ export async function updateCampaign({
       id,
       parsed.value,
       parsed.value.Status === "active" ? null : current.StatusReason,
+      windowsChanged(current.Schedule, parsed.value.Schedule),
     );
     return { before: current, updated: next };
   });
   if (windowsChanged(before.Schedule, updated.Schedule)) {
-    await rescheduleCampaignJobs(ctx, id, updated.Schedule);
+    await rescheduleCampaignJobs(ctx, id);
   }
   return updated;
 }
