@@ -154,22 +154,33 @@ function earliestOpen(
   return null;
 }
 
+/** distinctZones' answers by day and zone list: a claim asks for the same numbers over and over. */
+const distinctCache = new Map<string, string[]>();
+const DISTINCT_CACHE_SIZE = 1_000;
+
 /**
  * The zones that differ, first names kept: duplicates, and names of one zone (Europe/London,
- * Europe/Guernsey and Europe/Isle_of_Man for a UK mobile) whose offsets agree over [from, to), are
- * a single zone, so they neither intersect nor trigger the 7-day fallback.
+ * Europe/Guernsey and Europe/Isle_of_Man for a UK mobile) whose offsets agree over the horizon from
+ * `from`'s day, are a single zone, so they neither intersect nor trigger the 7-day fallback.
  */
-function distinctZones(list: readonly string[], from: number, to: number): string[] {
+function distinctZones(list: readonly string[], from: number): string[] {
   if (list.every((z) => z === list[0])) return [list[0]!];
+  const day = Math.floor(from / DAY_MS);
+  const key = `${day} ${list.join()}`;
+  const known = distinctCache.get(key);
+  if (known) return known;
   const seen = new Set<string>();
-  return list.filter((zone) => {
-    const key = offsetSegments(zone, from, to)
+  const distinct = list.filter((zone) => {
+    const offsets = offsetSegments(zone, day * DAY_MS, (day + 1) * DAY_MS + HORIZON_MS)
       .map((s) => `${s.start}/${s.offset}`)
       .join();
-    if (seen.has(key)) return false;
-    seen.add(key);
+    if (seen.has(offsets)) return false;
+    seen.add(offsets);
     return true;
   });
+  if (distinctCache.size >= DISTINCT_CACHE_SIZE) distinctCache.clear();
+  distinctCache.set(key, distinct);
+  return distinct;
 }
 
 /**
@@ -185,7 +196,7 @@ export function resolveNextOpen(schedule: Schedule, zones: readonly string[], fr
   const list = zones.length === 0 ? [schedule.TimeZone] : zones;
   if (!c.anyWindow) return null;
   if (c.anyTime) return { at: new Date(fromMs), zones: [...list], fellBack: false };
-  const distinct = distinctZones(list, fromMs, fromMs + HORIZON_MS);
+  const distinct = distinctZones(list, fromMs);
   if (distinct.length > 1) {
     const t = earliestOpen(c, distinct, fromMs, fromMs + FALLBACK_AFTER_MS);
     if (t !== null) return { at: new Date(t), zones: distinct, fellBack: false };
