@@ -310,6 +310,8 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         if (now - at < HUNG_UP_KEPT_MS) break;
         hungUp.delete(id);
       }
+      // Deleted first so that the map stays in time order, which the pruning above relies on.
+      hungUp.delete(callId);
       hungUp.set(callId, now);
     },
   };
