@@ -1,6 +1,6 @@
 import { type CallClose, closeCalls } from "../store/dispatch/finish.ts";
 import type { Db } from "../store/index.ts";
-import { insertEvents, pauseActiveCampaign, type Queryable } from "../store/index.ts";
+import { insertEvents, lockCampaignForUpdate, pauseActiveCampaign, type Queryable } from "../store/index.ts";
 import { optOutInTx } from "../usecases/optOuts/index.ts";
 
 /**
@@ -14,6 +14,9 @@ export async function finishConversation(
   pause: { campaignId: string; reason: string } | null = null,
 ): Promise<void> {
   await db.tx(async (q: Queryable) => {
+    // The pause's FOR UPDATE of the campaign comes before the close's KEY SHARE of it: taken after,
+    // two such closes would each wait for the other's lock.
+    if (pause) await lockCampaignForUpdate(q, pause.campaignId);
     const closed = await closeCalls(q, [close]);
     if (closed > 0 && optOut?.phone) {
       await optOutInTx(q, optOut.orgId, optOut.phone);

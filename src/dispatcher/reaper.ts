@@ -36,6 +36,8 @@ export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
         durationSeconds: Math.round(connectedMs / 1000),
         billedSeconds: Math.ceil(connectedMs / 1000),
         undialed: j.direction === "outbound" && !dialed,
+        // Read a moment ago, without a lock: the close checks it under one.
+        scheduleVersion: j.schedule_version,
         decision:
           j.state !== "in_progress"
             ? { kind: "none" }

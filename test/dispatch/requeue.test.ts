@@ -10,11 +10,23 @@ import { DEFAULT_SCHEDULE } from "../../src/domain/campaign.ts";
 import { retryOrFail } from "../../src/domain/outcomes.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import { rescheduleJobs } from "../../src/store/dispatch/claim.ts";
+import { closeCalls } from "../../src/store/dispatch/finish.ts";
+import { resumeForInbound } from "../../src/store/inbound.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { newCampaign, newJob, simContact, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { TEST_DB } from "../helpers/db.ts";
 
 const silent = createLogger("silent");
+/** A promise the test resolves when it chooses. */
+function latch(): { gate: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  return { gate, release };
+}
+
+const ALWAYS = [{ Days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], Start: "00:00", End: "24:00" }];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const claimOpts = (workerId: string, leaseSeconds = 30) => ({
   workerId,
@@ -67,6 +79,16 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
         failure_reason: string | null;
       }>("select state, attempts, callbacks, callback_due, failure_reason from jobs where id = $1", [id])
     ).rows[0];
+
+  const runner = () => {
+    const conversations = t.app.deps.conversations;
+    assert.ok(conversations);
+    return conversations;
+  };
+
+  /** Opens a campaign's windows all day every day, or closes them all. */
+  const setWindows = (campaign: string, open: boolean) =>
+    t.request("PATCH", `/v1/campaigns/${campaign}`, { Schedule: { Windows: open ? ALWAYS : [] } });
 
   test("a call-back whose claim is lost before its dial stays a call-back, past MaxAttempts", async () => {
     const db = t.database.db;
@@ -177,7 +199,7 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     const job = await newJob(t, campaign, { PhoneNumber: "+14155550403" });
     const claims = await claimDueJobs(db, claimOpts("w"));
     assert.equal(claims.length, 1);
-    const patched = await t.request("PATCH", `/v1/campaigns/${campaign}`, { Schedule: { Windows: [] } });
+    const patched = await setWindows(campaign, false);
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
 
     // The call (claimed under the old schedule) ends unanswered; its retry comes due and is claimed
@@ -189,11 +211,7 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     assert.deepEqual([j.State, j.NextCallAt, j.FailureReason, j.Attempts], ["pending", null, null, 1]);
 
     // Windows again: the job is scheduled and dialed.
-    await t.request("PATCH", `/v1/campaigns/${campaign}`, {
-      Schedule: {
-        Windows: [{ Days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], Start: "00:00", End: "24:00" }],
-      },
-    });
+    await setWindows(campaign, true);
     const again = await claimDueJobs(db, claimOpts("w"));
     assert.deepEqual(
       again.map((c) => c.job.id),
@@ -207,24 +225,11 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     const job = await newJob(t, campaign, { PhoneNumber: "+14155550405" });
     const [claim] = await claimDueJobs(db, claimOpts("w"));
     assert.ok(claim);
-    const windows = (on: boolean) =>
-      t.request("PATCH", `/v1/campaigns/${campaign}`, {
-        Schedule: {
-          Windows: on
-            ? [{ Days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], Start: "00:00", End: "24:00" }]
-            : [],
-        },
-      });
     // The windows are emptied as the call connects (voicemail), and restored before it ends.
-    assert.equal((await windows(false)).status, 200);
+    assert.equal((await setWindows(campaign, false)).status, 200);
     let hangingUp = false;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const conversations = t.app.deps.conversations;
-    assert.ok(conversations);
-    const call = conversations.converse({
+    const { gate, release } = latch();
+    const call = runner().converse({
       callId: claim.callId,
       jobId: job.Id,
       fence: claim.fence,
@@ -243,7 +248,7 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
       },
     });
     await waitFor(async () => hangingUp);
-    assert.equal((await windows(true)).status, 200);
+    assert.equal((await setWindows(campaign, true)).status, 200);
     release();
     await call;
 
@@ -285,7 +290,7 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     try {
       await holder.query("begin");
       await holder.query("select 1 from jobs where id = $1 for update", [job.Id]);
-      const patched = t.request("PATCH", `/v1/campaigns/${campaign}`, { Schedule: { Windows: [] } });
+      const patched = setWindows(campaign, false);
       await sleep(300);
       await holder.query("commit");
       assert.equal((await patched).status, 200);
@@ -293,6 +298,116 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
       await holder.end();
     }
     assert.equal((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt, null);
+  });
+
+  test("a change of windows waits for a close under way, so the close's next call time is never left stale", {
+    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
+  }, async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(t, { MaxAttempts: 3 });
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550408" });
+    const [claim] = await claimDueJobs(db, claimOpts("w"));
+    assert.ok(claim);
+    await setWindows(campaign, false);
+    const { version } = (
+      await db.query<{ version: number }>("select schedule_version as version from campaigns where id = $1", [
+        campaign,
+      ])
+    ).rows[0]!;
+    // The call ends while no window opens: retried with no time (the windows as its worker read them).
+    const { gate, release } = latch();
+    let closed = false;
+    const closing = db.tx(async (q) => {
+      await closeCalls(q, [
+        {
+          callId: claim.callId,
+          jobId: job.Id,
+          fence: claim.fence,
+          status: "no_answer",
+          endReason: "no_answer",
+          answeredBy: null,
+          ringingAt: null,
+          answeredAt: null,
+          endedAt: new Date(),
+          durationSeconds: 0,
+          billedSeconds: 0,
+          decision: { kind: "retry", at: null, due: new Date() },
+          scheduleVersion: version,
+        },
+      ]);
+      closed = true;
+      await gate;
+    });
+    await waitFor(async () => closed);
+    // Windows back while that close has not committed: the change waits for it, then reschedules.
+    let changedEarly = false;
+    const changing = setWindows(campaign, true).then((r) => {
+      changedEarly = !released;
+      return r;
+    });
+    let released = false;
+    await sleep(300);
+    released = true;
+    release();
+    await closing;
+    assert.equal((await changing).status, 200);
+    assert.equal(changedEarly, false, "the change of windows committed while the close was under way");
+    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.equal(j.State, "pending");
+    assert.ok(j.NextCallAt !== null && Date.parse(j.NextCallAt) <= Date.now() + 1_000, j.NextCallAt);
+  });
+
+  test("an inbound call with no outcome, windows changed during it: the pending job it restores is due again", async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(
+      t,
+      { Windows: [] },
+      { InboundMode: "lookup", PhoneNumbers: ["+14155550990"] },
+    );
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550409" });
+    assert.equal(job.NextCallAt, null);
+    // The contact calls in (as the sim's inbound route does) and hangs up saying nothing, once the
+    // windows are back.
+    const callId = `call_inbound_${Date.now()}`;
+    const taken = await db.tx((q) =>
+      resumeForInbound(q, {
+        jobId: job.Id,
+        callId,
+        owner: "inbound:test",
+        leaseSeconds: 300,
+        from: "+14155550409",
+        to: "+14155550990",
+        localHour: () => 12,
+      }),
+    );
+    let listening = false;
+    const { gate, release } = latch();
+    const call = runner().converse({
+      callId,
+      jobId: job.Id,
+      fence: taken.fence,
+      direction: "inbound",
+      by: "human",
+      ringingAt: null,
+      answeredAt: taken.answeredAt,
+      media: {
+        say: async () => new Date(),
+        listen: async () => {
+          listening = true;
+          await gate;
+          return { kind: "hangup", at: new Date() };
+        },
+        hangup: async () => new Date(),
+      },
+    });
+    await waitFor(async () => listening);
+    assert.equal((await setWindows(campaign, true)).status, 200);
+    release();
+    await call;
+    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.equal(j.State, "pending");
+    assert.ok(j.NextCallAt !== null && Date.parse(j.NextCallAt) <= Date.now() + 1_000, j.NextCallAt);
+    assert.ok((await claimDueJobs(db, claimOpts("w"))).some((c) => c.job.id === job.Id));
   });
 
   test("an unanswered attempt with attempts left and no window ever open is retried with no time, not failed", () => {

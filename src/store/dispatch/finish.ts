@@ -35,8 +35,8 @@ export interface CallClose {
   decision: JobDecision;
   /**
    * The version of the campaign's windows (campaigns.schedule_version) a retry's or requeue's time
-   * was worked out with: if they changed since, the job is made due at its wanted time instead, and
-   * the next claim places it by the windows as they are.
+   * was worked out with (for a restore: read when the call started): if they changed since, the job
+   * is made due at its wanted time instead, and the next claim places it by the windows as they are.
    */
   scheduleVersion?: number;
   /** An outbound attempt that was never dialed (a lost worker's claim): its claim's attempt is given back. */
@@ -124,6 +124,19 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
  */
 export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]): Promise<number> {
   if (items.length === 0) return 0;
+  // The campaigns whose windows a next call time is checked against are key-share-locked (id order)
+  // first: a change of windows (FOR UPDATE) then commits either before this statement, which sees its
+  // version, or after this transaction, whose jobs are pending by then and rescheduled by it.
+  const checked = items.filter(
+    (i) => i.scheduleVersion !== undefined && ["retry", "requeue", "restore"].includes(i.decision.kind),
+  );
+  if (checked.length > 0) {
+    await q.query(
+      `select 1 from campaigns where id in (select campaign_id from jobs where id = any($1::text[]))
+       order by id for key share`,
+      [checked.map((i) => i.jobId)],
+    );
+  }
   const r = await q.query<{ n: number }>(
     `with x as (
        select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,
@@ -149,11 +162,14 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
        update jobs set
          state = case x.decision when 'retry' then 'pending' when 'requeue' then 'pending' when 'fail' then 'failed'
            when 'complete' then 'completed' when 'restore' then coalesce(jobs.resumed_from, 'pending') else jobs.state end,
-         next_call_at = case when x.decision = 'restore' then jobs.next_call_at
-           -- worked out with windows changed since: due at its wanted time, placed by the next claim
-           when x.decision in ('retry', 'requeue') and x.schedule_version
-             <> (select cv.schedule_version from campaigns cv where cv.id = jobs.campaign_id)
-             then greatest(coalesce(x.due_at, now()), now())
+         next_call_at = case
+           -- worked out with windows changed since (a pending job an inbound call restores keeps
+           -- one so worked out): due at its wanted time, and the next claim places it
+           when x.decision in ('retry', 'requeue', 'restore')
+             and (x.decision <> 'restore' or jobs.resumed_from = 'pending')
+             and x.schedule_version <> (select cv.schedule_version from campaigns cv where cv.id = jobs.campaign_id)
+             then greatest(coalesce(x.due_at, jobs.due_at, now()), now())
+           when x.decision = 'restore' then jobs.next_call_at
            else x.next_call_at end,
          resumed_from = null,
          due_at = coalesce(x.due_at, jobs.due_at),

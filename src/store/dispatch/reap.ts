@@ -12,6 +12,7 @@ export interface LostJob {
   time_zone: string | null;
   phone_number: string | null;
   schedule: Schedule;
+  schedule_version: number;
   call_id: string | null;
   dialed_at: Date | null;
   answered_at: Date | null;
@@ -41,7 +42,7 @@ export async function takeOverExpiredLeases(q: Queryable, limit: number): Promis
        returning c.id, c.dialed_at, c.answered_at, c.answered_by, c.started_at, c.direction
      )
      select b.id, b.state, b.fence, b.test_job, b.attempts, b.attempts_base, b.time_zone, b.phone_number,
-       cmp.schedule, cb.id as call_id, cb.dialed_at, cb.answered_at, cb.answered_by, cb.started_at as call_started_at, cb.direction
+       cmp.schedule, cmp.schedule_version, cb.id as call_id, cb.dialed_at, cb.answered_at, cb.answered_by, cb.started_at as call_started_at, cb.direction
      from bumped b join campaigns cmp on cmp.id = b.campaign_id
      left join calls_bumped cb on cb.id = b.live_call_id`,
     [limit],
