@@ -9,6 +9,7 @@ import {
   dbNow,
   findInboundJob,
   getCallRow,
+  getCampaign,
   insertJobs,
   recordRejectedInbound,
   resumeForInbound,
@@ -84,8 +85,10 @@ export async function takeSimInboundCall(
         HangupOptOut: null,
         TimeZone: null,
       };
+      // Its first call time from the windows as they are now (see createJobsBatch).
+      const current = (await getCampaign(q, ctx.orgId, campaign.Id, "key share")) ?? campaign;
       const [row] = await insertJobs(q, ctx.orgId, campaign.Id, [
-        toNewRow(newId("job"), campaign, input0, now),
+        toNewRow(newId("job"), current, input0, now),
       ]);
       // A caller on the opt-out list gets a job that ended failed/opted_out at once: no conversation.
       job = row && row.state === "pending" ? { id: row.id, test_job: row.test_job } : null;

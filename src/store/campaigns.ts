@@ -93,14 +93,19 @@ export async function updateCampaign(
   return toCampaign(r.rows[0]!);
 }
 
+/**
+ * A campaign of the organization. `lock`: "update" for a change of it (status, settings); "key share"
+ * for work that depends on its windows as read (new jobs' first call times), which a change then
+ * waits for, and which waits for a change under way.
+ */
 export async function getCampaign(
   q: Queryable,
   orgId: string,
   id: string,
-  forUpdate = false,
+  lock: "update" | "key share" | null = null,
 ): Promise<Campaign | null> {
   const r = await q.query<CampaignRow>(
-    `select * from campaigns where id = $1 and org_id = $2${forUpdate ? " for update" : ""}`,
+    `select * from campaigns where id = $1 and org_id = $2${lock ? ` for ${lock}` : ""}`,
     [id, orgId],
   );
   return r.rows[0] ? toCampaign(r.rows[0]) : null;

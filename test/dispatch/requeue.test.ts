@@ -410,6 +410,41 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     assert.ok((await claimDueJobs(db, claimOpts("w"))).some((c) => c.job.id === job.Id));
   });
 
+  test("a job created while a change of windows is under way gets its first call time from the new windows", {
+    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
+  }, async () => {
+    const campaign = await newCampaign(t);
+    const { schedule } = (
+      await t.database.db.query<{ schedule: Record<string, unknown> }>(
+        "select schedule from campaigns where id = $1",
+        [campaign],
+      )
+    ).rows[0]!;
+    // A change that closes every window, not yet committed (locked and written as updateCampaign does).
+    const changer = new pg.Client({ connectionString: t.database.url ?? "" });
+    await changer.connect();
+    try {
+      await changer.query("begin");
+      await changer.query("select 1 from campaigns where id = $1 for update", [campaign]);
+      await changer.query(
+        "update campaigns set schedule = $1::json, schedule_version = schedule_version + 1 where id = $2",
+        [JSON.stringify({ ...schedule, Windows: [] }), campaign],
+      );
+      let created = false;
+      const creating = newJob(t, campaign, { PhoneNumber: "+14155550410" }).then((j) => {
+        created = true;
+        return j;
+      });
+      await sleep(300);
+      const createdEarly = created;
+      await changer.query("commit");
+      assert.equal(createdEarly, false, "the job was created while the change was under way");
+      assert.equal((await creating).NextCallAt, null);
+    } finally {
+      await changer.end();
+    }
+  });
+
   test("an unanswered attempt with attempts left and no window ever open is retried with no time, not failed", () => {
     const now = new Date("2026-11-24T12:00:00Z");
     const job = {

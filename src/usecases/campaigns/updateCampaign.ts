@@ -22,7 +22,7 @@ export async function updateCampaign({
   input: unknown;
 }): Promise<Campaign> {
   const { before, updated } = await ctx.deps.db.tx(async (q) => {
-    const current = await getCampaign(q, ctx.orgId, id, true);
+    const current = await getCampaign(q, ctx.orgId, id, "update");
     if (!current) throw notFound("Campaign", id);
     if (current.Status === "archived")
       throw conflict("The campaign is archived: it can no longer be changed.");
@@ -62,7 +62,7 @@ export async function setCampaignStatus({
   reason?: string | null;
 }): Promise<Campaign> {
   return ctx.deps.db.tx(async (q) => {
-    const current = await getCampaign(q, ctx.orgId, id, true);
+    const current = await getCampaign(q, ctx.orgId, id, "update");
     if (!current) throw notFound("Campaign", id);
     if (current.Status === "archived" && status !== "archived") {
       throw conflict("The campaign is archived: it cannot be paused or resumed.");

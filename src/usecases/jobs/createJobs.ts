@@ -58,7 +58,10 @@ export async function createJobsBatch({
   const ids = valid.map(() => newId("job"));
   const created = await ctx.deps.db.tx(async (q) => {
     const now = await dbNow(q);
-    const rows = valid.map(({ input }, k): NewJobRow => toNewRow(ids[k] as string, campaign, input, now));
+    // The windows as they are now, held until commit: a change of them that commits meanwhile would
+    // otherwise leave these jobs with first call times from the windows it replaced.
+    const current = (await getCampaign(q, ctx.orgId, campaign.Id, "key share")) ?? campaign;
+    const rows = valid.map(({ input }, k): NewJobRow => toNewRow(ids[k] as string, current, input, now));
     return insertJobs(q, ctx.orgId, campaign.Id, rows);
   });
   const byId = new Map(created.map((r) => [r.id, r]));
