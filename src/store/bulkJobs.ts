@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import type { Schedule } from "../domain/campaign.ts";
 import type { Db } from "./db.ts";
 import type { NewJobRow } from "./jobs.ts";
 import type { PostgresDb } from "./postgres.ts";
@@ -130,8 +131,11 @@ export async function insertJobsBulk(
   orgId: string,
   campaignId: string,
   rows: BulkJobBatch,
-  /** The first dial times (ISO, or null for never) that rows name by slot: slot 1 is callTimes[0]. */
-  callTimes: ReadonlyArray<string | null>,
+  /**
+   * The first dial times (ISO, or null for never) that rows name by slot (slot 1 is the first), from
+   * the campaign's schedule and the database time, both read in the moving transaction.
+   */
+  callTimes: (schedule: Schedule, now: Date) => ReadonlyArray<string | null>,
 ): Promise<number[]> {
   if (rows.length === 0) return [];
   const payload = rows.payload();
@@ -143,12 +147,22 @@ export async function insertJobsBulk(
       staged.add(client);
     }
     await copyRows(client, payload);
+    await client.query("begin");
+    // The windows as they are now, held until commit: a change of them waits for this move, or
+    // commits first and is read here (see createJobsBatch).
+    const c = await client.query<{ schedule: Schedule; now: Date }>(
+      "select schedule, now() as now from campaigns where id = $1 for key share",
+      [campaignId],
+    );
+    const current = c.rows[0];
+    if (!current) throw new Error(`bulk insert: campaign ${campaignId} not found`);
+    const times = callTimes(current.schedule, current.now);
     // Simple protocol (no parameters) so that the move and the truncate travel together.
     const results = (await client.query(
       move(
         client.escapeLiteral(orgId),
         client.escapeLiteral(campaignId),
-        client.escapeLiteral(`{${callTimes.map((t) => (t === null ? "NULL" : `"${t}"`)).join(",")}}`),
+        client.escapeLiteral(`{${times.map((t) => (t === null ? "NULL" : `"${t}"`)).join(",")}}`),
       ),
     )) as unknown as pg.QueryResult[];
     const r = results[0]!.rows[0] as { created: number; skipped: number[] };
@@ -157,6 +171,7 @@ export async function insertJobsBulk(
         `bulk insert: ${rows.length} rows staged, ${r.created} created, ${r.skipped.length} skipped`,
       );
     }
+    await client.query("commit");
     return r.skipped;
   } catch (e) {
     // The connection's state (rows left in its stage, a half-done COPY) is unknown: do not reuse it.

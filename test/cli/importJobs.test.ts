@@ -3,12 +3,15 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import pg from "pg";
 import { type AdminOps, directAdmin } from "../../src/cli/adminOps.ts";
 import { importJobsFile } from "../../src/cli/importJobs.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { AppError } from "../../src/errors/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
+import { BulkJobBatch, insertJobsBulk } from "../../src/store/bulkJobs.ts";
 import { type Db, migrate } from "../../src/store/index.ts";
+import type { PostgresDb } from "../../src/store/postgres.ts";
 import { createCampaign } from "../../src/usecases/campaigns/index.ts";
 import type { Deps } from "../../src/usecases/context.ts";
 import { createApiKey } from "../../src/usecases/keys/index.ts";
@@ -395,6 +398,59 @@ for (const kind of BACKENDS) {
             )
           ).rows;
         assert.deepEqual(await events(bulk), await events(batch));
+      });
+
+      test("the bulk move reads the campaign's windows in its own transaction, after a change under way", async () => {
+        const campaign = await newCampaign();
+        const { schedule } = (
+          await t.db.query<{ schedule: Record<string, unknown> }>(
+            "select schedule from campaigns where id = $1",
+            [campaign],
+          )
+        ).rows[0]!;
+        const rows = new BulkJobBatch();
+        rows.add(
+          0,
+          {
+            id: "job_bulk_windows_1",
+            phone_number: "+14155550171",
+            external_id: null,
+            contact_name: null,
+            metadata: {},
+            data: null,
+            test_job: false,
+            hangup_opt_out: null,
+            time_zone: null,
+          },
+          1,
+        );
+        // A change that closes every window, not yet committed (locked and written as updateCampaign does).
+        const changer = new pg.Client({ connectionString: t.url ?? "" });
+        await changer.connect();
+        const seen: number[] = [];
+        try {
+          await changer.query("begin");
+          await changer.query("select 1 from campaigns where id = $1 for update", [campaign]);
+          await changer.query(
+            "update campaigns set schedule = $1::json, schedule_version = schedule_version + 1 where id = $2",
+            [JSON.stringify({ ...schedule, Windows: [] }), campaign],
+          );
+          const moving = insertJobsBulk(t.db as PostgresDb, orgId, campaign, rows, (s) => {
+            seen.push(s.Windows.length);
+            return [s.Windows.length === 0 ? null : "2030-01-07T15:00:00.000Z"];
+          });
+          await new Promise((r) => setTimeout(r, 300));
+          assert.deepEqual(seen, [], "the move read the windows while the change was under way");
+          await changer.query("commit");
+          assert.deepEqual(await moving, []);
+        } finally {
+          await changer.end();
+        }
+        assert.deepEqual(seen, [0]);
+        assert.deepEqual(
+          (await jobs(t.db, campaign)).map((j) => j.next_call_at),
+          [null],
+        );
       });
     }
   });

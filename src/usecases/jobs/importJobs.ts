@@ -4,7 +4,7 @@ import { AppError, validationFailed } from "../../errors/index.ts";
 import { newId } from "../../ids/index.ts";
 import { contactZones } from "../../schedule/index.ts";
 import { BulkJobBatch, canBulkInsert, insertJobsBulk } from "../../store/bulkJobs.ts";
-import { type Campaign, type Db, dbNow } from "../../store/index.ts";
+import type { Campaign, Db } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 import { type BatchError, createJobsBatch, jobColumns } from "./createJobs.ts";
 import { firstCallAt } from "./firstCallAt.ts";
@@ -60,8 +60,9 @@ export async function importJobsBatch({
   }
   const { ctx, campaign } = await target();
   if (rows.length === 0) return { Created: 0, Errors: errors };
-  const callTimes = callAt.times(campaign.Schedule, await dbNow(db));
-  const skipped = await insertJobsBulk(db, ctx.orgId, campaign.Id, rows, callTimes);
+  const skipped = await insertJobsBulk(db, ctx.orgId, campaign.Id, rows, (schedule, now) =>
+    callAt.times(schedule, now),
+  );
   for (const index of skipped) errors.push({ Index: index, Error: externalIdTaken().toBody().Error });
   errors.sort((a, b) => a.Index - b.Index);
   return { Created: rows.length - skipped.length, Errors: errors };
