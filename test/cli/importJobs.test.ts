@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import pg from "pg";
 import { type AdminOps, directAdmin } from "../../src/cli/adminOps.ts";
 import { importJobsFile } from "../../src/cli/importJobs.ts";
 import { loadConfig } from "../../src/config/index.ts";
@@ -16,7 +15,7 @@ import { createCampaign } from "../../src/usecases/campaigns/index.ts";
 import type { Deps } from "../../src/usecases/context.ts";
 import { createApiKey } from "../../src/usecases/keys/index.ts";
 import { addOptOut } from "../../src/usecases/optOuts/index.ts";
-import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { closeWindowsUncommitted, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 
 const MINIMAL_CAMPAIGN = {
   Name: "t",
@@ -402,12 +401,6 @@ for (const kind of BACKENDS) {
 
       test("the bulk move reads the campaign's windows in its own transaction, after a change under way", async () => {
         const campaign = await newCampaign();
-        const { schedule } = (
-          await t.db.query<{ schedule: Record<string, unknown> }>(
-            "select schedule from campaigns where id = $1",
-            [campaign],
-          )
-        ).rows[0]!;
         const rows = new BulkJobBatch();
         rows.add(
           0,
@@ -424,28 +417,17 @@ for (const kind of BACKENDS) {
           },
           1,
         );
-        // A change that closes every window, not yet committed (locked and written as updateCampaign does).
-        const changer = new pg.Client({ connectionString: t.url ?? "" });
-        await changer.connect();
+        const change = await closeWindowsUncommitted(t.url ?? "", campaign);
         const seen: number[] = [];
-        try {
-          await changer.query("begin");
-          await changer.query("select 1 from campaigns where id = $1 for update", [campaign]);
-          await changer.query(
-            "update campaigns set schedule = $1::json, schedule_version = schedule_version + 1 where id = $2",
-            [JSON.stringify({ ...schedule, Windows: [] }), campaign],
-          );
-          const moving = insertJobsBulk(t.db as PostgresDb, orgId, campaign, rows, (s) => {
-            seen.push(s.Windows.length);
-            return [s.Windows.length === 0 ? null : "2030-01-07T15:00:00.000Z"];
-          });
-          await new Promise((r) => setTimeout(r, 300));
-          assert.deepEqual(seen, [], "the move read the windows while the change was under way");
-          await changer.query("commit");
-          assert.deepEqual(await moving, []);
-        } finally {
-          await changer.end();
-        }
+        const moving = insertJobsBulk(t.db as PostgresDb, orgId, campaign, rows, (s) => {
+          seen.push(s.Windows.length);
+          return [s.Windows.length === 0 ? null : "2030-01-07T15:00:00.000Z"];
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        const seenEarly = [...seen];
+        await change.commit();
+        assert.deepEqual(seenEarly, [], "the move read the windows while the change was under way");
+        assert.deepEqual(await moving, []);
         assert.deepEqual(seen, [0]);
         assert.deepEqual(
           (await jobs(t.db, campaign)).map((j) => j.next_call_at),

@@ -14,7 +14,7 @@ import { closeCalls } from "../../src/store/dispatch/finish.ts";
 import { resumeForInbound } from "../../src/store/inbound.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { newCampaign, newJob, simContact, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { TEST_DB } from "../helpers/db.ts";
+import { closeWindowsUncommitted, TEST_DB } from "../helpers/db.ts";
 
 const silent = createLogger("silent");
 /** A promise the test resolves when it chooses. */
@@ -414,35 +414,17 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
   }, async () => {
     const campaign = await newCampaign(t);
-    const { schedule } = (
-      await t.database.db.query<{ schedule: Record<string, unknown> }>(
-        "select schedule from campaigns where id = $1",
-        [campaign],
-      )
-    ).rows[0]!;
-    // A change that closes every window, not yet committed (locked and written as updateCampaign does).
-    const changer = new pg.Client({ connectionString: t.database.url ?? "" });
-    await changer.connect();
-    try {
-      await changer.query("begin");
-      await changer.query("select 1 from campaigns where id = $1 for update", [campaign]);
-      await changer.query(
-        "update campaigns set schedule = $1::json, schedule_version = schedule_version + 1 where id = $2",
-        [JSON.stringify({ ...schedule, Windows: [] }), campaign],
-      );
-      let created = false;
-      const creating = newJob(t, campaign, { PhoneNumber: "+14155550410" }).then((j) => {
-        created = true;
-        return j;
-      });
-      await sleep(300);
-      const createdEarly = created;
-      await changer.query("commit");
-      assert.equal(createdEarly, false, "the job was created while the change was under way");
-      assert.equal((await creating).NextCallAt, null);
-    } finally {
-      await changer.end();
-    }
+    const change = await closeWindowsUncommitted(t.database.url ?? "", campaign);
+    let created = false;
+    const creating = newJob(t, campaign, { PhoneNumber: "+14155550410" }).then((j) => {
+      created = true;
+      return j;
+    });
+    await sleep(300);
+    const createdEarly = created;
+    await change.commit();
+    assert.equal(createdEarly, false, "the job was created while the change was under way");
+    assert.equal((await creating).NextCallAt, null);
   });
 
   test("an unanswered attempt with attempts left and no window ever open is retried with no time, not failed", () => {

@@ -40,3 +40,36 @@ export async function freshDatabase(kind: "pglite" | "postgres" = TEST_DB): Prom
     },
   };
 }
+
+/**
+ * Begins, on its own connection, a change of a campaign's windows that closes them all, locked and
+ * written as updateCampaign does, and leaves it uncommitted: `commit()` ends it.
+ */
+export async function closeWindowsUncommitted(
+  url: string,
+  campaignId: string,
+): Promise<{ commit(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("begin");
+    await client.query("select 1 from campaigns where id = $1 for update", [campaignId]);
+    await client.query(
+      `update campaigns set schedule = (schedule::jsonb || '{"Windows": []}')::json,
+         schedule_version = schedule_version + 1 where id = $1`,
+      [campaignId],
+    );
+  } catch (e) {
+    await client.end();
+    throw e;
+  }
+  return {
+    async commit() {
+      try {
+        await client.query("commit");
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
