@@ -9,8 +9,10 @@ import { reapExpiredLeases } from "../../src/dispatcher/reaper.ts";
 import { DEFAULT_SCHEDULE } from "../../src/domain/campaign.ts";
 import { retryOrFail } from "../../src/domain/outcomes.ts";
 import { createLogger } from "../../src/logging/index.ts";
+import { localParts } from "../../src/schedule/index.ts";
+import type { Claim } from "../../src/store/dispatch/claim.ts";
 import { rescheduleJobs } from "../../src/store/dispatch/claim.ts";
-import { closeCalls } from "../../src/store/dispatch/finish.ts";
+import { type CallClose, closeCalls } from "../../src/store/dispatch/finish.ts";
 import { resumeForInbound } from "../../src/store/inbound.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { newCampaign, newJob, simContact, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
@@ -89,6 +91,36 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
   /** The ids of the jobs one claim by `workerId` takes. */
   const claimedJobIds = async (workerId: string) =>
     (await claimDueJobs(t.database.db, claimOpts(workerId))).map((c) => c.job.id);
+
+  /** The version of a campaign's windows now. */
+  const windowsVersion = async (campaign: string) =>
+    (
+      await t.database.db.query<{ version: number }>(
+        "select schedule_version as version from campaigns where id = $1",
+        [campaign],
+      )
+    ).rows[0]!.version;
+
+  /** The close of a claim's call that rang out unanswered, retried as `retry` says (worked out with `version`). */
+  const unansweredRetry = (
+    claim: Claim,
+    retry: { at: Date | null; due: Date },
+    version: number,
+  ): CallClose => ({
+    callId: claim.callId,
+    jobId: claim.job.id,
+    fence: claim.fence,
+    status: "no_answer",
+    endReason: "no_answer",
+    answeredBy: null,
+    ringingAt: null,
+    answeredAt: null,
+    endedAt: new Date(),
+    durationSeconds: 0,
+    billedSeconds: 0,
+    decision: { kind: "retry", ...retry },
+    scheduleVersion: version,
+  });
 
   /** Opens a campaign's windows all day every day, or closes them all. */
   const setWindows = (campaign: string, open: boolean) =>
@@ -257,11 +289,7 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     const db = t.database.db;
     const campaign = await newCampaign(t);
     const job = await newJob(t, campaign, { PhoneNumber: "+14155550406" });
-    const { version } = (
-      await db.query<{ version: number }>("select schedule_version as version from campaigns where id = $1", [
-        campaign,
-      ])
-    ).rows[0]!;
+    const version = await windowsVersion(campaign);
     const later = new Date(Date.now() + 3_600_000);
     await db.tx((q) => rescheduleJobs(q, [{ id: job.Id, at: later, version }]));
     assert.equal((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt, later.toISOString());
@@ -301,32 +329,12 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     const [claim] = await claimDueJobs(db, claimOpts("w"));
     assert.ok(claim);
     await setWindows(campaign, false);
-    const { version } = (
-      await db.query<{ version: number }>("select schedule_version as version from campaigns where id = $1", [
-        campaign,
-      ])
-    ).rows[0]!;
+    const version = await windowsVersion(campaign);
     // The call ends while no window opens: retried with no time (the windows as its worker read them).
     const { gate, release } = latch();
     let closed = false;
     const closing = db.tx(async (q) => {
-      await closeCalls(q, [
-        {
-          callId: claim.callId,
-          jobId: job.Id,
-          fence: claim.fence,
-          status: "no_answer",
-          endReason: "no_answer",
-          answeredBy: null,
-          ringingAt: null,
-          answeredAt: null,
-          endedAt: new Date(),
-          durationSeconds: 0,
-          billedSeconds: 0,
-          decision: { kind: "retry", at: null, due: new Date() },
-          scheduleVersion: version,
-        },
-      ]);
+      await closeCalls(q, [unansweredRetry(claim, { at: null, due: new Date() }, version)]);
       closed = true;
       await gate;
     });
@@ -347,6 +355,32 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
     assert.equal(j.State, "pending");
     assert.ok(j.NextCallAt !== null && Date.parse(j.NextCallAt) <= Date.now() + 1_000, j.NextCallAt);
+  });
+
+  test("a retry worked out with windows changed since is placed by its close in the windows as they are", async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(t, { MaxAttempts: 3, Windows: ALWAYS });
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550411" });
+    const claim = (await claimDueJobs(db, claimOpts("w"))).find((c) => c.job.id === job.Id);
+    assert.ok(claim);
+    const version = await windowsVersion(campaign);
+    // The worker wants the retry in two days, when every window is open; then that day (the
+    // contact's, in Los Angeles) becomes a blackout date, before the call ends.
+    const due = new Date(Date.now() + 2 * 86_400_000);
+    const blackedOut = localParts("America/Los_Angeles", due).date;
+    const patched = await t.request("PATCH", `/v1/campaigns/${campaign}`, {
+      Schedule: { BlackoutDates: [blackedOut] },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    await db.tx((q) => closeCalls(q, [unansweredRetry(claim, { at: due, due }, version)]));
+
+    // NextCallAt is the first minute after the blackout date, not the time the worker wanted.
+    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.equal(j.State, "pending");
+    const next = localParts("America/Los_Angeles", new Date(j.NextCallAt));
+    assert.ok(next.date > blackedOut, j.NextCallAt);
+    assert.deepEqual([next.hour, next.minute], [0, 0], j.NextCallAt);
+    assert.ok(Date.parse(j.NextCallAt) - due.getTime() <= 86_400_000, j.NextCallAt);
   });
 
   test("an inbound call with no outcome, windows changed during it: the pending job it restores is due again", async () => {

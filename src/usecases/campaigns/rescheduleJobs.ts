@@ -1,5 +1,5 @@
 import type { Schedule } from "../../domain/campaign.ts";
-import { jobZones, laterOf, nextOpenTime } from "../../schedule/index.ts";
+import { waitingJobNextCall } from "../../schedule/index.ts";
 import { dbNow, rescheduleJobs } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 
@@ -43,11 +43,7 @@ export async function rescheduleCampaignJobs(ctx: Ctx, campaignId: string): Prom
       );
       if (r.rows.length === 0) return 0;
       after = r.rows.at(-1)!.id;
-      const items = r.rows.map((j) => {
-        const zones = jobZones(j, schedule);
-        const from = laterOf(j.due_at, now);
-        return { id: j.id, at: nextOpenTime(schedule, zones, from), version };
-      });
+      const items = r.rows.map((j) => ({ id: j.id, at: waitingJobNextCall(j, schedule, now), version }));
       await rescheduleJobs(q, items);
       return r.rows.length;
     });
