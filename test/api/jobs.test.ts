@@ -219,4 +219,23 @@ describe("jobs", () => {
     const missing = await t.request("GET", "/v1/jobs/job_nope/calls");
     assert.equal(missing.status, 404);
   });
+
+  test("GET /v1/calls/{Id} answers one call, and 404 for unknown calls and other organizations' calls", async () => {
+    const cmp = (await t.request("POST", "/v1/campaigns", flowCampaign({ PhoneNumbers: ["+14155550981"] })))
+      .body.Id;
+    assert.ok(cmp);
+    // The simulated carrier's inbound call (rejected: the campaign's InboundMode is reject) is a Call.
+    const made = await t.request("POST", "/v1/sim/calls", { From: "+14155550161", To: "+14155550981" });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const r = await t.request("GET", `/v1/calls/${made.body.Id}`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, made.body);
+    assert.deepEqual([r.body.Direction, r.body.Status, r.body.CampaignId], ["inbound", "rejected", cmp]);
+    const missing = await t.request("GET", "/v1/calls/call_nope");
+    assert.deepEqual([missing.status, missing.body.Error.Code], [404, "not_found"]);
+    const other = await t.request("GET", `/v1/calls/${made.body.Id}`, undefined, {
+      key: await t.newOrgKey("other"),
+    });
+    assert.equal(other.status, 404);
+  });
 });

@@ -9,8 +9,8 @@ import { createLogger } from "../../src/logging/index.ts";
 import type { Claim } from "../../src/store/dispatch/claim.ts";
 import { type CallClose, closeCalls } from "../../src/store/dispatch/finish.ts";
 import { type Db, openPostgres } from "../../src/store/index.ts";
-import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { waitFor } from "../helpers/app.ts";
+import { RecordingCarrier } from "../helpers/carriers.ts";
 import {
   attemptsDialedTwice,
   createJobs,
@@ -25,40 +25,6 @@ import {
 } from "../helpers/workers.ts";
 
 const silent = createLogger("silent");
-
-/** A carrier that records what it is asked to dial; calls end unanswered when the test says so. */
-class RecordingCarrier implements Telephony {
-  readonly name = "recording-test";
-  readonly placed: OutboundCallRequest[] = [];
-  private readonly gates = new Map<string, () => void>();
-  /** When false, outcomes wait for release(callId). */
-  constructor(private readonly autoRelease = false) {}
-
-  async placeCalls(requests: readonly OutboundCallRequest[]): Promise<PlacedCall[]> {
-    this.placed.push(...requests);
-    return requests.map((r) => ({
-      callId: r.callId,
-      carrierCallId: `rec-${r.callId}`,
-      outcome: () =>
-        new Promise<CallOutcome>((resolve) => {
-          const done = () =>
-            resolve({ kind: "unanswered", reason: "no_answer", ringingAt: r.startedAt, endedAt: new Date() });
-          if (this.autoRelease) done();
-          else this.gates.set(r.callId, done);
-        }),
-    }));
-  }
-
-  /** Lets the call end (no answer); true when its outcome was being awaited. */
-  release(callId: string): boolean {
-    const g = this.gates.get(callId);
-    this.gates.delete(callId);
-    g?.();
-    return g !== undefined;
-  }
-
-  async hangup(): Promise<void> {}
-}
 
 /** Everything the dispatcher writes about these jobs: their rows, their calls, their events. */
 async function snapshot(db: Db, jobIds: readonly string[]) {

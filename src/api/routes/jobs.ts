@@ -10,6 +10,7 @@ import {
   createJobsBatch,
   deleteCampaignPii,
   deleteJobPii,
+  getCall,
   getJob,
   listJobCalls,
   listJobs,
@@ -205,6 +206,18 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
       },
     },
     async (req) => listJobCalls({ ctx: ctxOf(deps, req), id: req.params.Id, ...pageArgs(req.query) }),
+  );
+  app.get<{ Params: IdParams }>(
+    "/v1/calls/:Id",
+    {
+      schema: {
+        tags,
+        summary: "One call (outbound or inbound) with its transcript",
+        params: idParams,
+        response: { 200: ref("Call"), ...errorResponses },
+      },
+    },
+    async (req) => getCall({ ctx: ctxOf(deps, req), id: req.params.Id }),
   );
   app.post<{ Params: IdParams }>(
     "/v1/campaigns/:Id/jobs/cancel",

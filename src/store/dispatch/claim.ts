@@ -58,7 +58,8 @@ export async function lockDueJobs(
        select j.id, j.org_id, j.campaign_id, j.phone_number, j.time_zone, j.test_job, j.attempts,
          j.attempts_base, j.callback_due, j.fence, j.next_call_at
        from jobs j
-       where j.state = 'pending' and j.next_call_at <= now()
+       -- a job retried while the call it was canceled on is still ending waits for that call's close
+       where j.state = 'pending' and j.next_call_at <= now() and j.live_call_id is null
          and (j.campaign_id = any (array(select id from open where status = 'active'))
            or (j.test_job and j.campaign_id = any (array(select id from open where status = 'paused'))))
        order by j.next_call_at

@@ -3,6 +3,7 @@ import { checkPhoneNumber } from "../../domain/phone.ts";
 import { type ErrorDetail, notFound, validationFailed } from "../../errors/index.ts";
 import {
   type Call,
+  getCallRow,
   getJobRow,
   type Job,
   type JobFilter,
@@ -17,6 +18,12 @@ export async function getJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<Job
   const row = await getJobRow(ctx.deps.db, ctx.orgId, id);
   if (!row) throw notFound("Job", id);
   return toJob(row);
+}
+
+export async function getCall({ ctx, id }: { ctx: Ctx; id: string }): Promise<Call> {
+  const row = await getCallRow(ctx.deps.db, ctx.orgId, id);
+  if (!row) throw notFound("Call", id);
+  return toCall(row);
 }
 
 export interface JobQuery {

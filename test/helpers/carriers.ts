@@ -1,0 +1,37 @@
+// Carriers for tests that drive the dispatcher: they speak the telephony port like the simulator,
+// with call endings the test controls.
+import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
+
+/** A carrier that records what it is asked to dial; calls end unanswered when the test says so. */
+export class RecordingCarrier implements Telephony {
+  readonly name = "recording-test";
+  readonly placed: OutboundCallRequest[] = [];
+  private readonly gates = new Map<string, () => void>();
+  /** When false, outcomes wait for release(callId). */
+  constructor(private readonly autoRelease = false) {}
+
+  async placeCalls(requests: readonly OutboundCallRequest[]): Promise<PlacedCall[]> {
+    this.placed.push(...requests);
+    return requests.map((r) => ({
+      callId: r.callId,
+      carrierCallId: `rec-${r.callId}`,
+      outcome: () =>
+        new Promise<CallOutcome>((resolve) => {
+          const done = () =>
+            resolve({ kind: "unanswered", reason: "no_answer", ringingAt: r.startedAt, endedAt: new Date() });
+          if (this.autoRelease) done();
+          else this.gates.set(r.callId, done);
+        }),
+    }));
+  }
+
+  /** Lets the call end (no answer); true when its outcome was being awaited. */
+  release(callId: string): boolean {
+    const g = this.gates.get(callId);
+    this.gates.delete(callId);
+    g?.();
+    return g !== undefined;
+  }
+
+  async hangup(): Promise<void> {}
+}
