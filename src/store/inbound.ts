@@ -27,6 +27,10 @@ export async function campaignOwningNumber(
 /**
  * The job an inbound call resumes: among the campaign's jobs with the caller's number in the given
  * states and not on a live call, the latest updated (then the highest id). Locked for the caller.
+ * A matching job another transaction holds for a moment (a claim that leaves it waiting, a PATCH)
+ * is waited for, not skipped: skipped, it would reject the caller or create a second job. Once the
+ * lock is released the row is checked again, and the next match is taken if it no longer qualifies
+ * (a claim took it for a call).
  */
 export async function findInboundJob(
   q: Queryable,
@@ -37,7 +41,7 @@ export async function findInboundJob(
   const r = await q.query<{ id: string; test_job: boolean }>(
     `select id, test_job from jobs
      where campaign_id = $1 and phone_number = $2 and state = any($3::text[]) and live_call_id is null
-     order by updated_at desc, id desc limit 1 for update skip locked`,
+     order by updated_at desc, id desc limit 1 for update`,
     [campaignId, phone, states],
   );
   return r.rows[0] ?? null;

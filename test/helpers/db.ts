@@ -42,23 +42,18 @@ export async function freshDatabase(kind: "pglite" | "postgres" = TEST_DB): Prom
 }
 
 /**
- * Begins, on its own connection, a change of a campaign's windows that closes them all, locked and
- * written as updateCampaign does, and leaves it uncommitted: `commit()` ends it.
+ * Runs `statements` in a transaction on its own connection and leaves it uncommitted, holding what
+ * they locked: `commit()` ends it.
  */
-export async function closeWindowsUncommitted(
+export async function uncommitted(
   url: string,
-  campaignId: string,
+  statements: ReadonlyArray<[sql: string, params: unknown[]]>,
 ): Promise<{ commit(): Promise<void> }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query("begin");
-    await client.query("select 1 from campaigns where id = $1 for update", [campaignId]);
-    await client.query(
-      `update campaigns set schedule = (schedule::jsonb || '{"Windows": []}')::json,
-         schedule_version = schedule_version + 1 where id = $1`,
-      [campaignId],
-    );
+    for (const [sql, params] of statements) await client.query(sql, params);
   } catch (e) {
     await client.end();
     throw e;
@@ -73,3 +68,17 @@ export async function closeWindowsUncommitted(
     },
   };
 }
+
+/**
+ * Begins a change of a campaign's windows that closes them all, locked and written as
+ * updateCampaign does, and leaves it uncommitted: `commit()` ends it.
+ */
+export const closeWindowsUncommitted = (url: string, campaignId: string) =>
+  uncommitted(url, [
+    ["select 1 from campaigns where id = $1 for update", [campaignId]],
+    [
+      `update campaigns set schedule = (schedule::jsonb || '{"Windows": []}')::json,
+         schedule_version = schedule_version + 1 where id = $1`,
+      [campaignId],
+    ],
+  ]);
