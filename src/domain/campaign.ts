@@ -172,15 +172,21 @@ export function parseCampaign(
     out.push({ Path: "/InboundMode", Message: `must be one of ${INBOUND_MODES.join(", ")}.` });
   checkText(s.InboundRejectMessage, "/InboundRejectMessage", out, { max: 1000 });
   checkBoolean(s.HangupOptOut, "/HangupOptOut", out);
-  out.push(...validatePhoneNumbers(s.PhoneNumbers));
+  const numbers = parsePhoneNumbers(s.PhoneNumbers, out);
   out.push(...validateScheduleFields(s.Schedule));
-  return out.length > 0 ? { ok: false, details: out } : { ok: true, value: s };
+  return out.length > 0 ? { ok: false, details: out } : { ok: true, value: { ...s, PhoneNumbers: numbers } };
 }
 
-function validatePhoneNumbers(v: unknown): ErrorDetail[] {
-  if (!Array.isArray(v))
-    return [{ Path: "/PhoneNumbers", Message: 'must be an array of E.164 numbers, e.g. ["+14155550123"].' }];
-  const out: ErrorDetail[] = [];
+/**
+ * The campaign's numbers in the one E.164 form jobs, opt-outs and calls are stored in (a UK number
+ * written +4402079460958 is +442079460958), so that ownership and inbound routing compare like
+ * with like.
+ */
+function parsePhoneNumbers(v: unknown, out: ErrorDetail[]): string[] {
+  if (!Array.isArray(v)) {
+    out.push({ Path: "/PhoneNumbers", Message: 'must be an array of E.164 numbers, e.g. ["+14155550123"].' });
+    return [];
+  }
   const seen = new Set<string>();
   v.forEach((n, i) => {
     const c = checkPhoneNumber(n);
@@ -188,7 +194,7 @@ function validatePhoneNumbers(v: unknown): ErrorDetail[] {
     else if (seen.has(c.e164)) out.push({ Path: `/PhoneNumbers/${i}`, Message: "is listed twice." });
     else seen.add(c.e164);
   });
-  return out;
+  return [...seen];
 }
 
 function validateScheduleFields(s: Schedule): ErrorDetail[] {

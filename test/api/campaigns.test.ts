@@ -112,6 +112,23 @@ describe("campaigns", () => {
     assert.equal(unarchive.status, 409);
   });
 
+  test("campaign numbers are stored in the one E.164 form, so a number written two ways is one number", async () => {
+    // A UK number with its trunk 0 kept after the country code is the same line as without it.
+    const a = await t.request("POST", "/v1/campaigns", flowCampaign({ PhoneNumbers: ["+4402079460958"] }));
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    assert.deepEqual(a.body.PhoneNumbers, ["+442079460958"]);
+    const b = await t.request("POST", "/v1/campaigns", flowCampaign({ PhoneNumbers: ["+442079460958"] }));
+    assert.equal(b.status, 409);
+    const twice = await t.request("PATCH", `/v1/campaigns/${a.body.Id}`, {
+      PhoneNumbers: ["+442079460958", "+4402079460958"],
+    });
+    assert.equal(twice.status, 400);
+    assert.equal(twice.body.Error.Details[0].Path, "/PhoneNumbers/1");
+    // Inbound calls to the number, as the carrier reports it, reach the campaign.
+    const call = await t.request("POST", "/v1/sim/calls", { From: "+14155550162", To: "+442079460958" });
+    assert.deepEqual([call.status, call.body.CampaignId], [201, a.body.Id]);
+  });
+
   test("PATCH replaces top-level fields and merges Schedule and Agent field by field", async () => {
     const c = (await t.request("POST", "/v1/campaigns", flowCampaign())).body;
     const r = await t.request("PATCH", `/v1/campaigns/${c.Id}`, {
