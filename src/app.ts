@@ -100,7 +100,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ...core,
     api,
     async close() {
-      await api.close();
+      // close() ends the keep-alive connections idle at that moment; one whose request was still
+      // being answered would otherwise stay open for the keep-alive timeout (72 s) once it is idle.
+      const sweep = setInterval(() => api.server.closeIdleConnections(), 100);
+      try {
+        await api.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await core.close();
     },
   };

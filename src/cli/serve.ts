@@ -10,7 +10,7 @@ import { startWorkerHttp, type WorkerState } from "./workerHttp.ts";
  * order (claim nothing more first; live calls finish or are handed back through their leases). A
  * start that fails stops what had started and throws.
  */
-async function startWork(core: Core): Promise<{ id: string; stop(): Promise<void> }> {
+async function startWork(core: Core): Promise<{ id: string; stop(): Promise<void>; hurry(): void }> {
   const dispatcher = core.newDispatcher();
   const tasks = core.newBackgroundTasks();
   const stop = async () => {
@@ -24,15 +24,23 @@ async function startWork(core: Core): Promise<{ id: string; stop(): Promise<void
     await stop().catch(() => {});
     throw e;
   }
-  return { id: dispatcher.id, stop };
+  return { id: dispatcher.id, stop, hurry: () => dispatcher.hurry() };
 }
 
-/** On the first SIGTERM or SIGINT: `shutDown`, then exit (0, or 1 if shutting down failed). */
-function exitOnSignal(shutDown: (signal: string) => Promise<void>): void {
-  let stopping = false;
+/**
+ * On the first SIGTERM or SIGINT: `shutDown`, then exit (0, or 1 if shutting down failed). A second
+ * signal cuts the grace short (`hurry`: live calls are handed back now); a third exits at once.
+ */
+function exitOnSignal(shutDown: (signal: string) => Promise<void>, hurry: () => void = () => {}): void {
+  let signals = 0;
   const on = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    signals++;
+    if (signals === 2) {
+      process.stderr.write(`${signal} again: handing back live calls now (once more to exit at once).\n`);
+      hurry();
+    }
+    if (signals >= 3) process.exit(signal === "SIGINT" ? 130 : 143);
+    if (signals > 1) return;
     shutDown(signal).then(
       () => process.exit(0),
       (e: unknown) => {
@@ -71,11 +79,14 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
   process.stderr.write(
     `Cobbery is listening on ${address} (${where}); API docs at /docs${opts.worker ? "" : "; no worker"}.\n`,
   );
-  exitOnSignal(async (signal) => {
-    app.deps.logger.info({ signal }, "shutting down");
-    await work?.stop();
-    await closeAll();
-  });
+  exitOnSignal(
+    async (signal) => {
+      app.deps.logger.info({ signal }, "shutting down");
+      await work?.stop();
+      await closeAll();
+    },
+    () => work?.hurry(),
+  );
 }
 
 /** `cobbery worker`: a dispatcher alone, against the shared PostgreSQL. */
@@ -109,9 +120,12 @@ export async function runWorker(config: Config): Promise<void> {
   process.stderr.write(
     `Cobbery worker ${work.id} is dispatching.${http ? ` Metrics: ${http.url}/metrics` : ""}\n`,
   );
-  exitOnSignal(async () => {
-    state = "stopping";
-    await work.stop();
-    await closeAll();
-  });
+  exitOnSignal(
+    async () => {
+      state = "stopping";
+      await work.stop();
+      await closeAll();
+    },
+    () => work.hurry(),
+  );
 }

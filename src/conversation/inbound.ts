@@ -3,6 +3,7 @@ import { checkPhoneNumber } from "../domain/phone.ts";
 import { type ErrorDetail, notFound, validationFailed } from "../errors/index.ts";
 import { newId } from "../ids/index.ts";
 import { contactLocalHour, jobZones } from "../schedule/index.ts";
+import { renewLeases } from "../store/dispatch/reap.ts";
 import {
   type Call,
   campaignOwningNumber,
@@ -69,6 +70,8 @@ export async function takeSimInboundCall(
   const campaign = await campaignOwningNumber(db, ctx.orgId, input.to);
   if (!campaign) throw notFound("Campaign owning number", "To");
   const callId = newId("call");
+  const owner = `inbound:${process.pid}`;
+  const { leaseSeconds } = config.dispatch;
   const taken = await db.tx(async (q) => {
     const mode = campaign.Status === "archived" ? "reject" : campaign.InboundMode;
     const states = MATCHING[mode] ?? [];
@@ -107,8 +110,8 @@ export async function takeSimInboundCall(
     const r = await resumeForInbound(q, {
       jobId: job.id,
       callId,
-      owner: `inbound:${process.pid}`,
-      leaseSeconds: Math.max(config.dispatch.leaseSeconds, campaign.Schedule.MaxCallSeconds + 60),
+      owner,
+      leaseSeconds,
       from: input.from,
       to: input.to,
       localHour: (j, at) => contactLocalHour(jobZones(j, campaign.Schedule), campaign.Schedule.TimeZone, at),
@@ -116,16 +119,29 @@ export async function takeSimInboundCall(
     return { jobId: job.id, ...r };
   });
   if (taken) {
-    await runner.converse({
-      callId,
-      jobId: taken.jobId,
-      fence: taken.fence,
-      direction: "inbound",
-      by: "human",
-      ringingAt: null,
-      answeredAt: taken.answeredAt,
-      media: new SimMedia(taken.answeredAt, input.replies),
-    });
+    // The lease is renewed while the call and its analysis run, as a dispatcher renews its calls':
+    // a reaper takes it only from a process that died.
+    const renewal = setInterval(
+      () =>
+        void renewLeases(db, owner, leaseSeconds, [[taken.jobId, taken.fence]]).catch((e) =>
+          ctx.deps.logger.warn({ err: e, call: callId }, "inbound lease renewal failed"),
+        ),
+      (leaseSeconds * 1000) / 3,
+    );
+    try {
+      await runner.converse({
+        callId,
+        jobId: taken.jobId,
+        fence: taken.fence,
+        direction: "inbound",
+        by: "human",
+        ringingAt: null,
+        answeredAt: taken.answeredAt,
+        media: new SimMedia(taken.answeredAt, input.replies),
+      });
+    } finally {
+      clearInterval(renewal);
+    }
   }
   const row = await getCallRow(db, ctx.orgId, callId);
   return toCall(row!);

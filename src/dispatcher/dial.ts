@@ -57,16 +57,21 @@ const notDialed = (c: Claim, now: Date): CallClose => ({
  * carrier already knew (the simulator's unanswered calls) is written dialed and ended at once, with
  * its job's decision: one write instead of a dial mark and, later, a close. Claims whose job was
  * canceled or opted out since are closed without dialing; those whose campaign was paused or
- * archived since go back to pending.
+ * archived since, and all of them once the worker is stopping, go back to pending.
  */
 export async function dialClaims(
   db: Db,
   telephony: Telephony,
   claims: readonly Claim[],
   logger: Logger,
-  /** The database's clock, as the worker estimates it (no round trip). */
-  dbTime: () => Date = () => new Date(),
+  opts: {
+    /** The database's clock, as the worker estimates it (no round trip). */
+    dbTime?: () => Date;
+    /** Whether the worker began to stop: then nothing is dialed, and the claims go back to pending. */
+    stopping?: () => boolean;
+  } = {},
 ): Promise<DialedCall[]> {
+  const { dbTime = () => new Date(), stopping = () => false } = opts;
   if (claims.length === 0) return [];
   return db.tx(async (q) => {
     const ours = await lockForDial(q, claims.map(claimedCall));
@@ -75,10 +80,11 @@ export async function dialClaims(
     const held: Claim[] = [];
     for (const c of claims) {
       const status = ours.get(c.callId);
-      if (status !== undefined) (mayDial(status, c.job.test_job) ? toDial : held).push(c);
+      if (status !== undefined) (mayDial(status, c.job.test_job) && !stopping() ? toDial : held).push(c);
     }
     await abandonCalls(q, claims.filter((c) => !ours.has(c.callId)).map(claimedCall));
-    // Their campaign was paused or archived since the claim: back to pending, attempt given back.
+    // Their campaign was paused or archived since the claim, or the worker is stopping: back to
+    // pending, attempt given back.
     await closeLockedCalls(
       q,
       held.map((c) => notDialed(c, now)),

@@ -1,18 +1,37 @@
 import { requeue, retryOrFail } from "../domain/outcomes.ts";
 import { jobZones } from "../schedule/index.ts";
 import { type CallClose, closeCalls } from "../store/dispatch/finish.ts";
-import { releaseLeases, takeOverExpiredLeases } from "../store/dispatch/reap.ts";
-import { type Db, dbNow } from "../store/index.ts";
+import { type LostJob, releaseLeases, takeOverLeases } from "../store/dispatch/reap.ts";
+import { type Db, dbNow, notifyHangups } from "../store/index.ts";
 
 /**
  * Recovers the attempts of workers that stopped (crash, SIGKILL, a pause past the lease): the live
  * call is closed as worker_lost and never dialed again; an attempt that was dialed counts and is
  * retried or failed like an unanswered one; one that was not dialed goes back to pending as it was.
+ * The worker holding a dialed call is asked to hang it up: one that was only paused may still be on
+ * the line with the contact.
  */
 export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
+  return (await recoverLeases(db, limit)).length;
+}
+
+/**
+ * A stopping worker's own live calls, which did not end within its grace: recovered as a lost
+ * worker's would be (the worker then hangs them up). Returns the ids of the calls that were dialed.
+ */
+export async function handBackLeases(db: Db, workerId: string): Promise<string[]> {
+  const dialed: string[] = [];
+  for (;;) {
+    const lost = await recoverLeases(db, 500, workerId);
+    dialed.push(...lost.flatMap((j) => (j.call_id !== null && j.dialed_at !== null ? [j.call_id] : [])));
+    if (lost.length < 500) return dialed;
+  }
+}
+
+async function recoverLeases(db: Db, limit: number, owner?: string): Promise<LostJob[]> {
   return db.tx(async (q) => {
-    const lost = await takeOverExpiredLeases(q, limit);
-    if (lost.length === 0) return 0;
+    const lost = await takeOverLeases(q, limit, owner);
+    if (lost.length === 0) return lost;
     const now = await dbNow(q);
     const closes: CallClose[] = [];
     const release: Array<{ id: string; fence: number }> = [];
@@ -50,6 +69,10 @@ export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
     }
     await closeCalls(q, closes);
     await releaseLeases(q, release);
-    return lost.length;
+    await notifyHangups(
+      q,
+      lost.map((j) => (j.dialed_at !== null ? j.call_id : null)),
+    );
+    return lost;
   });
 }

@@ -12,7 +12,7 @@ import type { AnsweredCallHandler } from "./answered.ts";
 import { claimDueJobs } from "./claim.ts";
 import { CallCloser } from "./closer.ts";
 import { type DialedCall, dialClaims } from "./dial.ts";
-import { reapExpiredLeases } from "./reaper.ts";
+import { handBackLeases, reapExpiredLeases } from "./reaper.ts";
 import { closeUnanswered, UNANSWERED_STATUS } from "./unanswered.ts";
 
 export interface DispatcherOptions {
@@ -54,6 +54,8 @@ export class Dispatcher {
   private clockOffsetMs = 0;
   /** The jobs this worker is still working on (job id → fencing token): only their leases are renewed. */
   private readonly held = new Map<string, number>();
+  /** When a stop under way stops waiting for live calls (Date.now() milliseconds). */
+  private graceEnds = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly deps: {
@@ -135,16 +137,18 @@ export class Dispatcher {
       if (claims.length === 0) return this.opts.pollMs;
       this.inFlight += claims.length;
       for (const c of claims) this.held.set(c.job.id, c.fence);
-      const dialed = await dialClaims(db, this.deps.telephony, claims, logger, () => this.dbTime()).catch(
-        (e) => {
-          // The leases expire and the reaper hands the claims back: nothing is dialed twice.
-          logger.error({ err: e, worker: this.id }, "dialing failed");
-          return [] as DialedCall[];
-        },
-      );
+      // A stop that began during the claim dials none of it: the claims go back to pending.
+      const dialed = await dialClaims(db, this.deps.telephony, claims, logger, {
+        dbTime: () => this.dbTime(),
+        stopping: () => this.loop.stopping,
+      }).catch((e) => {
+        // The leases expire and the reaper hands the claims back: nothing is dialed twice.
+        logger.error({ err: e, worker: this.id }, "dialing failed");
+        return [] as DialedCall[];
+      });
       this.inFlight -= claims.length - dialed.length;
       const dialedIds = new Set(dialed.map((d) => d.claim.job.id));
-      for (const c of claims) if (!dialedIds.has(c.job.id)) this.held.delete(c.job.id);
+      for (const c of claims) if (!dialedIds.has(c.job.id)) this.unhold(c.job.id, c.fence);
       if (claims[0]) this.clockOffsetMs = claims[0].claimedAt.getTime() - Date.now();
       for (const d of dialed) {
         this.deps.metrics?.callPlaced((d.dialedAt.getTime() - d.claim.job.next_call_at.getTime()) / 1000);
@@ -187,21 +191,56 @@ export class Dispatcher {
 
   /** The call is no longer this worker's: room for another. */
   private release(d: DialedCall): void {
-    this.held.delete(d.claim.job.id);
+    this.unhold(d.claim.job.id, d.claim.fence);
     this.inFlight--;
     if (this.inFlight < this.opts.maxInFlight) this.nudge();
   }
 
-  /** Graceful stop: claim nothing more, let live calls finish (up to graceMs), write what is pending. */
+  /**
+   * Stops renewing a job's lease, unless this worker claimed the job again since (a newer fencing
+   * token): a call that lost its lease while this worker was paused ends after the job's next claim.
+   */
+  private unhold(jobId: string, fence: number): void {
+    if (this.held.get(jobId) === fence) this.held.delete(jobId);
+  }
+
+  /**
+   * Graceful stop: claim nothing more, let live calls finish (up to graceMs, or until hurry()), write
+   * what is pending, then hand back the calls still live: hung up, their jobs recovered as a lost
+   * worker's would be (retried if dialed, else pending as they were), without waiting for a lease
+   * to expire.
+   */
   async stop(graceMs = 30_000): Promise<void> {
     if (this.loop.stopping) return;
+    this.graceEnds = Date.now() + graceMs;
     await this.loop.stop();
-    const deadline = Date.now() + graceMs;
-    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.inFlight > 0 && Date.now() < this.graceEnds) await new Promise((r) => setTimeout(r, 20));
     await this.closer.drain();
     for (const t of this.timers) clearInterval(t);
     for (const u of this.unlisten) await u().catch(() => {});
+    // After unlistening: the hand-back's own hang-up notices are not for this worker to act on twice.
+    if (this.inFlight > 0) await this.handBack();
     await unregisterWorker(this.deps.db, this.id).catch(() => {});
     this.deps.logger.info({ worker: this.id, leftInFlight: this.inFlight }, "dispatcher stopped");
+  }
+
+  /** Ends the grace of a stop under way: live calls are handed back now (a second SIGTERM). */
+  hurry(): void {
+    this.graceEnds = 0;
+  }
+
+  private async handBack(): Promise<void> {
+    const { db, logger, telephony, onHangup } = this.deps;
+    try {
+      const calls = await handBackLeases(db, this.id);
+      for (const callId of calls) {
+        onHangup?.(callId);
+        void telephony.hangup(callId).catch(() => {});
+      }
+      logger.warn({ worker: this.id, calls: calls.length }, "handed back live calls at shutdown");
+    } catch (e) {
+      // Left to the leases: another worker's reaper recovers them.
+      logger.error({ err: e, worker: this.id }, "handing back live calls failed");
+    }
   }
 }

@@ -13,7 +13,7 @@ import {
   surveyCampaign,
   zonedInstant,
 } from "../helpers/conversation.ts";
-import { type FakeLlm, type FakeReply, startFakeLlm } from "../helpers/fakeLlm.ts";
+import { type FakeLlm, type FakeReply, fakeLlmEnv, startFakeLlm } from "../helpers/fakeLlm.ts";
 
 const NY = "America/New_York";
 const TOOLS = ["end_call", "schedule_call", "opt_out", "wrong_contact", "contact_refused", "save_answer"];
@@ -80,12 +80,7 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
 
   before(async () => {
     fake = await startFakeLlm();
-    t = await startDispatchingApp({
-      COBBERY_LLM_BASE_URL: fake.url,
-      COBBERY_LLM_API_KEY: "k",
-      COBBERY_LLM_MODEL: "m",
-      COBBERY_LLM_TIMEOUT_MS: "10000",
-    });
+    t = await startDispatchingApp(fakeLlmEnv(fake));
     api = new Api(t);
   });
   after(async () => {

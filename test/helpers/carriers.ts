@@ -33,5 +33,10 @@ export class RecordingCarrier implements Telephony {
     return g !== undefined;
   }
 
-  async hangup(): Promise<void> {}
+  /** The calls the dispatcher asked it to hang up, in order. */
+  readonly hungUp: string[] = [];
+
+  async hangup(callId: string): Promise<void> {
+    this.hungUp.push(callId);
+  }
 }

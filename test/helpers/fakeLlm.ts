@@ -42,6 +42,14 @@ export interface FakeLlm {
   close(): Promise<void>;
 }
 
+/** The settings that point Cobbery's LLM client at `fake` (key "k", model "m", 10 s per request). */
+export const fakeLlmEnv = (fake: FakeLlm): Record<string, string> => ({
+  COBBERY_LLM_BASE_URL: fake.url,
+  COBBERY_LLM_API_KEY: "k",
+  COBBERY_LLM_MODEL: "m",
+  COBBERY_LLM_TIMEOUT_MS: "10000",
+});
+
 const errorBodies: Record<number, unknown> = {
   401: {
     error: { message: "Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key" },

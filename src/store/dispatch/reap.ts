@@ -22,14 +22,17 @@ export interface LostJob {
 }
 
 /**
- * Takes over jobs whose worker stopped renewing its lease: bumps their fencing token (on the job and
- * its live call) so that the lost worker can no longer write, and returns them for the decision.
+ * Takes over jobs whose worker stopped renewing its lease (or, with `owner`, every job that worker
+ * holds: it is stopping and hands them back): bumps their fencing token (on the job and its live
+ * call) so that the worker can no longer write, and returns them for the decision.
  * Its live-state tests are written coalesce(<test>, false): see store/dispatch/dial.ts.
  */
-export async function takeOverExpiredLeases(q: Queryable, limit: number): Promise<LostJob[]> {
+export async function takeOverLeases(q: Queryable, limit: number, owner?: string): Promise<LostJob[]> {
+  const which =
+    owner === undefined ? "j.lease_owner is not null and j.lease_expires_at < now()" : "j.lease_owner = $2";
   const r = await q.query<LostJob>(
     `with expired as (
-       select j.id from jobs j where j.lease_owner is not null and j.lease_expires_at < now()
+       select j.id from jobs j where ${which}
        order by j.lease_expires_at limit $1 for update skip locked
      ),
      bumped as (
@@ -45,7 +48,7 @@ export async function takeOverExpiredLeases(q: Queryable, limit: number): Promis
        cmp.schedule, cmp.schedule_version, cb.id as call_id, cb.dialed_at, cb.answered_at, cb.answered_by, cb.started_at as call_started_at, cb.direction
      from bumped b join campaigns cmp on cmp.id = b.campaign_id
      left join calls_bumped cb on cb.id = b.live_call_id`,
-    [limit],
+    owner === undefined ? [limit] : [limit, owner],
   );
   return r.rows;
 }
