@@ -74,3 +74,50 @@ export async function purgeExpiredIdempotencyKeys(q: Queryable): Promise<number>
   const r = await q.query(`delete from idempotency_keys where created_at < now() - interval '${TTL}'`);
   return r.rowCount;
 }
+
+/** The fields of a Job that PII deletion erases (contract: they read null afterwards). */
+const JOB_PII_FIELDS = ["PhoneNumber", "ContactName", "Data", "Result", "Summary"] as const;
+
+/** `body` with the PII fields of every Job object among `jobIds` set to null, wherever it appears. */
+function withoutPii(body: unknown, jobIds: ReadonlySet<string>): unknown {
+  if (Array.isArray(body)) return body.map((x) => withoutPii(x, jobIds));
+  if (body === null || typeof body !== "object") return body;
+  const o = body as Record<string, unknown>;
+  const out = Object.fromEntries(Object.entries(o).map(([k, v]) => [k, withoutPii(v, jobIds)]));
+  if (typeof o.Id === "string" && jobIds.has(o.Id))
+    for (const f of JOB_PII_FIELDS) if (f in out) out[f] = null;
+  return out;
+}
+
+/**
+ * Scrubs stored responses that echoed these jobs (their PII was deleted): a replay of the key
+ * still answers the first response, without the contact's fields, and creates nothing new.
+ */
+export async function scrubIdempotentResponses(
+  q: Queryable,
+  orgId: string,
+  jobIds: readonly string[],
+): Promise<void> {
+  if (jobIds.length === 0) return;
+  const r = await q.query<{ key: string; response_body: string }>(
+    `select key, response_body from idempotency_keys
+     where org_id = $1 and job_ids && $2::text[] and state = 'done' order by key for update`,
+    [orgId, jobIds],
+  );
+  if (r.rows.length === 0) return;
+  const ids = new Set(jobIds);
+  await q.query(
+    `update idempotency_keys k set response_body = x.body
+     from jsonb_to_recordset($2::jsonb) as x(key text, body text)
+     where k.org_id = $1 and k.key = x.key`,
+    [
+      orgId,
+      JSON.stringify(
+        r.rows.map((row) => ({
+          key: row.key,
+          body: JSON.stringify(withoutPii(JSON.parse(row.response_body), ids)),
+        })),
+      ),
+    ],
+  );
+}

@@ -1,10 +1,11 @@
 import { statesFrom } from "../domain/jobStates.ts";
 import type { Queryable } from "./db.ts";
+import { scrubIdempotentResponses } from "./idempotency.ts";
 import { scrubWebhookDeliveries } from "./webhooks.ts";
 
 /**
  * Erases the PII of the given jobs (already canceled if they were live): the contact's fields, the
- * contact's side of each call and its transcript, and stored idempotent responses that echoed them.
+ * contact's side of each call and its transcript, and the PII in stored idempotent responses.
  * Metadata, failure reason, objective, timings and billing stay. Returns the ids it changed.
  */
 export async function erasePii(
@@ -35,8 +36,8 @@ export async function erasePii(
      where job_id = any($1::text[])`,
     [ids],
   );
-  // Stored responses may echo the number, name and data: they go, and a replay of their key runs anew.
-  await q.query("delete from idempotency_keys where org_id = $1 and job_ids && $2::text[]", [orgId, ids]);
+  // Stored responses may echo the number, name and data: scrubbed, a replay still creates nothing.
+  await scrubIdempotentResponses(q, orgId, ids);
   await scrubWebhookDeliveries(q, orgId, ids);
   return r.rows;
 }

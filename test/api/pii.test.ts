@@ -65,6 +65,23 @@ describe("PII deletion", () => {
       assert.equal(afterDump.includes(canary), false, `${canary} still stored`);
     assert.ok(afterDump.includes("+16175550178"), "other jobs are untouched");
 
+    // The stored response was scrubbed, not forgotten: a replay of its key creates nothing new.
+    const replay = await t.request(
+      "POST",
+      `/v1/campaigns/${campaignId}/jobs`,
+      {
+        PhoneNumber: phone,
+        ContactName: name,
+        Data: { invoice: secret },
+        Metadata: { zip: "02139", segment: "gold" },
+      },
+      { headers: { "idempotency-key": "canary-create-1" } },
+    );
+    assert.equal(replay.status, 201);
+    assert.equal(replay.body.Id, id);
+    for (const f of ["PhoneNumber", "ContactName", "Data"]) assert.equal(replay.body[f], null, f);
+    assert.equal((await dumpEverything(t)).includes(name), false, "the replay stored the name again");
+
     // Stays deleted: PATCH 409, a second deletion 200, retry and cancel 409.
     assert.equal((await t.request("PATCH", `/v1/jobs/${id}`, { ContactName: "x" })).status, 409);
     const second = await t.request("DELETE", `/v1/jobs/${id}/pii`);
