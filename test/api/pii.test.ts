@@ -29,17 +29,19 @@ describe("PII deletion", () => {
     const phone = "+16175550177";
     const name = "Zebulon Canaryfield";
     const secret = "canary-data-9f3b1c";
-    const created = await t.request(
-      "POST",
-      `/v1/campaigns/${campaignId}/jobs`,
-      {
-        PhoneNumber: phone,
-        ContactName: name,
-        Data: { invoice: secret },
-        Metadata: { zip: "02139", segment: "gold" },
-      },
-      { headers: { "idempotency-key": "canary-create-1" } },
-    );
+    const createCanary = () =>
+      t.request(
+        "POST",
+        `/v1/campaigns/${campaignId}/jobs`,
+        {
+          PhoneNumber: phone,
+          ContactName: name,
+          Data: { invoice: secret },
+          Metadata: { zip: "02139", segment: "gold" },
+        },
+        { headers: { "idempotency-key": "canary-create-1" } },
+      );
+    const created = await createCanary();
     assert.equal(created.status, 201);
     const id = created.body.Id;
     // A second idempotent request that echoes the job (the batch endpoint).
@@ -66,17 +68,7 @@ describe("PII deletion", () => {
     assert.ok(afterDump.includes("+16175550178"), "other jobs are untouched");
 
     // The stored response was scrubbed, not forgotten: a replay of its key creates nothing new.
-    const replay = await t.request(
-      "POST",
-      `/v1/campaigns/${campaignId}/jobs`,
-      {
-        PhoneNumber: phone,
-        ContactName: name,
-        Data: { invoice: secret },
-        Metadata: { zip: "02139", segment: "gold" },
-      },
-      { headers: { "idempotency-key": "canary-create-1" } },
-    );
+    const replay = await createCanary();
     assert.equal(replay.status, 201);
     assert.equal(replay.body.Id, id);
     for (const f of ["PhoneNumber", "ContactName", "Data"]) assert.equal(replay.body[f], null, f);
