@@ -20,8 +20,10 @@ export async function withAdmin<T>(config: Config, fn: (ops: AdminOps) => Promis
     ? await openPostgres(config.databaseUrl, 4)
     : await openPglite(path.join(config.dataDir, "pgdata"));
   try {
-    await migrate(db);
-    return await fn(directAdmin({ db, config, logger: createLogger("warn", process.stderr as never) }));
+    const applied = await migrate(db);
+    const ops = directAdmin({ db, config, logger: createLogger("warn", process.stderr as never) });
+    // The migrations ran as the database was opened: `migrate` reports those.
+    return await fn({ ...ops, migrate: async () => applied });
   } finally {
     await db.close();
     release();

@@ -1,4 +1,5 @@
 import { notFound } from "../errors/index.ts";
+import { migrate } from "../store/index.ts";
 import type { Deps } from "../usecases/context.ts";
 import { type ImportBatchResult, importJobsBatch } from "../usecases/jobs/importJobs.ts";
 import { type BatchResult, campaignForNewJobs, createJobsBatch } from "../usecases/jobs/index.ts";
@@ -19,9 +20,11 @@ export interface AdminOps {
    * process on a real PostgreSQL (not over the socket): the importer uses it when it is there.
    */
   importBulk?(campaignId: string, inputs: unknown[]): Promise<ImportBatchResult>;
+  /** Applies the migrations not applied yet; returns their names (none when up to date). */
+  migrate(): Promise<string[]>;
 }
 
-export const ADMIN_METHODS = ["createKey", "listKeys", "revokeKey", "importBatch"] as const;
+export const ADMIN_METHODS = ["createKey", "listKeys", "revokeKey", "importBatch", "migrate"] as const;
 
 export function directAdmin(deps: Deps): AdminOps {
   const orgCache = new Map<string, string>();
@@ -49,6 +52,7 @@ export function directAdmin(deps: Deps): AdminOps {
       const { ctx, campaign } = await campaignCtx(campaignId);
       return createJobsBatch({ ctx, campaign, inputs, pathOf: () => "" });
     },
+    migrate: () => migrate(deps.db),
   };
   if (deps.db.kind === "postgres") {
     // Each call validates its rows at once, then writes them after the previous call's write: one

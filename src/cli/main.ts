@@ -2,9 +2,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig } from "../config/index.ts";
 import { AppError } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
-import { migrate, openDatabase } from "../store/index.ts";
 import { withAdmin } from "./admin.ts";
-import { acquireDataDirLock } from "./dataDirLock.ts";
 import { importJobsFile } from "./importJobs.ts";
 import { runWorker, serve } from "./serve.ts";
 
@@ -80,16 +78,9 @@ async function run(argv: string[]): Promise<number> {
       return -1;
     }
     case "migrate": {
-      const config = loadConfig();
-      const release = config.databaseUrl ? () => {} : acquireDataDirLock(config.dataDir);
-      const db = await openDatabase(config);
-      try {
-        const applied = await migrate(db);
-        out(applied.length === 0 ? "Database is up to date." : `Applied ${applied.join(", ")}.`);
-      } finally {
-        await db.close();
-        release();
-      }
+      // Through the running server when it holds the embedded database (it migrated it at start).
+      const applied = await withAdmin(loadConfig(), (ops) => ops.migrate());
+      out(applied.length === 0 ? "Database is up to date." : `Applied ${applied.join(", ")}.`);
       return 0;
     }
     case "keys":

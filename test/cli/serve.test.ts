@@ -58,6 +58,12 @@ describe("CLI beside a running server on the embedded database", () => {
     assert.equal(revoked.status, 401);
   });
 
+  test("migrate reaches the running server too, and says the database is up to date", () => {
+    const r = cli(["migrate"], { COBBERY_DATA_DIR: dataDir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "Database is up to date.");
+  });
+
   test("a second server on the same data directory is refused with a clear message", () => {
     const r = cli(["serve", "--port", "0"], { COBBERY_DATA_DIR: dataDir });
     assert.equal(r.code, 1);
