@@ -1,6 +1,8 @@
 import { type Core, createApp, createCore } from "../app.ts";
 import type { Config } from "../config/index.ts";
-import { directAdmin } from "./adminOps.ts";
+import { conflict } from "../errors/index.ts";
+import { isMigrated } from "../store/index.ts";
+import { type AdminOps, directAdmin } from "./adminOps.ts";
 import { startAdminSocket } from "./adminSocket.ts";
 import { acquireDataDirLock } from "./dataDirLock.ts";
 import { startWorkerHttp, type WorkerState } from "./workerHttp.ts";
@@ -53,6 +55,24 @@ function exitOnSignal(shutDown: (signal: string) => Promise<void>, hurry: () => 
   process.on("SIGINT", () => on("SIGINT"));
 }
 
+/**
+ * The admin operations the server offers the CLI on its socket. It migrated its database at start:
+ * migrations that appeared on disk since come with a newer Cobbery, whose code must run them, so
+ * they are refused with what to do rather than applied under the running (older) code.
+ */
+function serverAdmin(app: Core): AdminOps {
+  return {
+    ...directAdmin(app.deps),
+    async migrate() {
+      if (!(await isMigrated(app.deps.db)))
+        throw conflict(
+          "The running server is older than the migrations on disk: stop it and start it again, which applies them.",
+        );
+      return [];
+    },
+  };
+}
+
 /** `cobbery serve`: the HTTP API (and, on the embedded database, the local admin socket). */
 export async function serve(config: Config, opts: { worker: boolean }): Promise<void> {
   const embedded = !config.databaseUrl;
@@ -61,7 +81,7 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
     release();
     throw e;
   });
-  const admin = embedded ? await startAdminSocket(config.dataDir, directAdmin(app.deps)) : null;
+  const admin = embedded ? await startAdminSocket(config.dataDir, serverAdmin(app)) : null;
   const closeAll = async () => {
     await admin?.close();
     await app.close();

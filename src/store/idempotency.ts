@@ -78,7 +78,11 @@ export async function purgeExpiredIdempotencyKeys(q: Queryable): Promise<number>
 /** The fields of a Job that PII deletion erases (contract: they read null afterwards). */
 const JOB_PII_FIELDS = ["PhoneNumber", "ContactName", "Data", "Result", "Summary"] as const;
 
-/** `body` with the PII fields of every Job object among `jobIds` set to null, wherever it appears. */
+/**
+ * `body` with the PII of these jobs erased wherever it appears, as the API now shows them: a Job's
+ * PII fields null; a Call of one of them (an inbound sim call's answer) without the contact's
+ * number (`To` outbound, `From` inbound) or transcript.
+ */
 function withoutPii(body: unknown, jobIds: ReadonlySet<string>): unknown {
   if (Array.isArray(body)) return body.map((x) => withoutPii(x, jobIds));
   if (body === null || typeof body !== "object") return body;
@@ -86,6 +90,10 @@ function withoutPii(body: unknown, jobIds: ReadonlySet<string>): unknown {
   const out = Object.fromEntries(Object.entries(o).map(([k, v]) => [k, withoutPii(v, jobIds)]));
   if (typeof o.Id === "string" && jobIds.has(o.Id))
     for (const f of JOB_PII_FIELDS) if (f in out) out[f] = null;
+  if (typeof o.JobId === "string" && jobIds.has(o.JobId) && "Transcript" in o) {
+    out[o.Direction === "inbound" ? "From" : "To"] = null;
+    out.Transcript = [];
+  }
   return out;
 }
 

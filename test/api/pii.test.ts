@@ -97,6 +97,31 @@ describe("PII deletion", () => {
     assert.equal(row.rows[0]?.state_before_deletion, "canceled");
   });
 
+  test("a stored inbound call's answer is scrubbed too: its replay shows the call as the API now does", async () => {
+    const cmp = await t.request(
+      "POST",
+      "/v1/campaigns",
+      flowCampaign({ InboundMode: "create", PhoneNumbers: ["+16175550999"] }),
+    );
+    assert.equal(cmp.status, 201, JSON.stringify(cmp.body));
+    const body = { From: "+16175550191", To: "+16175550999", Replies: ["yes, canary-words-7d2e", "3"] };
+    const call = await t.request("POST", "/v1/sim/calls", body, {
+      headers: { "idempotency-key": "canary-call" },
+    });
+    assert.equal(call.status, 201, JSON.stringify(call.body));
+    assert.equal((await t.request("DELETE", `/v1/jobs/${call.body.JobId}/pii`)).status, 200);
+
+    const replay = await t.request("POST", "/v1/sim/calls", body, {
+      headers: { "idempotency-key": "canary-call" },
+    });
+    const now = (await t.request("GET", `/v1/calls/${call.body.Id}`)).body;
+    assert.deepEqual([now.From, now.Transcript], [null, []]);
+    assert.deepEqual(replay.body, now);
+    const dump = await dumpEverything(t);
+    for (const canary of ["+16175550191", "canary-words-7d2e"])
+      assert.equal(dump.includes(canary), false, canary);
+  });
+
   test("the opt-out list is not touched by PII deletion", async () => {
     const phone = "+16175550190";
     assert.equal((await t.request("POST", "/v1/opt-outs", { PhoneNumber: phone })).status, 201);
