@@ -3,13 +3,15 @@ import swaggerUi from "@fastify/swagger-ui";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { LIMITS } from "../domain/limits.ts";
+import { checkStorable, LIMITS } from "../domain/limits.ts";
+import { type ErrorDetail, validationFailed } from "../errors/index.ts";
 import { isMigrated } from "../store/index.ts";
 import type { Deps } from "../usecases/context.ts";
 import { authHook } from "./auth.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { registerIdempotency } from "./idempotency.ts";
 import { ROUTE_GROUPS } from "./routes/index.ts";
+import { JOBS_BATCH_PATH } from "./routes/jobs.ts";
 import { metricsRoute } from "./routes/metrics.ts";
 import { ALL_SCHEMAS } from "./schemas.ts";
 
@@ -68,6 +70,13 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
 
   await app.register(async (v1) => {
     v1.addHook("onRequest", authHook(deps.db));
+    // A body PostgreSQL could not store (a NUL, a lone surrogate) or nested too deep to measure is
+    // refused with the field's path before any use case runs; a batch checks each job apart.
+    v1.addHook("preValidation", async (req) => {
+      if (req.routeOptions.url === JOBS_BATCH_PATH) return;
+      const out: ErrorDetail[] = [];
+      if (!checkStorable(req.body, "", out)) throw validationFailed(out);
+    });
     registerIdempotency(v1, deps.db);
     for (const group of ROUTE_GROUPS) group(v1, deps);
     for (const group of extraRoutes) group(v1, deps);

@@ -8,11 +8,11 @@ import { Progress, type ProgressStream } from "./import/progress.ts";
 import {
   csvColumns,
   csvRow,
-  csvStorable,
   detectFormat,
   ImportFileError,
   ndjsonRow,
   type RowOutcome,
+  textProblem,
 } from "./import/rows.ts";
 
 export interface ImportSummary {
@@ -182,17 +182,18 @@ function recordHandler(
       }
       let size = 0;
       for (const f of r.fields) size += f.length + 1;
-      if (r.problem) take(r.line, size, { ok: false, details: [{ Path: "/", Message: `${r.problem}.` }] });
-      else if (!csvStorable(r.fields)) {
-        take(r.line, size, {
-          ok: false,
-          details: [{ Path: "/", Message: "holds a NUL character, which cannot be stored." }],
-        });
-      } else take(r.line, size, csvRow(columns!, r.fields));
+      const problem = r.problem ? `${r.problem}.` : textProblem(r.fields);
+      if (problem) take(r.line, size, { ok: false, details: [{ Path: "/", Message: problem }] });
+      else take(r.line, size, csvRow(columns!, r.fields));
     },
     ndjson(line: string, n: number): void {
       if (line.trim() === "") return;
-      take(n, line.length, ndjsonRow(line));
+      const problem = textProblem([line]);
+      take(
+        n,
+        line.length,
+        problem ? { ok: false, details: [{ Path: "/", Message: problem }] } : ndjsonRow(line),
+      );
     },
     finish(): void {
       if (format === "csv" && !sawHeader)

@@ -3,6 +3,7 @@ import {
   checkBoolean,
   checkData,
   checkMetadata,
+  checkStorable,
   checkText,
   checkTimeZone,
   checkUnknownFields,
@@ -46,6 +47,7 @@ export function parseJobInput(raw: unknown, path = ""): Parsed<JobInput> {
       ],
     };
   }
+  if (!checkStorable(raw, path, details)) return { ok: false, details };
   checkUnknownFields(raw, JOB_INPUT_FIELDS, path, details);
   let phone = "";
   if (raw.PhoneNumber === undefined) {
@@ -93,6 +95,7 @@ export interface JobPatch {
 export function parseJobPatch(raw: unknown): Parsed<JobPatch> {
   const details: ErrorDetail[] = [];
   if (!isPlainObject(raw)) return { ok: false, details: [{ Path: "/", Message: "must be a JSON object." }] };
+  if (!checkStorable(raw, "", details)) return { ok: false, details };
   checkUnknownFields(raw, JOB_PATCH_FIELDS, "", details);
   checkText(raw.ContactName, "/ContactName", details, { nullable: true });
   if (raw.Metadata !== undefined) checkMetadata(raw.Metadata, "/Metadata", details);

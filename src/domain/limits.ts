@@ -10,6 +10,8 @@ export const LIMITS = {
   bodyBytes: 10 * 1024 * 1024,
   shortText: 200,
   longText: 20_000,
+  /** Levels of nested objects and arrays in a JSON value (a body, Metadata, Data, a schema). */
+  jsonDepth: 64,
 } as const;
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -130,3 +132,47 @@ export function checkUnknownFields(
 }
 
 export const escapePointer = (k: string): string => k.replaceAll("~", "~0").replaceAll("/", "~1");
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** PostgreSQL text and jsonb refuse NUL characters and unpaired surrogates. */
+export const storableText = (s: string): boolean => !s.includes("\u0000") && !LONE_SURROGATE.test(s);
+
+/**
+ * Checks that a parsed JSON value can be stored and measured: no string (key or value) PostgreSQL
+ * refuses, and no nesting deeper than LIMITS.jsonDepth. It walks without recursion, since JSON.parse
+ * accepts nesting that a recursive walk (JSON.stringify, to measure sizes) overflows the stack on.
+ * Reports the first problem; false when there was one.
+ */
+export function checkStorable(value: unknown, path: string, out: ErrorDetail[]): boolean {
+  const stack: Array<[unknown, string, number]> = [[value, path, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, p, depth] = top;
+    if (typeof v === "string") {
+      if (storableText(v)) continue;
+      out.push({
+        Path: p || "/",
+        Message:
+          "holds a NUL character (\\u0000) or a lone surrogate (\\ud800-\\udfff), which cannot be stored.",
+      });
+      return false;
+    }
+    if (typeof v !== "object" || v === null) continue;
+    if (depth >= LIMITS.jsonDepth) {
+      out.push({ Path: p || "/", Message: `is nested more than ${LIMITS.jsonDepth} levels deep.` });
+      return false;
+    }
+    for (const [k, x] of Object.entries(v)) {
+      const at = `${p}/${escapePointer(k)}`;
+      if (!storableText(k)) {
+        out.push({
+          Path: at,
+          Message: "is a key holding a NUL character or a lone surrogate, which cannot be stored.",
+        });
+        return false;
+      }
+      stack.push([x, at, depth + 1]);
+    }
+  }
+  return true;
+}

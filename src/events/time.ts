@@ -10,7 +10,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
 export function parseIsoTime(value: string | undefined, path: string, out: ErrorDetail[]): Date | undefined {
   if (value === undefined) return undefined;
   const v = value.trim().replace(/(T[\d:.]+) (\d{2}:?\d{2})$/i, "$1+$2");
-  const ms = ISO_TIME.test(v) ? Date.parse(v) : Number.NaN;
+  const ms = ISO_TIME.test(v) && isCalendarDate(v) ? Date.parse(v) : Number.NaN;
   if (Number.isNaN(ms)) {
     out.push({
       Path: path,
@@ -20,4 +20,11 @@ export function parseIsoTime(value: string | undefined, path: string, out: Error
     return undefined;
   }
   return new Date(ms);
+}
+
+/** Whether the date part names a day that exists (Date.parse would read 2026-02-30 as March 2). */
+function isCalendarDate(v: string): boolean {
+  const [y, m, d] = v.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
 }

@@ -212,6 +212,36 @@ describe("jobs", () => {
     assert.equal((await t.request("GET", `/v1/jobs/${other.Id}`)).body.State, "pending");
   });
 
+  test("text PostgreSQL cannot store and JSON nested too deep are refused per field, never a 500", async () => {
+    const deep = `${"[".repeat(5_000)}${"]".repeat(5_000)}`;
+    const batch = await t.request(
+      "POST",
+      `/v1/campaigns/${campaignId}/jobs/batch`,
+      `{"Jobs": [{"PhoneNumber": "+14155550170"}, {"PhoneNumber": "+14155550171", "ContactName": "a\\u0000b"},
+        {"PhoneNumber": "+14155550172", "Data": {"a": ${deep}}}, {"PhoneNumber": "+14155550173", "Metadata": {"\\ud800": "x"}},
+        {"PhoneNumber": "+14155550174"}]}`,
+    );
+    assert.equal(batch.status, 200, JSON.stringify(batch.body));
+    assert.equal(batch.body.Created, 2);
+    assert.deepEqual(
+      batch.body.Errors.map((e: { Index: number; Error: { Details: Array<{ Path: string }> } }) => [
+        e.Index,
+        e.Error.Details[0]?.Path,
+      ]),
+      [
+        [1, "/Jobs/1/ContactName"],
+        [2, `/Jobs/2/Data/a${"/0".repeat(62)}`],
+        [3, "/Jobs/3/Metadata/\ud800"],
+      ],
+    );
+    const job = (await create({ PhoneNumber: "+14155550175" })).body;
+    const patch = await t.request("PATCH", `/v1/jobs/${job.Id}`, '{"ContactName": "\\ud800"}');
+    assert.deepEqual([patch.status, patch.body.Error.Details[0].Path], [400, "/ContactName"]);
+    // Every other body too: a campaign's name.
+    const cmp = await t.request("POST", "/v1/campaigns", JSON.stringify(flowCampaign({ Name: "a\u0000" })));
+    assert.deepEqual([cmp.status, cmp.body.Error.Details[0].Path], [400, "/Name"]);
+  });
+
   test("a job's calls list is empty before any call, and 404 for unknown jobs", async () => {
     const j = (await create({ PhoneNumber: "+14155550160" })).body;
     const r = await t.request("GET", `/v1/jobs/${j.Id}/calls`);

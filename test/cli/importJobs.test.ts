@@ -24,7 +24,7 @@ const MINIMAL_CAMPAIGN = {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "cobbery-import-"));
 let fileNo = 0;
-function file(content: string, ext = ".csv"): string {
+function file(content: string | Buffer, ext = ".csv"): string {
   const f = path.join(dir, `f${++fileNo}${ext}`);
   writeFileSync(f, content);
   return f;
@@ -208,6 +208,30 @@ for (const kind of BACKENDS) {
         [
           ["+14155550123", { a: "1" }, { x: [1, 2] }, true, null],
           ["+14155550127", {}, null, false, "e1"],
+        ],
+      );
+    });
+
+    test("rows not in UTF-8 or nested too deep are rejected; the others are imported", async () => {
+      const campaignId = await newCampaign();
+      // A spreadsheet's Latin-1 export: "José" as the bytes 4a 6f 73 e9.
+      const latin1 = Buffer.concat([
+        Buffer.from("PhoneNumber,ContactName\n+14155550140,Ann\n+14155550141,"),
+        Buffer.from([0x4a, 0x6f, 0x73, 0xe9]),
+        Buffer.from("\n"),
+      ]);
+      const csv = await run(campaignId, file(latin1));
+      assert.deepEqual(csv.summary, { rows: 2, created: 1, rejected: 1 });
+      assert.match(csv.out, /^line 3: \/ is not UTF-8 text: save the file as UTF-8/m);
+      const deep = `{"PhoneNumber":"+14155550142","Data":{"a":${"[".repeat(5_000)}${"]".repeat(5_000)}}}`;
+      const nd = await run(campaignId, file(`${deep}\n{"PhoneNumber":"+14155550143"}\n`, ".ndjson"));
+      assert.deepEqual(nd.summary, { rows: 2, created: 1, rejected: 1 });
+      assert.match(nd.out, /^line 1: \/Data\/a(\/0)+ is nested more than 64 levels deep/m);
+      assert.deepEqual(
+        (await jobs(t.db, campaignId)).map((r) => [r.phone_number, r.contact_name]),
+        [
+          ["+14155550140", "Ann"],
+          ["+14155550143", null],
         ],
       );
     });

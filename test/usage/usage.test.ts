@@ -162,6 +162,8 @@ describe("usage and billing", () => {
     for (const [q, path] of [
       ["From=yesterday", "/From"],
       ["To=2026-13-45T00:00:00Z", "/To"],
+      // A day that does not exist is refused, not read as March 2.
+      ["From=2026-02-30T00:00:00Z", "/From"],
       ["GroupBy=State", "/GroupBy"],
       ["From=2026-02-01T00:00:00Z&To=2026-01-01T00:00:00Z", "/To"],
     ] as const) {

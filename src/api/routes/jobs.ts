@@ -22,6 +22,8 @@ import { errorResponses, idParams, listQuery, pageOf, ref } from "../schemas.ts"
 import { ctxOf, type IdParams, type ListQuery, pageArgs } from "./common.ts";
 
 const tags = ["Jobs"];
+/** Its jobs are validated one by one (the valid ones are created even when others are not). */
+export const JOBS_BATCH_PATH = "/v1/campaigns/:CampaignId/jobs/batch";
 const campaignParams = {
   type: "object",
   required: ["CampaignId"],
@@ -46,7 +48,7 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
         .send(await createJob({ ctx: ctxOf(deps, req), campaignId: req.params.CampaignId, input: req.body })),
   );
   app.post<{ Params: { CampaignId: string } }>(
-    "/v1/campaigns/:CampaignId/jobs/batch",
+    JOBS_BATCH_PATH,
     {
       schema: {
         tags,

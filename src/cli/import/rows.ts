@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { parseJobInput } from "../../domain/jobInput.ts";
-import { LIMITS } from "../../domain/limits.ts";
+import { checkStorable, LIMITS } from "../../domain/limits.ts";
 import type { ErrorDetail } from "../../errors/index.ts";
 
 /**
@@ -168,32 +168,21 @@ export function ndjsonRow(line: string): RowOutcome {
       details: [{ Path: "/", Message: 'must be a JSON object such as {"PhoneNumber": "+14155550123"}.' }],
     };
   }
-  if (line.includes("\\u") && !storable(value)) {
-    return {
-      ok: false,
-      details: [
-        {
-          Path: "/",
-          Message: "holds a \\u0000 character or a lone surrogate (\\ud800-\\udfff), which cannot be stored.",
-        },
-      ],
-    };
-  }
+  const details: ErrorDetail[] = [];
+  if (!checkStorable(value, "", details)) return { ok: false, details };
   return { ok: true, input: value as Record<string, unknown> };
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** PostgreSQL text and jsonb refuse NUL characters and unpaired surrogates. */
-function storable(v: unknown): boolean {
-  if (typeof v === "string") return !v.includes("\u0000") && !LONE_SURROGATE.test(v);
-  if (typeof v !== "object" || v === null) return true;
-  for (const [k, x] of Object.entries(v)) if (!storable(k) || !storable(x)) return false;
-  return true;
-}
-
-/** CSV cells come from UTF-8 text, so only a NUL byte can make them unstorable. */
-export function csvStorable(fields: readonly string[]): boolean {
-  for (const f of fields) if (f.includes("\u0000")) return false;
-  return true;
+/**
+ * What makes a record's text unusable, or null: a NUL character (PostgreSQL cannot store it) or
+ * bytes that were not UTF-8 (decoded as U+FFFD: a file saved in another encoding, such as a
+ * spreadsheet's Latin-1 CSV, would otherwise be stored with its accented letters replaced).
+ */
+export function textProblem(texts: readonly string[]): string | null {
+  for (const t of texts) {
+    if (t.includes("\u0000")) return "holds a NUL character, which cannot be stored.";
+    if (t.includes("\uFFFD"))
+      return 'is not UTF-8 text: save the file as UTF-8 (in a spreadsheet, "CSV UTF-8") and import it again.';
+  }
+  return null;
 }

@@ -1,6 +1,7 @@
 import { JOB_STATES, type JobState } from "../../domain/jobStates.ts";
 import { checkPhoneNumber } from "../../domain/phone.ts";
 import { type ErrorDetail, notFound, validationFailed } from "../../errors/index.ts";
+import { parseIsoTime } from "../../events/time.ts";
 import {
   type Call,
   getCallRow,
@@ -53,14 +54,8 @@ export function parseJobQuery(q: JobQuery): JobFilter {
     else if (q.TestJob === false || q.TestJob === "false") f.TestJob = false;
     else out.push({ Path: "/TestJob", Message: "must be true or false." });
   }
-  if (q.UpdatedSince !== undefined) {
-    if (Number.isNaN(Date.parse(q.UpdatedSince))) {
-      out.push({
-        Path: "/UpdatedSince",
-        Message: "must be an ISO 8601 time such as 2026-01-31T12:00:00.000Z.",
-      });
-    } else f.UpdatedSince = new Date(q.UpdatedSince).toISOString();
-  }
+  const since = parseIsoTime(q.UpdatedSince, "/UpdatedSince", out);
+  if (since) f.UpdatedSince = since.toISOString();
   if (out.length > 0) throw validationFailed(out);
   return f;
 }
