@@ -14,6 +14,10 @@ export async function erasePii(
   jobIds: readonly string[],
 ): Promise<Array<{ id: string; campaign_id: string; test_job: boolean; previous_state: string }>> {
   if (jobIds.length === 0) return [];
+  // A webhook fan-out under way may have read these jobs before this erasure: it is waited for, so
+  // that the scrub below sees the deliveries it writes; one that starts later waits for this
+  // transaction (it skips a locked cursor) and reads the erased jobs.
+  await q.query("select 1 from webhook_cursor for share");
   const r = await q.query<{ id: string; campaign_id: string; test_job: boolean; previous_state: string }>(
     `with prev as (
        select id, state from jobs where org_id = $1 and id = any($2::text[]) and state = any($3::text[])
