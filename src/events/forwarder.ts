@@ -5,6 +5,9 @@ import { type Db, forwardEvents } from "../store/index.ts";
 import type { Deps } from "../usecases/context.ts";
 import { PosthogError, posthogBatch, sendPosthogBatch } from "./posthog.ts";
 
+/** The longest PostHog may ask us to wait (Retry-After) before the next try. */
+const RETRY_AFTER_CAP_MS = 3_600_000;
+
 export interface ForwarderOptions {
   /** Events per PostHog request. */
   batchSize: number;
@@ -95,9 +98,10 @@ export class PosthogForwarder implements BackgroundTask {
   private backoffMs(failures: number, e: unknown): number {
     const { minBackoffMs, maxBackoffMs } = this.opts;
     const asked = e instanceof PosthogError ? e.retryAfterMs : null;
-    if (asked !== null) return Math.min(Math.max(asked, minBackoffMs), maxBackoffMs);
+    // PostHog's Retry-After is honoured even past the back-off's ceiling, up to an hour.
+    if (asked !== null) return Math.min(Math.max(asked, minBackoffMs), RETRY_AFTER_CAP_MS);
     const exp = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(failures - 1, 20));
-    return Math.round(exp / 2 + (Math.random() * exp) / 2);
+    return Math.max(minBackoffMs, Math.round(exp / 2 + (Math.random() * exp) / 2));
   }
 
   /** One round of the loop: how long to wait before the next (null: at once). */

@@ -10,7 +10,9 @@ import { TEST_DB } from "../helpers/db.ts";
 
 /** A loopback PostHog: records every batch; fails the requests `fail(n)` says to (n counts from 1). */
 class FakePosthog {
-  readonly requests: Array<{ status: number; body: any }> = [];
+  readonly requests: Array<{ status: number; body: any; at: number }> = [];
+  /** Sent with each failure when set (seconds). */
+  retryAfter: string | null = null;
   private server: Server | null = null;
   url = "";
   constructor(
@@ -26,9 +28,10 @@ class FakePosthog {
       req.on("end", () => {
         const n = this.requests.length + 1;
         const status = req.url === "/batch/" && req.method === "POST" && !this.fail(n) ? 200 : 500;
-        this.requests.push({ status, body: JSON.parse(raw) });
+        this.requests.push({ status, body: JSON.parse(raw), at: Date.now() });
         setTimeout(() => {
-          res.writeHead(status, { "content-type": "application/json" });
+          const retry = status !== 200 && this.retryAfter ? { "retry-after": this.retryAfter } : {};
+          res.writeHead(status, { "content-type": "application/json", ...retry });
           res.end(status === 200 ? '{"status":1}' : '{"error":"down"}');
         }, this.delayMs);
       });
@@ -152,6 +155,32 @@ describe("PostHog forwarding", () => {
       "select forwarded from event_forwarding where destination = 'posthog'",
     );
     assert.equal(Number(cursor.rows[0]?.forwarded), 231);
+  });
+
+  test("a Retry-After past the back-off's ceiling is honoured", async () => {
+    const slow = new FakePosthog((n) => n === 1);
+    slow.retryAfter = "1";
+    await slow.start();
+    const app = await startTestApp({ COBBERY_POSTHOG_HOST: slow.url, COBBERY_POSTHOG_API_KEY: "phc_test" });
+    try {
+      await app.request("POST", `/v1/campaigns/${await newCampaign(app)}/jobs`, {
+        PhoneNumber: "+14155559998",
+      });
+      const task = createPosthogForwarding(app.app.deps, FAST);
+      await task.start();
+      try {
+        await waitFor(async () => slow.accepted().length > 0, 10_000, "the retried batch");
+      } finally {
+        await task.stop();
+      }
+      const [first, second] = slow.requests;
+      assert.ok(first && second);
+      // FAST caps the back-off at 200 ms; PostHog asked for a second.
+      assert.ok(second.at - first.at >= 950, `retried after ${second.at - first.at} ms`);
+    } finally {
+      await app.close();
+      await slow.stop();
+    }
   });
 
   test("concurrent forwarders never send an event twice", async () => {
