@@ -7,7 +7,7 @@ import { type AnsweredCallHandler, Dispatcher } from "./dispatcher/index.ts";
 import { createLlmClient } from "./llm/index.ts";
 import { createLogger, type Logger } from "./logging/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
-import { type Db, migrate, openDatabase } from "./store/index.ts";
+import { type Db, migrate, openDatabase, rebaseMovedEventCursors } from "./store/index.ts";
 import { createTelephony, simRoutes, type Telephony } from "./telephony/index.ts";
 import type { Deps } from "./usecases/context.ts";
 import { bootstrapApiKey } from "./usecases/keys/index.ts";
@@ -47,6 +47,8 @@ export async function createCore(config: Config, opts: Omit<AppOptions, "extraRo
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+    if (await rebaseMovedEventCursors(db))
+      logger.warn("the database was restored from another server: event cursors rebased onto this one");
     if (config.apiKey) await bootstrapApiKey(db, config.apiKey);
   } catch (e) {
     await db.close().catch(() => {});
