@@ -15,17 +15,41 @@ declare module "fastify" {
 }
 
 /** JSON with object keys sorted, so that the same body with keys in another order hashes the same. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .filter((k) => o[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(",")}}`;
+export function canonicalJson(root: unknown): string {
+  // Without recursion: a batch's body is hashed before its jobs' depth is checked one by one, and
+  // JSON.parse accepts nesting deeper than the call stack.
+  type Step = { text: string } | { value: unknown };
+  const out: string[] = [];
+  const steps: Step[] = [{ value: root }];
+  for (let step = steps.pop(); step !== undefined; step = steps.pop()) {
+    if ("text" in step) {
+      out.push(step.text);
+      continue;
+    }
+    const v = step.value;
+    if (v === null || typeof v !== "object") {
+      out.push(JSON.stringify(v) ?? "null");
+      continue;
+    }
+    const parts: Step[] = [];
+    if (Array.isArray(v)) {
+      parts.push({ text: "[" });
+      for (const [i, x] of v.entries()) parts.push({ text: i > 0 ? "," : "" }, { value: x });
+      parts.push({ text: "]" });
+    } else {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o)
+        .sort()
+        .filter((k) => o[k] !== undefined);
+      parts.push({ text: "{" });
+      for (const [i, k] of keys.entries())
+        parts.push({ text: `${i > 0 ? "," : ""}${JSON.stringify(k)}:` }, { value: o[k] });
+      parts.push({ text: "}" });
+    }
+    // The stack pops last-in first: the parts go on in reverse.
+    for (let i = parts.length - 1; i >= 0; i--) steps.push(parts[i]!);
   }
-  return JSON.stringify(v) ?? "null";
+  return out.join("");
 }
 
 const JOB_ID = /"(?:Id|JobId)":"(job_[0-9A-Za-z]+)"/g;

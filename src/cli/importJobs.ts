@@ -127,7 +127,8 @@ export async function importJobsFile({
     if (inflight.length >= MAX_IN_FLIGHT) await inflight.shift();
   };
 
-  const onRecord = recordHandler(format, take);
+  const utf8 = new Utf8Check();
+  const onRecord = recordHandler(format, take, () => utf8.recentlyInvalid);
   const parser = format === "csv" ? new CsvParser() : null;
   const lines = format === "ndjson" ? new LineSplitter() : null;
   const decoder = new StringDecoder("utf8");
@@ -135,6 +136,7 @@ export async function importJobsFile({
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       counts.bytes += chunk.length;
+      utf8.check(chunk);
       const text = decoder.write(chunk);
       if (parser) parser.push(text, onRecord.csv);
       else lines!.push(text, onRecord.ndjson);
@@ -167,9 +169,34 @@ export async function importJobsFile({
 }
 
 /** Feeds records of either format to `take`, with their line number and an approximate size. */
+/**
+ * Whether the file's last chunks held bytes that are not UTF-8 (decoded as U+FFFD). A U+FFFD the
+ * file itself spells in UTF-8 is valid text: only records read while invalid bytes were seen are
+ * checked for it. The previous chunk counts too: a record may end a chunk after the one its
+ * invalid bytes were in.
+ */
+class Utf8Check {
+  private decoder = new TextDecoder("utf-8", { fatal: true });
+  private previous = false;
+  recentlyInvalid = false;
+
+  check(chunk: Buffer): void {
+    let invalid = false;
+    try {
+      this.decoder.decode(chunk, { stream: true });
+    } catch {
+      invalid = true;
+      this.decoder = new TextDecoder("utf-8", { fatal: true });
+    }
+    this.recentlyInvalid = invalid || this.previous;
+    this.previous = invalid;
+  }
+}
+
 function recordHandler(
   format: "csv" | "ndjson",
   take: (line: number, size: number, row: RowOutcome) => void,
+  notUtf8: () => boolean,
 ) {
   let columns: ReturnType<typeof csvColumns> | undefined;
   let sawHeader = false;
@@ -182,13 +209,13 @@ function recordHandler(
       }
       let size = 0;
       for (const f of r.fields) size += f.length + 1;
-      const problem = r.problem ? `${r.problem}.` : textProblem(r.fields);
+      const problem = r.problem ? `${r.problem}.` : textProblem(r.fields, notUtf8());
       if (problem) take(r.line, size, { ok: false, details: [{ Path: "/", Message: problem }] });
       else take(r.line, size, csvRow(columns!, r.fields));
     },
     ndjson(line: string, n: number): void {
       if (line.trim() === "") return;
-      const problem = textProblem([line]);
+      const problem = textProblem([line], notUtf8());
       take(
         n,
         line.length,

@@ -220,6 +220,8 @@ describe("jobs", () => {
       `{"Jobs": [{"PhoneNumber": "+14155550170"}, {"PhoneNumber": "+14155550171", "ContactName": "a\\u0000b"},
         {"PhoneNumber": "+14155550172", "Data": {"a": ${deep}}}, {"PhoneNumber": "+14155550173", "Metadata": {"\\ud800": "x"}},
         {"PhoneNumber": "+14155550174"}]}`,
+      // Hashed for the key before its jobs are checked one by one.
+      { headers: { "idempotency-key": "deep-batch" } },
     );
     assert.equal(batch.status, 200, JSON.stringify(batch.body));
     assert.equal(batch.body.Created, 2);

@@ -223,6 +223,9 @@ for (const kind of BACKENDS) {
       const csv = await run(campaignId, file(latin1));
       assert.deepEqual(csv.summary, { rows: 2, created: 1, rejected: 1 });
       assert.match(csv.out, /^line 3: \/ is not UTF-8 text: save the file as UTF-8/m);
+      // A U+FFFD the file spells in UTF-8 is text like any other.
+      const spelled = await run(campaignId, file("PhoneNumber,ContactName\n+14155550144,J\uFFFDrg\n"));
+      assert.deepEqual(spelled.summary, { rows: 1, created: 1, rejected: 0 });
       const deep = `{"PhoneNumber":"+14155550142","Data":{"a":${"[".repeat(5_000)}${"]".repeat(5_000)}}}`;
       const nd = await run(campaignId, file(`${deep}\n{"PhoneNumber":"+14155550143"}\n`, ".ndjson"));
       assert.deepEqual(nd.summary, { rows: 2, created: 1, rejected: 1 });
@@ -231,6 +234,7 @@ for (const kind of BACKENDS) {
         (await jobs(t.db, campaignId)).map((r) => [r.phone_number, r.contact_name]),
         [
           ["+14155550140", "Ann"],
+          ["+14155550144", "J\uFFFDrg"],
           ["+14155550143", null],
         ],
       );

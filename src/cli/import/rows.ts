@@ -174,14 +174,15 @@ export function ndjsonRow(line: string): RowOutcome {
 }
 
 /**
- * What makes a record's text unusable, or null: a NUL character (PostgreSQL cannot store it) or
- * bytes that were not UTF-8 (decoded as U+FFFD: a file saved in another encoding, such as a
- * spreadsheet's Latin-1 CSV, would otherwise be stored with its accented letters replaced).
+ * What makes a record's text unusable, or null: a NUL character (PostgreSQL cannot store it) or,
+ * when `notUtf8` says the bytes it was read from were not all UTF-8, the U+FFFD they decoded to (a
+ * file saved in another encoding, such as a spreadsheet's Latin-1 CSV, would otherwise be stored
+ * with its accented letters replaced).
  */
-export function textProblem(texts: readonly string[]): string | null {
+export function textProblem(texts: readonly string[], notUtf8: boolean): string | null {
   for (const t of texts) {
     if (t.includes("\u0000")) return "holds a NUL character, which cannot be stored.";
-    if (t.includes("\uFFFD"))
+    if (notUtf8 && t.includes("\uFFFD"))
       return 'is not UTF-8 text: save the file as UTF-8 (in a spreadsheet, "CSV UTF-8") and import it again.';
   }
   return null;

@@ -1,7 +1,6 @@
 import { JOB_STATES, type JobState } from "../../domain/jobStates.ts";
 import { checkPhoneNumber } from "../../domain/phone.ts";
 import { type ErrorDetail, notFound, validationFailed } from "../../errors/index.ts";
-import { parseIsoTime } from "../../events/time.ts";
 import {
   type Call,
   getCallRow,
@@ -54,8 +53,16 @@ export function parseJobQuery(q: JobQuery): JobFilter {
     else if (q.TestJob === false || q.TestJob === "false") f.TestJob = false;
     else out.push({ Path: "/TestJob", Message: "must be true or false." });
   }
-  const since = parseIsoTime(q.UpdatedSince, "/UpdatedSince", out);
-  if (since) f.UpdatedSince = since.toISOString();
+  if (q.UpdatedSince !== undefined) {
+    // The route's schema checked it is a date-time (days that exist included); the forms it takes
+    // (a space for the T, an hour-only offset) are all read by Date.parse.
+    if (Number.isNaN(Date.parse(q.UpdatedSince))) {
+      out.push({
+        Path: "/UpdatedSince",
+        Message: "must be an ISO 8601 time such as 2026-01-31T12:00:00.000Z.",
+      });
+    } else f.UpdatedSince = new Date(q.UpdatedSince).toISOString();
+  }
   if (out.length > 0) throw validationFailed(out);
   return f;
 }
