@@ -70,11 +70,14 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
 
   await app.register(async (v1) => {
     v1.addHook("onRequest", authHook(deps.db));
-    // A body PostgreSQL could not store (a NUL, a lone surrogate) or nested too deep to measure is
-    // refused with the field's path before any use case runs; a batch checks each job apart.
+    // Text PostgreSQL could not store (a NUL, a lone surrogate) or a body nested too deep to measure
+    // is refused with the field's path before any use case runs; a batch checks each job apart.
     v1.addHook("preValidation", async (req) => {
-      if (req.routeOptions.url === JOBS_BATCH_PATH) return;
       const out: ErrorDetail[] = [];
+      // Ids and filters in the path and the query string too (a %00 in an id).
+      if (!checkStorable(req.params, "", out) || !checkStorable(req.query, "", out))
+        throw validationFailed(out);
+      if (req.routeOptions.url === JOBS_BATCH_PATH) return;
       if (!checkStorable(req.body, "", out)) throw validationFailed(out);
     });
     registerIdempotency(v1, deps.db);

@@ -239,6 +239,11 @@ describe("jobs", () => {
     const job = (await create({ PhoneNumber: "+14155550175" })).body;
     const patch = await t.request("PATCH", `/v1/jobs/${job.Id}`, '{"ContactName": "\\ud800"}');
     assert.deepEqual([patch.status, patch.body.Error.Details[0].Path], [400, "/ContactName"]);
+    // Ids and filters in the path and the query string.
+    for (const path of ["/v1/jobs/job_a%00b", "/v1/jobs?ExternalId=a%00b"]) {
+      const r = await t.request("GET", path);
+      assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body)}`);
+    }
     // Every other body too: a campaign's name.
     const cmp = await t.request("POST", "/v1/campaigns", JSON.stringify(flowCampaign({ Name: "a\u0000" })));
     assert.deepEqual([cmp.status, cmp.body.Error.Details[0].Path], [400, "/Name"]);
