@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDateTime } from "../../src/conversation/understanding/index.ts";
+import { localIsoString, localParts } from "../../src/schedule/index.ts";
 
 // Friday 2026-03-06 10:00 in New York (EST, UTC-5); DST starts Sunday 2026-03-08 (EDT, UTC-4).
 const ny = { now: new Date("2026-03-06T15:00:00Z"), timeZone: "America/New_York" };
@@ -96,6 +97,38 @@ test("parseDateTime: the server's own zone (TZ) changes nothing", () => {
       assert.equal(iso("in an hour", night), "2026-03-08T07:30:00.000Z", tz);
       assert.equal(iso("Sunday at 3pm"), "2026-03-08T19:00:00.000Z", tz);
       assert.equal(iso("tomorrow at 5"), "2026-03-07T22:00:00.000Z", tz);
+    }
+  } finally {
+    if (saved === undefined) delete process.env.TZ;
+    else process.env.TZ = saved;
+  }
+});
+
+test("parseDateTime: a weekday or a date already past means the next one, east or west of the server", () => {
+  const saved = process.env.TZ;
+  /** `h`:00 on 2026-11-21 (a Saturday) on the wall clock of `zone`. */
+  const saturday = (zone: string, h: number) => {
+    const guess = Date.UTC(2026, 10, 21, h);
+    return new Date(guess - localParts(zone, guess).offsetMs);
+  };
+  const say = (text: string, zone: string, now: Date) => {
+    const r = parseDateTime(text, { now, timeZone: zone });
+    return r ? localIsoString(zone, r).slice(0, 16) : null;
+  };
+  try {
+    for (const tz of ["UTC", "America/Los_Angeles", "Pacific/Kiritimati"]) {
+      process.env.TZ = tz;
+      for (const zone of ["America/New_York", "Europe/London", "Asia/Kolkata", "Pacific/Chatham"]) {
+        const where = `${zone} (server ${tz})`;
+        const early = saturday(zone, 7);
+        assert.equal(say("saturday at 10am", zone, early), "2026-11-21T10:00", where);
+        assert.equal(say("november 21 at 10am", zone, early), "2026-11-21T10:00", where);
+        const late = saturday(zone, 11);
+        assert.equal(say("saturday at 10am", zone, late), "2026-11-28T10:00", where);
+        assert.equal(say("friday at 10am", zone, late), "2026-11-27T10:00", where);
+        assert.equal(say("monday at 10am", zone, late), "2026-11-23T10:00", where);
+        assert.equal(say("november 21 at 10am", zone, late), "2027-11-21T10:00", where);
+      }
     }
   } finally {
     if (saved === undefined) delete process.env.TZ;

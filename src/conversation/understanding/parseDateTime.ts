@@ -164,7 +164,9 @@ export function parseDateTime(text: string, ctx: ClockContext): Date | null {
   if (exact) return exact;
   const prepared = prepare(text);
   const reference = { instant: ctx.now, timezone: offsetMinutesAt(ctx.now, ctx.timeZone) };
-  const r = pick(prepared, parser.parse(prepared, reference, { forwardDate: true }));
+  // Not chrono's forwardDate: it compares the contact's wall clock with the server's, so east of
+  // the server "saturday" said on a Saturday morning meant next week. Forwarding is done below.
+  const r = pick(prepared, parser.parse(prepared, reference));
   if (!r) return null;
   const w = wallClockOf(r);
   if (r.tags().has("result/relativeDateAndTime")) return new Date(ctx.now.getTime() + durationOf(r.text));
@@ -181,5 +183,21 @@ export function parseDateTime(text: string, ctx: ClockContext): Date | null {
     const [year, month, day] = [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()];
     return instantOf({ ...w, year, month, day }, ctx.timeZone);
   }
-  return instantOf(w, ctx.timeZone);
+  return forward(r, w, ctx);
+}
+
+/**
+ * A weekday said without its date, or a month and day without a year, that has already passed on
+ * the contact's wall clock means its next occurrence: a week, or a year, later.
+ */
+function forward(r: ParsedResult, w: WallClock, ctx: ClockContext): Date {
+  const at = instantOf(w, ctx.timeZone);
+  if (at.getTime() > ctx.now.getTime()) return at;
+  const c = r.start;
+  const weekdayOnly = c.isCertain("weekday") && !c.isCertain("day");
+  const noYear = c.isCertain("month") && c.isCertain("day") && !c.isCertain("year");
+  if (!weekdayOnly && !noYear) return at;
+  const next = new Date(Date.UTC(w.year + (noYear ? 1 : 0), w.month - 1, w.day + (noYear ? 0 : 7)));
+  const [year, month, day] = [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()];
+  return instantOf({ ...w, year, month, day }, ctx.timeZone);
 }
