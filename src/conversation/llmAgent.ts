@@ -105,7 +105,8 @@ export class LlmAgent implements ConversationAgent {
       let end: Intent | "finished" | null = null;
       for (const call of r.toolCalls) {
         const outcome = this.apply(call.function.name, call.function.arguments);
-        if (outcome.end) end = outcome.end;
+        // An intent (opt-out, call-back, ...) outranks an end_call in the same answer.
+        if (outcome.end && (end === null || end === "finished")) end = outcome.end;
         this.messages.push({ role: "tool", tool_call_id: call.id, content: outcome.reply });
       }
       if (end) {

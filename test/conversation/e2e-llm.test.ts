@@ -427,6 +427,18 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
           : { toolCalls: [{ name: tool, arguments: args }] },
     });
     scripts.Opt = toolScript("opt_out");
+    // Models often end the call in the same answer: the intent still decides.
+    scripts.OptEnd = {
+      agent: (step) =>
+        step === 0
+          ? { content: "Hello, do you have a minute?" }
+          : {
+              toolCalls: [
+                { name: "opt_out", arguments: {} },
+                { name: "end_call", arguments: {} },
+              ],
+            },
+    };
     scripts.Wrong = toolScript("wrong_contact");
     scripts.Refuse = toolScript("contact_refused");
     scripts.Later = toolScript("schedule_call", { At: "tomorrow at 5pm" });
@@ -444,6 +456,7 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     };
     const phones = {
       Opt: "+14155550612",
+      OptEnd: "+14155550697",
       Wrong: "+14155550613",
       Refuse: "+14155550614",
       Later: "+14155550615",
@@ -455,6 +468,7 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
       jobs[name] = (await api.job(cmp.Id, { PhoneNumber: phone, ContactName: name, TimeZone: NY })).Id;
     }
     const opt = await api.ended(jobs.Opt!);
+    assert.equal((await api.ended(jobs.OptEnd!)).FailureReason, "opted_out");
     const wrong = await api.ended(jobs.Wrong!);
     const refuse = await api.ended(jobs.Refuse!);
     assert.equal(opt.FailureReason, "opted_out");
@@ -464,6 +478,7 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
       (o: { PhoneNumber: string }) => o.PhoneNumber,
     );
     assert.ok(listed.includes(phones.Opt));
+    assert.ok(listed.includes(phones.OptEnd));
     for (const j of [opt, wrong, refuse]) {
       const [c] = await api.calls(j.Id);
       assert.equal(c.Transcript.at(-1).Role, "agent", "a closing line");
