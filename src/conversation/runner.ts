@@ -183,7 +183,15 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
           : ((llm ? await summarizeCalls(llm.client, llm.model, calls) : null) ??
             summarize(state, result, job));
     } catch (e) {
-      await failForError(call, job, e, result.transcript, result.endedAt);
+      // What the call decided without the LLM (an intent, the answers collected) is kept.
+      const withoutLlm = await analyzeCall({
+        job,
+        direction: call.direction,
+        endedBy: result.endedBy,
+        state,
+        now,
+      });
+      await failForError(call, job, e, result.transcript, result.endedAt, { state, analysis: withoutLlm });
       return;
     }
     const close: CallClose = {
@@ -218,7 +226,10 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
   /**
    * A call that broke: a configuration error (the LLM rejects the key, the model does not exist)
    * fails the job configuration_error and pauses the campaign so the other jobs wait; any other
-   * failure leaves an unfinished attempt.
+   * failure leaves an unfinished attempt. When it broke in the analysis after the call, `after`
+   * carries what the call decided without the LLM: an intent the contact stated (an opt-out, a
+   * call-back, ...) still decides the job, the number goes on the opt-out list, and the answers
+   * collected are kept in Result.
    */
   async function failForError(
     call: ConnectedCall,
@@ -226,6 +237,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     e: unknown,
     transcript: TranscriptEntry[],
     endedAt: Date,
+    after?: { state: ConversationState; analysis: Analysis },
   ): Promise<void> {
     const configuration = isLlmError(e) && e.kind === "configuration";
     deps.logger.warn(
@@ -238,6 +250,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       "conversation failed",
     );
     const message = configuration ? (e as Error).message : "The agent failed during the call.";
+    const stated = after?.state.intent ? after.analysis : null;
     await finishConversation(
       deps.db,
       {
@@ -246,12 +259,30 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         status: "completed",
         endReason: "agent_hangup",
         answeredBy: "human",
-        decision: configuration
-          ? { kind: "fail", reason: "configuration_error", message }
-          : await unfinished(call, job, "unfinished"),
+        decision: stated
+          ? stated.decision
+          : configuration
+            ? { kind: "fail", reason: "configuration_error", message }
+            : await unfinished(call, job, "unfinished"),
         transcript,
+        ...(stated ? { eventProps: stated.eventProps } : {}),
+        ...(after
+          ? {
+              analysis: {
+                result: after.analysis.result,
+                summary: null,
+                objectiveMet: null,
+                conversation: {
+                  answers: serializable(after.state.answers),
+                  answeredNodes: after.state.answeredNodes,
+                },
+              },
+            }
+          : {}),
       },
-      null,
+      stated?.optOut
+        ? { orgId: job.org_id, campaignId: job.campaign.Id, phone: job.phone_number, testJob: job.test_job }
+        : null,
       configuration
         ? { campaignId: job.campaign.Id, reason: `Paused after a configuration error: ${message}` }
         : null,

@@ -286,6 +286,24 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     assert.equal(j.FailureReason, "configuration_error");
     assert.match(j.FailureMessage, /COBBERY_LLM_API_KEY/);
     assert.equal((await t.request("GET", `/v1/campaigns/${cmp.Id}`)).body.Status, "paused");
+    // A failed job keeps what was collected.
+    assert.deepEqual(j.Result, { household_size: 3, income_band: "under 30k", notes: null });
+  });
+
+  test("an opt-out said on a call whose analysis then hits a configuration error is still an opt-out", async () => {
+    const cmp = await api.campaign(surveyCampaign());
+    fake.queue({ status: 401 });
+    await api.sim("+14155550698", [{ Answer: "human", Replies: ["please stop calling me"] }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550698" })).Id);
+    assert.deepEqual([j.State, j.FailureReason], ["failed", "opted_out"]);
+    const listed = (await t.request("GET", "/v1/opt-outs")).body.Items.map(
+      (o: { PhoneNumber: string }) => o.PhoneNumber,
+    );
+    assert.ok(listed.includes("+14155550698"), "the number is not on the opt-out list");
+    // The configuration error still pauses the campaign, naming what to fix.
+    const c = (await t.request("GET", `/v1/campaigns/${cmp.Id}`)).body;
+    assert.equal(c.Status, "paused");
+    assert.match(c.StatusReason, /COBBERY_LLM_API_KEY/);
   });
 
   test("a model the endpoint does not know (404) is a configuration error", async () => {
