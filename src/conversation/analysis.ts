@@ -55,8 +55,9 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
   const wantsCall =
     intent?.kind === "callback"
       ? { at: intent.at }
-      : state.finished && state.scheduleCallAt
-        ? { at: state.scheduleCallAt }
+      : state.scheduleCallAt
+        ? // answered, even if the contact hung up before the closing line
+          { at: state.scheduleCallAt }
         : null;
   if (wantsCall) {
     const at =

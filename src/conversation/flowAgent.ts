@@ -92,20 +92,47 @@ export class FlowAgent implements ConversationAgent {
   /** The opening: FirstMessage, then the first question not yet answered. */
   private begin(start: string): AgentStep {
     const said = this.o.firstMessage ? [this.o.render(this.o.firstMessage)] : [];
-    return this.walk(this.resumePoint(start), said);
+    const { id, opening } = this.resumePoint(start);
+    return this.walk(id, [...said, ...opening]);
   }
 
-  /** From `start`, follows the answers given on earlier calls to the first unanswered question. */
-  private resumePoint(start: string): string {
+  /**
+   * From `start`, follows the answers given on earlier calls to the first unanswered question,
+   * without asking the answered ones again. The lines of say-only nodes before the first question
+   * (a greeting) are said again. A call-back the contact asked for (a `schedule_call` node) is this
+   * call: the question whose answer led there is asked again, and both answers are forgotten.
+   */
+  private resumePoint(start: string): { id: string; opening: string[] } {
+    const answered = this.state.answeredNodes;
+    const opening: string[] = [];
+    let lastQuestion: string | null = null;
     let id = start;
     const seen = new Set<string>();
     for (;;) {
       const node = this.o.flow.Nodes[id];
-      const branch = this.state.answeredNodes[id];
-      if (!node || seen.has(id) || node.End || node.Expect === undefined || branch === undefined) return id;
+      if (!node || seen.has(id) || node.End) return { id, opening };
       seen.add(id);
-      const next = nextOf(node, branch);
-      if (next === undefined) return id;
+      let next: string | undefined;
+      if (node.Expect === undefined) {
+        next = typeof node.Next === "string" ? node.Next : node.Next?.default;
+        if (next === undefined) return { id, opening };
+        if (lastQuestion === null) {
+          const line = this.o.render(node.Say);
+          if (line.trim() !== "") opening.push(line);
+        }
+      } else {
+        const branch = answered[id];
+        if (branch === undefined) return { id, opening };
+        if (node.Action === "schedule_call") {
+          const back = lastQuestion ?? id;
+          delete answered[id];
+          delete answered[back];
+          return { id: back, opening };
+        }
+        lastQuestion = id;
+        next = nextOf(node, branch);
+        if (next === undefined) return { id, opening };
+      }
       id = next;
     }
   }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startDispatchingApp, type TestApp } from "../helpers/app.ts";
 import {
+  ANY_TIME,
   Api,
   assertAlternates,
   BYE,
@@ -265,6 +266,88 @@ describe("flow agents end to end (sim carrier)", () => {
     assert.equal(second.EndReason, "completed");
     assert.deepEqual(texts(second), ["Hi Bo, this is Ana from Acme Housing.", INCOME_Q, "over 60k", BYE]);
     assert.ok(!texts(second).some((x) => x.includes(SIZE_Q) || x.includes(INTRO)));
+  });
+
+  test("resume past a greeting node: the answered question is not asked again, its answer kept", async () => {
+    const cmp = await api.campaign({
+      Name: "Greeting first",
+      AnalysisSchema: {
+        type: "object",
+        properties: { size: { type: "integer" }, pets: { type: "integer" } },
+      },
+      Agent: {
+        Type: "flow",
+        Flow: {
+          Start: "hello",
+          Nodes: {
+            hello: { Say: "Hello from Acme.", Next: "size" },
+            size: { Say: "How many people live with you?", Expect: "number", Save: "size", Next: "pets" },
+            pets: { Say: "How many pets do you have?", Expect: "number", Save: "pets", Next: "bye" },
+            bye: { Say: "Bye.", End: true },
+          },
+        },
+      },
+      Schedule: {
+        TimeZone: NY,
+        Windows: ANY_TIME,
+        MaxAttempts: 2,
+        RetryDelaySeconds: 0,
+      },
+    });
+    await api.sim("+14155550340", [
+      { Answer: "human", Replies: ["four"] },
+      { Answer: "human", Replies: ["two"] },
+    ]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550340" })).Id);
+    assert.deepEqual([j.State, j.Result], ["completed", { size: 4, pets: 2 }]);
+    const [, second] = await api.calls(j.Id);
+    assert.deepEqual(texts(second), ["Hello from Acme.", "How many pets do you have?", "two", "Bye."]);
+  });
+
+  test("the call-back call a contact asked for runs the survey from the question that led to it", async () => {
+    const cmp = await api.campaign(surveyCampaign({ schedule: { MaxAttempts: 1, MaxCallbacks: 2 } }));
+    await api.sim("+14155550341", [
+      { Answer: "human", Replies: ["no", "in 1 second"] },
+      { Answer: "human", Replies: ["yes", "3", "under 30k"] },
+    ]);
+    const j = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550341", ContactName: "Al" })).Id,
+      60_000,
+    );
+    assert.deepEqual([j.State, j.Callbacks], ["completed", 1]);
+    assert.deepEqual(j.Result, { household_size: 3, income_band: "under 30k", notes: null });
+    const [first, second] = await api.calls(j.Id);
+    assert.ok(texts(first).includes(LATER_Q));
+    assert.deepEqual(texts(second).slice(1, 3), [INTRO, "yes"]);
+  });
+
+  test("a call-back time answered, then a hang-up before the call ends: the call-back still stands", async () => {
+    const cmp = await api.campaign(
+      surveyCampaign({
+        schedule: { MaxAttempts: 1, MaxCallbacks: 2 },
+        flow: { start: "when" },
+        agent: {
+          Flow: {
+            Start: "when",
+            Nodes: {
+              when: { Say: LATER_Q, Expect: "datetime", Action: "schedule_call", Next: "more" },
+              more: { Say: "Anything else?", Expect: "text", Next: "bye" },
+              bye: { Say: BYE, End: true },
+            },
+          },
+        },
+      }),
+    );
+    await api.sim("+14155550342", [{ Answer: "human", Replies: ["tomorrow at 10am"] }]);
+    const j = await api.settledAfterCalls((await api.job(cmp.Id, { PhoneNumber: "+14155550342" })).Id, 1);
+    const [c] = await api.calls(j.Id);
+    assert.equal(c.EndReason, "contact_hangup");
+    const said = new Date(c.Transcript.find((e: { Role: string }) => e.Role === "contact").At);
+    assert.deepEqual([j.State, j.Callbacks], ["pending", 1]);
+    // The number's zone (+1 415: Los Angeles) is the contact's.
+    const la = "America/Los_Angeles";
+    assert.equal(j.NextCallAt, zonedInstant(nextDay(localDate(said, la)), 10, la).toISOString());
+    await t.request("POST", `/v1/jobs/${j.Id}/cancel`);
   });
 
   test("call-back: 'call me back tomorrow at 5pm' schedules the next call then, in the contact's zone", async () => {
