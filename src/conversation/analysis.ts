@@ -107,7 +107,8 @@ export const contactZonesOf = (job: JobContext): string[] => jobZones(job, job.c
 /**
  * Job.Result: every AnalysisSchema property, null when unknown. A value must validate against its
  * property's schema (else null). The LLM's extraction wins where it found a value; answers saved
- * during calls (this one and earlier ones) fill the rest.
+ * during calls (this one and earlier ones) fill the rest. Answers a flow saved under names the
+ * schema lacks are kept too.
  */
 function buildResult(
   schema: Record<string, unknown>,
@@ -128,6 +129,12 @@ function buildResult(
         break;
       }
     }
+  }
+  // A flow's Save writes its answer into Result under its name even when the schema has no such
+  // property (the contract's rule for Save): kept as answered, after the schema's fields.
+  for (const [name, answer] of Object.entries(answers)) {
+    if (name in out) continue;
+    out[name] = answer instanceof Date ? answer.toISOString() : (answer ?? previous?.[name] ?? null);
   }
   return out;
 }
