@@ -51,17 +51,28 @@ export async function runConversation(o: ActorOptions): Promise<ActorResult> {
   // A real-time limit (real carriers) aborts with the reason "max_duration"; anything else is a cancel.
   const aborted = (): EndedBy => (o.signal.reason === "max_duration" ? "max_duration" : "canceled");
 
+  // The end of the call cuts the agent's thinking (an LLM request): the call then ends as the
+  // abort says, with nothing more said, instead of failing.
+  const think = async (f: () => Promise<AgentStep>): Promise<AgentStep> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (o.signal.aborted) return { say: [], next: "end" };
+      throw e;
+    }
+  };
   let step: AgentStep;
   if (o.direction === "inbound") {
     const first = await o.media.listen();
     last = first.at;
     if (first.kind === "hangup") return { endedBy: "contact", endedAt: last, transcript };
     if (first.kind === "speech") record("contact", first.text, first.at);
-    step = await o.agent.openInbound(heard(first));
+    step = await think(() => o.agent.openInbound(heard(first)));
   } else {
-    step = await o.agent.open();
+    step = await think(() => o.agent.open());
   }
   for (;;) {
+    if (o.signal.aborted) return end(aborted());
     for (const line of step.say) {
       if (o.signal.aborted) return end(aborted());
       last = await o.media.say(line);
@@ -76,7 +87,7 @@ export async function runConversation(o: ActorOptions): Promise<ActorResult> {
     if (turn.kind === "hangup") return { endedBy: "contact", endedAt: last, transcript };
     if (turn.kind === "speech") record("contact", turn.text, turn.at);
     if (overTime()) return end("max_duration");
-    step = await o.agent.hear(heard(turn));
+    step = await think(() => o.agent.hear(heard(turn)));
   }
 }
 

@@ -17,6 +17,8 @@ export interface AgentContext {
   llm: LlmClient | null;
   /** Earlier calls of the job, as text, for an llm agent. */
   history: string | null;
+  /** The call's end (a cancel, an opt-out, MaxCallSeconds): an LLM request under way is cut. */
+  signal?: AbortSignal;
 }
 
 /** The model an llm agent or the analysis uses, or a configuration error naming what to set. */
@@ -51,6 +53,7 @@ export function buildAgent(c: AgentContext): ConversationAgent {
         now: c.now,
         timeZone: c.timeZone,
         state: c.state,
+        ...(c.signal ? { signal: c.signal } : {}),
       });
     case "llm": {
       const model = modelFor(c.job, c.config);
@@ -66,6 +69,7 @@ export function buildAgent(c: AgentContext): ConversationAgent {
         now: c.now,
         timeZone: c.timeZone,
         state: c.state,
+        ...(c.signal ? { signal: c.signal } : {}),
       });
     }
   }

@@ -18,6 +18,8 @@ export interface LlmAgentOptions {
   now: () => Date;
   timeZone: string;
   state: ConversationState;
+  /** Aborts a request under way when the call ends (a cancel, an opt-out, MaxCallSeconds). */
+  signal?: AbortSignal;
 }
 
 const WEEKDAY_NAMES = {
@@ -94,6 +96,7 @@ export class LlmAgent implements ConversationAgent {
         messages: this.messages,
         tools: this.tools,
         stream: true,
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
       });
       this.messages.push({
         role: "assistant",

@@ -132,6 +132,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         config: deps.config,
         llm: deps.llm,
         history: earlier.length ? transcriptText(earlier) : null,
+        signal: abort.signal,
       });
       result = await runConversation({
         agent,

@@ -434,6 +434,27 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     assert.ok(live.AnsweredAt);
   });
 
+  test("a cancel during the agent's turn cuts the LLM request: the call ends at once, canceled", async () => {
+    const cmp = await llmCampaign();
+    scripts.Slow = {
+      agent: (step) =>
+        step === 0 ? { content: "Hello, do you have a minute?" } : { content: "Hm.", delayMs: 8_000 },
+    };
+    await api.sim("+14155550699", [{ Answer: "human", Replies: ["sure", "go on"] }]);
+    const job = await api.job(cmp.Id, { PhoneNumber: "+14155550699", ContactName: "Slow" });
+    const slowTurns = () => requestsOf("agent").filter((r) => scriptOf(r.body) === scripts.Slow).length;
+    await waitFor(async () => slowTurns() >= 2, 10_000, "the agent's slow turn");
+    const t0 = Date.now();
+    assert.equal((await t.request("POST", `/v1/jobs/${job.Id}/cancel`)).status, 200);
+    const [call] = await waitFor(async () => {
+      const calls = await api.calls(job.Id);
+      return calls[0]?.EndedAt ? calls : undefined;
+    }, 10_000);
+    const took = Date.now() - t0;
+    assert.equal(call.EndReason, "canceled");
+    assert.ok(took < 4_000, `the call ended ${took} ms after the cancel`);
+  });
+
   test("opt_out, wrong_contact, contact_refused and schedule_call tools end jobs like the flow intents", async () => {
     const cmp = await llmCampaign({
       Schedule: { TimeZone: NY, Windows: ANY_TIME, MaxAttempts: 1, RetryDelaySeconds: 0, MaxCallbacks: 2 },
