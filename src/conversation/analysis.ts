@@ -133,7 +133,7 @@ function buildResult(
   // A flow's Save writes its answer into Result under its name even when the schema has no such
   // property (the contract's rule for Save): kept as answered, after the schema's fields.
   for (const [name, answer] of Object.entries(answers)) {
-    if (name in out) continue;
+    if (Object.hasOwn(out, name)) continue;
     out[name] = answer instanceof Date ? answer.toISOString() : (answer ?? previous?.[name] ?? null);
   }
   return out;

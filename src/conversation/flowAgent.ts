@@ -100,7 +100,8 @@ export class FlowAgent implements ConversationAgent {
    * From `start`, follows the answers given on earlier calls to the first unanswered question,
    * without asking the answered ones again. The lines of say-only nodes before the first question
    * (a greeting) are said again. A call-back the contact asked for (a `schedule_call` node) is this
-   * call: the question whose answer led there is asked again, and both answers are forgotten.
+   * call: when a question's answer branched there ("no" → "later"), that question is asked again and
+   * both answers are forgotten; on a straight path the call goes on past it.
    */
   private resumePoint(start: string): { id: string; opening: string[] } {
     const answered = this.state.answeredNodes;
@@ -110,7 +111,9 @@ export class FlowAgent implements ConversationAgent {
     const seen = new Set<string>();
     for (;;) {
       const node = this.o.flow.Nodes[id];
-      if (!node || seen.has(id) || node.End) return { id, opening };
+      // Back at a node already passed (a loop): walking from it says its lines again.
+      if (seen.has(id)) return { id, opening: [] };
+      if (!node || node.End) return { id, opening };
       seen.add(id);
       let next: string | undefined;
       if (node.Expect === undefined) {
@@ -123,7 +126,7 @@ export class FlowAgent implements ConversationAgent {
       } else {
         const branch = answered[id];
         if (branch === undefined) return { id, opening };
-        if (node.Action === "schedule_call") {
+        if (node.Action === "schedule_call" && (lastQuestion === null || this.branchedTo(lastQuestion, id))) {
           const back = lastQuestion ?? id;
           delete answered[id];
           delete answered[back];
@@ -135,6 +138,14 @@ export class FlowAgent implements ConversationAgent {
       }
       id = next;
     }
+  }
+
+  /** Whether question `from` chose `to` among other nodes by its answer ("no" → "later"). */
+  private branchedTo(from: string, to: string): boolean {
+    const node = this.o.flow.Nodes[from];
+    const branch = this.state.answeredNodes[from];
+    if (!node || branch === undefined || typeof node.Next !== "object") return false;
+    return nextOf(node, branch) === to && Object.values(node.Next).some((n) => n !== to);
   }
 
   /** Says nodes until one waits for an answer or ends the call. */

@@ -108,8 +108,9 @@ export class LlmAgent implements ConversationAgent {
       let end: Intent | "finished" | null = null;
       for (const call of r.toolCalls) {
         const outcome = this.apply(call.function.name, call.function.arguments);
-        // An intent (opt-out, call-back, ...) outranks an end_call in the same answer.
-        if (outcome.end && (end === null || end === "finished")) end = outcome.end;
+        // Several endings in one answer: the strongest wins (an opt-out over everything, any
+        // intent over end_call), as the flow agent ranks intents.
+        if (outcome.end && rankOf(outcome.end) > (end === null ? -1 : rankOf(end))) end = outcome.end;
         this.messages.push({ role: "tool", tool_call_id: call.id, content: outcome.reply });
       }
       if (end) {
@@ -161,4 +162,10 @@ export class LlmAgent implements ConversationAgent {
         return { reply: `error: unknown tool ${name}` };
     }
   }
+}
+
+/** How strongly an ending binds: opt_out, wrong_contact, refused, callback, then a plain end_call. */
+function rankOf(end: Intent | "finished"): number {
+  if (end === "finished") return 0;
+  return { opt_out: 4, wrong_contact: 3, refused: 2, callback: 1 }[end.kind];
 }

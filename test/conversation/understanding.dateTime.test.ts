@@ -135,3 +135,11 @@ test("parseDateTime: a weekday or a date already past means the next one, east o
     else process.env.TZ = saved;
   }
 });
+
+test("parseDateTime: a month alone, or a weekday said 'last', already past means the next one", () => {
+  const january = { now: new Date("2026-01-15T17:00:00Z"), timeZone: "America/New_York" };
+  assert.equal(iso("december", january), "2026-12-01T17:00:00.000Z");
+  // A Wednesday, 20:00 in New York: "last wednesday" (noon) is read as the next one.
+  const wednesdayEvening = { now: new Date("2026-01-22T01:00:00Z"), timeZone: "America/New_York" };
+  assert.equal(iso("last wednesday", wednesdayEvening), "2026-01-28T17:00:00.000Z");
+});

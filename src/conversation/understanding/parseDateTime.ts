@@ -166,7 +166,10 @@ export function parseDateTime(text: string, ctx: ClockContext): Date | null {
   const reference = { instant: ctx.now, timezone: offsetMinutesAt(ctx.now, ctx.timeZone) };
   // Not chrono's forwardDate: it compares the contact's wall clock with the server's, so east of
   // the server "saturday" said on a Saturday morning meant next week. Forwarding is done below.
-  const r = pick(prepared, parser.parse(prepared, reference));
+  // Chrono finds some phrasings only when forwarding ("an hour", "20 minutes"): tried second.
+  const r =
+    pick(prepared, parser.parse(prepared, reference)) ??
+    pick(prepared, parser.parse(prepared, reference, { forwardDate: true }));
   if (!r) return null;
   const w = wallClockOf(r);
   if (r.tags().has("result/relativeDateAndTime")) return new Date(ctx.now.getTime() + durationOf(r.text));
@@ -195,9 +198,16 @@ function forward(r: ParsedResult, w: WallClock, ctx: ClockContext): Date {
   if (at.getTime() > ctx.now.getTime()) return at;
   const c = r.start;
   const weekdayOnly = c.isCertain("weekday") && !c.isCertain("day");
-  const noYear = c.isCertain("month") && c.isCertain("day") && !c.isCertain("year");
+  const noYear = c.isCertain("month") && !c.isCertain("year");
   if (!weekdayOnly && !noYear) return at;
-  const next = new Date(Date.UTC(w.year + (noYear ? 1 : 0), w.month - 1, w.day + (noYear ? 0 : 7)));
-  const [year, month, day] = [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()];
-  return instantOf({ ...w, year, month, day }, ctx.timeZone);
+  let next = at;
+  // "last wednesday" said on a Wednesday evening is two weeks back: step until it is ahead.
+  for (let n = 1; n <= 3 && next.getTime() <= ctx.now.getTime(); n++) {
+    const d = new Date(Date.UTC(w.year + (noYear ? n : 0), w.month - 1, w.day + (noYear ? 0 : 7 * n)));
+    next = instantOf(
+      { ...w, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() },
+      ctx.timeZone,
+    );
+  }
+  return next;
 }

@@ -1,0 +1,110 @@
+// The agents on their own, without a call: how several endings in one LLM answer rank, and where a
+// flow resumes on a later call.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { emptyState } from "../../src/conversation/agent.ts";
+import { FlowAgent } from "../../src/conversation/flowAgent.ts";
+import { LlmAgent } from "../../src/conversation/llmAgent.ts";
+import type { Flow } from "../../src/domain/flow.ts";
+import type { LlmClient } from "../../src/llm/index.ts";
+
+const NOW = () => new Date("2026-03-10T15:00:00Z");
+
+/** An LLM that answers every request with these tool calls. */
+const toolsAnswer = (names: string[]): LlmClient =>
+  ({
+    chat: async () => ({
+      content: null,
+      finishReason: "tool_calls",
+      toolCalls: names.map((name, i) => ({
+        id: `call_${i}`,
+        type: "function",
+        function: { name, arguments: name === "schedule_call" ? '{"At": "tomorrow at 5pm"}' : "{}" },
+      })),
+    }),
+  }) as unknown as LlmClient;
+
+test("several endings in one LLM answer: the strongest wins, whatever their order", async () => {
+  const cases: Array<[string[], string]> = [
+    [["opt_out", "end_call"], "opt_out"],
+    [["end_call", "opt_out"], "opt_out"],
+    [["schedule_call", "opt_out"], "opt_out"],
+    [["contact_refused", "opt_out"], "opt_out"],
+    [["schedule_call", "contact_refused"], "refused"],
+    [["end_call", "schedule_call"], "callback"],
+  ];
+  for (const [names, expected] of cases) {
+    const state = emptyState();
+    const agent = new LlmAgent({
+      llm: toolsAnswer(names),
+      model: "m",
+      systemPrompt: "p",
+      firstMessage: null,
+      resultFields: [],
+      history: null,
+      now: NOW,
+      timeZone: "UTC",
+      state,
+    });
+    await agent.hear({ kind: "speech", text: "whatever" });
+    assert.equal(state.intent?.kind, expected, names.join(" + "));
+  }
+});
+
+/** What a flow agent says first on a call, given the answers of earlier calls. */
+async function opening(flow: Flow, answeredNodes: Record<string, string>) {
+  const state = emptyState({ answers: {}, answeredNodes });
+  const agent = new FlowAgent({
+    flow,
+    firstMessage: null,
+    render: (t) => t,
+    now: NOW,
+    timeZone: "UTC",
+    state,
+  });
+  return { step: await agent.open(), state };
+}
+
+test("a schedule_call on a straight path is passed on the call-back call; one a question branched to is asked again", async () => {
+  const straight: Flow = {
+    Start: "q1",
+    Nodes: {
+      q1: { Say: "Happy with us?", Expect: "yes_no", Next: "when" },
+      when: {
+        Say: "When may our adviser follow up?",
+        Expect: "datetime",
+        Action: "schedule_call",
+        Next: "bye",
+      },
+      bye: { Say: "Thanks, bye.", End: true },
+    },
+  };
+  const passed = await opening(straight, { q1: "yes", when: "default" });
+  assert.deepEqual(passed.step, { say: ["Thanks, bye."], next: "end" });
+
+  const branched: Flow = {
+    Start: "intro",
+    Nodes: {
+      intro: { Say: "Two minutes?", Expect: "yes_no", Next: { yes: "size", no: "later" } },
+      size: { Say: "How many?", Expect: "number", Next: "bye" },
+      later: { Say: "When should we call back?", Expect: "datetime", Action: "schedule_call", Next: "bye" },
+      bye: { Say: "Bye.", End: true },
+    },
+  };
+  const again = await opening(branched, { intro: "no", later: "default" });
+  assert.deepEqual(again.step, { say: ["Two minutes?"], next: "listen" });
+  assert.deepEqual(again.state.answeredNodes, {});
+});
+
+test("a flow that loops back to its greeting says the greeting once", async () => {
+  const loop: Flow = {
+    Start: "hi",
+    Nodes: {
+      hi: { Say: "Hi, this is Acme.", Next: "q" },
+      q: { Say: "Shall I repeat?", Expect: "yes_no", Next: { yes: "hi", no: "bye" } },
+      bye: { Say: "Bye.", End: true },
+    },
+  };
+  const { step } = await opening(loop, { q: "yes" });
+  assert.deepEqual(step, { say: ["Hi, this is Acme.", "Shall I repeat?"], next: "listen" });
+});
