@@ -13,7 +13,7 @@ import {
   SIZE_Q,
   surveyCampaign,
 } from "../helpers/conversation.ts";
-import { TEST_DB, uncommitted } from "../helpers/db.ts";
+import { CONCURRENT_TRANSACTIONS, uncommitted } from "../helpers/db.ts";
 
 const texts = (call: { Transcript: Array<{ Text: string }> }) => call.Transcript.map((e) => e.Text);
 
@@ -249,27 +249,29 @@ describe("inbound calls end to end (sim carrier)", () => {
     assert.equal((await api.getJob(fresh.JobId)).PhoneNumber, "+14155550516");
   });
 
-  test("a matching job another transaction holds for a moment is waited for, not skipped", {
-    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
-  }, async () => {
-    for (const [mode, number, phone] of [
-      ["lookup", "+14155550415", "+14155550523"],
-      ["create_if_not_exists", "+14155550416", "+14155550524"],
-    ] as const) {
-      const cmp = await inboundCampaign(number, mode);
-      const existing = await api.job(cmp.Id, { PhoneNumber: phone });
-      // As a claim that leaves the job waiting, or a PATCH of the job, holds its row.
-      const holder = await uncommitted(t.database.url ?? "", [
-        ["select 1 from jobs where id = $1 for update", [existing.Id]],
-      ]);
-      const calling = accepted(phone, number, []);
-      await new Promise((r) => setTimeout(r, 300));
-      await holder.commit();
-      assert.equal((await calling).JobId, existing.Id, mode);
-      const jobs = await t.request("GET", `/v1/jobs?CampaignId=${cmp.Id}`);
-      assert.equal(jobs.body.Items.length, 1, mode);
-    }
-  });
+  test(
+    "a matching job another transaction holds for a moment is waited for, not skipped",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      for (const [mode, number, phone] of [
+        ["lookup", "+14155550415", "+14155550523"],
+        ["create_if_not_exists", "+14155550416", "+14155550524"],
+      ] as const) {
+        const cmp = await inboundCampaign(number, mode);
+        const existing = await api.job(cmp.Id, { PhoneNumber: phone });
+        // As a claim that leaves the job waiting, or a PATCH of the job, holds its row.
+        const holder = await uncommitted(t.database.url ?? "", [
+          ["select 1 from jobs where id = $1 for update", [existing.Id]],
+        ]);
+        const calling = accepted(phone, number, []);
+        await new Promise((r) => setTimeout(r, 300));
+        await holder.commit();
+        assert.equal((await calling).JobId, existing.Id, mode);
+        const jobs = await t.request("GET", `/v1/jobs?CampaignId=${cmp.Id}`);
+        assert.equal(jobs.body.Items.length, 1, mode);
+      }
+    },
+  );
 
   test("create: every call creates a new job", async () => {
     const cmp = await inboundCampaign("+14155550410", "create");

@@ -8,7 +8,7 @@ import { claimDueJobs } from "../../src/dispatcher/claim.ts";
 import { dialClaims } from "../../src/dispatcher/dial.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import { newCampaign, newJob, startTestApp, type TestApp } from "../helpers/app.ts";
-import { TEST_DB } from "../helpers/db.ts";
+import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const claimOpts = (workerId: string) => ({
@@ -17,9 +17,8 @@ const claimOpts = (workerId: string) => ({
   leaseSeconds: 30,
   orgMaxConcurrentCalls: 100,
 });
-const skip = TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false;
 
-describe("dial and claim locks", { skip }, () => {
+describe("dial and claim locks", CONCURRENT_TRANSACTIONS, () => {
   let t: TestApp;
   before(async () => {
     t = await startTestApp();

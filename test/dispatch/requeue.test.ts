@@ -16,7 +16,7 @@ import { type CallClose, closeCalls } from "../../src/store/dispatch/finish.ts";
 import { resumeForInbound } from "../../src/store/inbound.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { newCampaign, newJob, simContact, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { closeWindowsUncommitted, TEST_DB } from "../helpers/db.ts";
+import { CONCURRENT_TRANSACTIONS, closeWindowsUncommitted } from "../helpers/db.ts";
 
 const silent = createLogger("silent");
 /** A promise the test resolves when it chooses. */
@@ -195,34 +195,36 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     );
   });
 
-  test("a pause waits for a dial under way, so no call starts after the pause commits", {
-    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
-  }, async () => {
-    const db = t.database.db;
-    // One attempt: its no-answer ends the job, which leaves nothing due for the next test.
-    const campaign = await newCampaign(t, { MaxAttempts: 1 });
-    const job = await newJob(t, campaign, { PhoneNumber: "+14155550402" });
-    const claims = await claimDueJobs(db, claimOpts("w"));
-    const carrier = new GatedCarrier();
-    const dialing = dialClaims(db, carrier, claims, silent);
-    await waitFor(async () => carrier.entered);
-    let pausedAt: number | null = null;
-    const pausing = t.request("POST", `/v1/campaigns/${campaign}/pause`).then((r) => {
-      pausedAt = Date.now();
-      return r;
-    });
-    await sleep(300);
-    const pausedEarly = pausedAt !== null;
-    const releasedAt = Date.now();
-    // Released before asserting, so that a failure does not leave the dial's transaction open.
-    carrier.release();
-    assert.equal(pausedEarly, false, "the pause returned while the carrier was taking the call");
-    assert.equal((await dialing).length, 1);
-    assert.equal((await pausing).body.Status, "paused");
-    assert.ok(pausedAt !== null && pausedAt >= releasedAt);
-    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
-    assert.equal(j.Attempts, 1);
-  });
+  test(
+    "a pause waits for a dial under way, so no call starts after the pause commits",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const db = t.database.db;
+      // One attempt: its no-answer ends the job, which leaves nothing due for the next test.
+      const campaign = await newCampaign(t, { MaxAttempts: 1 });
+      const job = await newJob(t, campaign, { PhoneNumber: "+14155550402" });
+      const claims = await claimDueJobs(db, claimOpts("w"));
+      const carrier = new GatedCarrier();
+      const dialing = dialClaims(db, carrier, claims, silent);
+      await waitFor(async () => carrier.entered);
+      let pausedAt: number | null = null;
+      const pausing = t.request("POST", `/v1/campaigns/${campaign}/pause`).then((r) => {
+        pausedAt = Date.now();
+        return r;
+      });
+      await sleep(300);
+      const pausedEarly = pausedAt !== null;
+      const releasedAt = Date.now();
+      // Released before asserting, so that a failure does not leave the dial's transaction open.
+      carrier.release();
+      assert.equal(pausedEarly, false, "the pause returned while the carrier was taking the call");
+      assert.equal((await dialing).length, 1);
+      assert.equal((await pausing).body.Status, "paused");
+      assert.ok(pausedAt !== null && pausedAt >= releasedAt);
+      const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+      assert.equal(j.Attempts, 1);
+    },
+  );
 
   test("a schedule that stops opening while a call is live leaves its job waiting (NextCallAt null), not failed", async () => {
     const db = t.database.db;
@@ -300,62 +302,66 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     await t.request("POST", `/v1/jobs/${job.Id}/cancel`);
   });
 
-  test("a change of windows waits for a job a claim holds, then schedules it too", {
-    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
-  }, async () => {
-    const campaign = await newCampaign(t);
-    const job = await newJob(t, campaign, { PhoneNumber: "+14155550407" });
-    const holder = new pg.Client({ connectionString: t.database.url ?? "" });
-    await holder.connect();
-    try {
-      await holder.query("begin");
-      await holder.query("select 1 from jobs where id = $1 for update", [job.Id]);
-      const patched = setWindows(campaign, false);
-      await sleep(300);
-      await holder.query("commit");
-      assert.equal((await patched).status, 200);
-    } finally {
-      await holder.end();
-    }
-    assert.equal((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt, null);
-  });
+  test(
+    "a change of windows waits for a job a claim holds, then schedules it too",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const campaign = await newCampaign(t);
+      const job = await newJob(t, campaign, { PhoneNumber: "+14155550407" });
+      const holder = new pg.Client({ connectionString: t.database.url ?? "" });
+      await holder.connect();
+      try {
+        await holder.query("begin");
+        await holder.query("select 1 from jobs where id = $1 for update", [job.Id]);
+        const patched = setWindows(campaign, false);
+        await sleep(300);
+        await holder.query("commit");
+        assert.equal((await patched).status, 200);
+      } finally {
+        await holder.end();
+      }
+      assert.equal((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt, null);
+    },
+  );
 
-  test("a change of windows waits for a close under way, so the close's next call time is never left stale", {
-    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
-  }, async () => {
-    const db = t.database.db;
-    const campaign = await newCampaign(t, { MaxAttempts: 3 });
-    const job = await newJob(t, campaign, { PhoneNumber: "+14155550408" });
-    const [claim] = await claimDueJobs(db, claimOpts("w"));
-    assert.ok(claim);
-    await setWindows(campaign, false);
-    const version = await windowsVersion(campaign);
-    // The call ends while no window opens: retried with no time (the windows as its worker read them).
-    const { gate, release } = latch();
-    let closed = false;
-    const closing = db.tx(async (q) => {
-      await closeCalls(q, [unansweredRetry(claim, { at: null, due: new Date() }, version)]);
-      closed = true;
-      await gate;
-    });
-    await waitFor(async () => closed);
-    // Windows back while that close has not committed: the change waits for it, then reschedules.
-    let changedEarly = false;
-    const changing = setWindows(campaign, true).then((r) => {
-      changedEarly = !released;
-      return r;
-    });
-    let released = false;
-    await sleep(300);
-    released = true;
-    release();
-    await closing;
-    assert.equal((await changing).status, 200);
-    assert.equal(changedEarly, false, "the change of windows committed while the close was under way");
-    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
-    assert.equal(j.State, "pending");
-    assert.ok(j.NextCallAt !== null && Date.parse(j.NextCallAt) <= Date.now() + 1_000, j.NextCallAt);
-  });
+  test(
+    "a change of windows waits for a close under way, so the close's next call time is never left stale",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const db = t.database.db;
+      const campaign = await newCampaign(t, { MaxAttempts: 3 });
+      const job = await newJob(t, campaign, { PhoneNumber: "+14155550408" });
+      const [claim] = await claimDueJobs(db, claimOpts("w"));
+      assert.ok(claim);
+      await setWindows(campaign, false);
+      const version = await windowsVersion(campaign);
+      // The call ends while no window opens: retried with no time (the windows as its worker read them).
+      const { gate, release } = latch();
+      let closed = false;
+      const closing = db.tx(async (q) => {
+        await closeCalls(q, [unansweredRetry(claim, { at: null, due: new Date() }, version)]);
+        closed = true;
+        await gate;
+      });
+      await waitFor(async () => closed);
+      // Windows back while that close has not committed: the change waits for it, then reschedules.
+      let changedEarly = false;
+      const changing = setWindows(campaign, true).then((r) => {
+        changedEarly = !released;
+        return r;
+      });
+      let released = false;
+      await sleep(300);
+      released = true;
+      release();
+      await closing;
+      assert.equal((await changing).status, 200);
+      assert.equal(changedEarly, false, "the change of windows committed while the close was under way");
+      const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+      assert.equal(j.State, "pending");
+      assert.ok(j.NextCallAt !== null && Date.parse(j.NextCallAt) <= Date.now() + 1_000, j.NextCallAt);
+    },
+  );
 
   test("a retry worked out with windows changed since is placed by its close in the windows as they are", async () => {
     const db = t.database.db;
@@ -436,22 +442,24 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     assert.ok((await claimDueJobs(db, claimOpts("w"))).some((c) => c.job.id === job.Id));
   });
 
-  test("a job created while a change of windows is under way gets its first call time from the new windows", {
-    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
-  }, async () => {
-    const campaign = await newCampaign(t);
-    const change = await closeWindowsUncommitted(t.database.url ?? "", campaign);
-    let created = false;
-    const creating = newJob(t, campaign, { PhoneNumber: "+14155550410" }).then((j) => {
-      created = true;
-      return j;
-    });
-    await sleep(300);
-    const createdEarly = created;
-    await change.commit();
-    assert.equal(createdEarly, false, "the job was created while the change was under way");
-    assert.equal((await creating).NextCallAt, null);
-  });
+  test(
+    "a job created while a change of windows is under way gets its first call time from the new windows",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const campaign = await newCampaign(t);
+      const change = await closeWindowsUncommitted(t.database.url ?? "", campaign);
+      let created = false;
+      const creating = newJob(t, campaign, { PhoneNumber: "+14155550410" }).then((j) => {
+        created = true;
+        return j;
+      });
+      await sleep(300);
+      const createdEarly = created;
+      await change.commit();
+      assert.equal(createdEarly, false, "the job was created while the change was under way");
+      assert.equal((await creating).NextCallAt, null);
+    },
+  );
 
   test("an unanswered attempt with attempts left and no window ever open is retried with no time, not failed", () => {
     const now = new Date("2026-11-24T12:00:00Z");

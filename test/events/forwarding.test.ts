@@ -6,7 +6,7 @@ import { createPosthogForwarding, PosthogForwarder } from "../../src/events/inde
 import { createLogger } from "../../src/logging/index.ts";
 import { insertEvents, openPostgres } from "../../src/store/index.ts";
 import { newCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { TEST_DB } from "../helpers/db.ts";
+import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
 
 /** A loopback PostHog: records every batch; fails the requests `fail(n)` says to (n counts from 1). */
 class FakePosthog {
@@ -220,9 +220,7 @@ describe("PostHog forwarding", () => {
     }
   });
 
-  test("an event committed after a later one is not stepped over", {
-    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (PostgreSQL)" : false,
-  }, async () => {
+  test("an event committed after a later one is not stepped over", CONCURRENT_TRANSACTIONS, async () => {
     const ph = new FakePosthog(() => false);
     await ph.start();
     const t3 = await startTestApp({ COBBERY_POSTHOG_HOST: ph.url, COBBERY_POSTHOG_API_KEY: "phc_test" });

@@ -4,6 +4,11 @@ import { type Db, openPglite, openPostgres } from "../../src/store/index.ts";
 
 /** Which database the suite runs on: COBBERY_TEST_DB=pglite (default) or postgres. */
 export const TEST_DB = process.env.COBBERY_TEST_DB === "postgres" ? "postgres" : "pglite";
+
+/** The options of a test that holds transactions open side by side: PGlite runs one at a time. */
+export const CONCURRENT_TRANSACTIONS = {
+  skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
+} as const;
 export const TEST_DATABASE_URL =
   process.env.COBBERY_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 

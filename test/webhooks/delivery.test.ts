@@ -5,7 +5,7 @@ import { claimDueDeliveries, recordDelivered } from "../../src/store/index.ts";
 import { fanOutOnce, payloadOf, signedHeaders } from "../../src/webhooks/index.ts";
 import { postDelivery } from "../../src/webhooks/post.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { TEST_DB, uncommitted } from "../helpers/db.ts";
+import { CONCURRENT_TRANSACTIONS, uncommitted } from "../helpers/db.ts";
 import { deliveriesOf, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
 
 /** Quick retries (5 ms, 300 ms, ...) and a quick poll. */
@@ -267,39 +267,41 @@ describe("webhook deliveries", () => {
     assert.ok(pending.some((d) => d.Status === "pending"));
   });
 
-  test("a fan-out under way when PII is deleted: the bodies it writes are scrubbed too", {
-    skip: TEST_DB !== "postgres" ? "needs concurrent transactions (COBBERY_TEST_DB=postgres)" : false,
-  }, async () => {
-    const rx = await receiver();
-    const hook = await hookUp(t, rx, ["*"]);
-    const name = "Yolanda Fanoutfield";
-    const job = await newJob({ ContactName: name });
-    const { seq, org_id } = (
-      await t.database.db.query<{ seq: string; org_id: string }>(
-        "select seq::text as seq, org_id from events where job_id = $1 and event = 'job.created'",
-        [job.Id],
-      )
-    ).rows[0]!;
-    // A fan-out that read the job before the deletion and has not committed its deliveries yet.
-    const fanOut = await uncommitted(t.database.url ?? "", [
-      ["select 1 from webhook_cursor for update", []],
-      [
-        `insert into webhook_deliveries (id, org_id, webhook_id, event_seq, event_type, event_at, message_id,
+  test(
+    "a fan-out under way when PII is deleted: the bodies it writes are scrubbed too",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const rx = await receiver();
+      const hook = await hookUp(t, rx, ["*"]);
+      const name = "Yolanda Fanoutfield";
+      const job = await newJob({ ContactName: name });
+      const { seq, org_id } = (
+        await t.database.db.query<{ seq: string; org_id: string }>(
+          "select seq::text as seq, org_id from events where job_id = $1 and event = 'job.created'",
+          [job.Id],
+        )
+      ).rows[0]!;
+      // A fan-out that read the job before the deletion and has not committed its deliveries yet.
+      const fanOut = await uncommitted(t.database.url ?? "", [
+        ["select 1 from webhook_cursor for update", []],
+        [
+          `insert into webhook_deliveries (id, org_id, webhook_id, event_seq, event_type, event_at, message_id,
            job_id, data, status)
          values ('dlv_fanout_race', $1, $2, $3, 'job.created', now(), 'msg_fanout_race', $4, $5, 'pending')`,
-        [org_id, hook.Id, seq, job.Id, JSON.stringify(job)],
-      ],
-    ]);
-    const deleting = t.request("DELETE", `/v1/jobs/${job.Id}/pii`);
-    await sleep(300);
-    await fanOut.commit();
-    assert.equal((await deleting).status, 200);
-    const stored = await t.database.db.query<{ data: string }>(
-      "select data::text as data from webhook_deliveries where id = 'dlv_fanout_race'",
-    );
-    assert.equal(stored.rows[0]?.data.includes(name), false, "the contact's name stayed in the outbox");
-    assert.equal(JSON.parse(stored.rows[0]!.data).State, "deleted");
-  });
+          [org_id, hook.Id, seq, job.Id, JSON.stringify(job)],
+        ],
+      ]);
+      const deleting = t.request("DELETE", `/v1/jobs/${job.Id}/pii`);
+      await sleep(300);
+      await fanOut.commit();
+      assert.equal((await deleting).status, 200);
+      const stored = await t.database.db.query<{ data: string }>(
+        "select data::text as data from webhook_deliveries where id = 'dlv_fanout_race'",
+      );
+      assert.equal(stored.rows[0]?.data.includes(name), false, "the contact's name stayed in the outbox");
+      assert.equal(JSON.parse(stored.rows[0]!.data).State, "deleted");
+    },
+  );
 });
 
 describe("webhook deliveries without COBBERY_ALLOW_PRIVATE_WEBHOOKS", () => {
