@@ -5,7 +5,7 @@ import type { DispatchMetrics } from "../metrics/index.ts";
 import { PollLoop } from "../pollLoop.ts";
 import { loadPhoneZones } from "../schedule/index.ts";
 import { markAnswered } from "../store/dispatch/dial.ts";
-import { registerWorker, renewLeases, unregisterWorker } from "../store/dispatch/reap.ts";
+import { markWorkerAlive, registerWorker, renewLeases, unregisterWorker } from "../store/dispatch/reap.ts";
 import { type Db, dbNow } from "../store/index.ts";
 import type { Telephony } from "../telephony/port.ts";
 import type { AnsweredCallHandler } from "./answered.ts";
@@ -94,9 +94,9 @@ export class Dispatcher {
     this.timers.push(
       setInterval(
         () =>
-          void renewLeases(db, this.id, this.opts.leaseSeconds, [...this.held]).catch((e) =>
-            logger.warn({ err: e }, "lease renewal failed"),
-          ),
+          void renewLeases(db, this.id, this.opts.leaseSeconds, [...this.held])
+            .then(() => markWorkerAlive(db, this.id))
+            .catch((e) => logger.warn({ err: e }, "lease renewal failed")),
         leaseMs / 3,
       ),
       setInterval(() => void this.reap(), leaseMs / 2 + Math.random() * 1000),

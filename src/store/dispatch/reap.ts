@@ -81,13 +81,13 @@ export async function releaseLeases(
 }
 
 /**
- * Extends the leases this worker still holds (same fencing token), skipping rows locked elsewhere,
- * and marks the worker alive. Its live-state test is written coalesce(<test>, false): see
- * store/dispatch/dial.ts.
+ * Extends the leases `owner` (a worker, or a process's inbound calls) still holds (same fencing
+ * token), skipping rows locked elsewhere. Its live-state test is written coalesce(<test>, false):
+ * see store/dispatch/dial.ts.
  */
 export async function renewLeases(
   q: Queryable,
-  workerId: string,
+  owner: string,
   leaseSeconds: number,
   held: ReadonlyArray<readonly [string, number]>,
 ): Promise<number> {
@@ -99,10 +99,14 @@ export async function renewLeases(
        where coalesce(j.lease_owner = $1, false) order by j.id for update of j skip locked
      ) x
      where j.id = x.id`,
-    [workerId, leaseSeconds, JSON.stringify(held.map(([id, fence]) => ({ id, fence })))],
+    [owner, leaseSeconds, JSON.stringify(held.map(([id, fence]) => ({ id, fence })))],
   );
-  await q.query("update workers set heartbeat_at = now() where id = $1", [workerId]);
   return r.rowCount;
+}
+
+/** Marks a dispatcher worker alive (workers.heartbeat_at). */
+export async function markWorkerAlive(q: Queryable, workerId: string): Promise<void> {
+  await q.query("update workers set heartbeat_at = now() where id = $1", [workerId]);
 }
 
 export async function registerWorker(q: Queryable, id: string, pid: number, host: string): Promise<void> {
