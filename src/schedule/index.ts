@@ -2,6 +2,10 @@
  * Calling-window evaluation for campaigns: which zones govern a contact, whether an instant is open,
  * and the next open instant, with exact DST handling via cached Intl-derived offset tables.
  */
+import { nextOpenTime } from "./open.ts";
+import { jobZones } from "./phone.ts";
+import type { Schedule } from "./types.ts";
+
 export { compileSchedule, isAnyTime } from "./compile.ts";
 export { FALLBACK_AFTER_MS, HORIZON_DAYS, isOpenAt, nextOpenTime, resolveNextOpen } from "./open.ts";
 export {
@@ -22,10 +26,6 @@ export type {
 } from "./types.ts";
 export { DAY_MS, WEEKDAYS } from "./types.ts";
 export { validateSchedule } from "./validate.ts";
-
-import { nextOpenTime } from "./open.ts";
-import { jobZones } from "./phone.ts";
-import type { Schedule } from "./types.ts";
 
 export { isValidTimeZone, localIsoString, localParts, offsetAt } from "./zone.ts";
 

@@ -146,15 +146,15 @@ export async function claimNumbers(q: Queryable, id: string, numbers: readonly s
   return taken.rows.map((r) => r.phone_number);
 }
 
-/**
- * Pauses an active campaign on Cobbery's own account (e.g. a configuration error), with the reason
- * shown as StatusReason; a campaign already paused or archived is left as it is.
- */
 /** Locks a campaign row FOR UPDATE, as a change of its status or windows does. */
 export async function lockCampaignForUpdate(q: Queryable, id: string): Promise<void> {
   await q.query("select 1 from campaigns where id = $1 for update", [id]);
 }
 
+/**
+ * Pauses an active campaign on Cobbery's own account (e.g. a configuration error), with the reason
+ * shown as StatusReason; a campaign already paused or archived is left as it is.
+ */
 export async function pauseActiveCampaign(q: Queryable, id: string, reason: string): Promise<void> {
   // FOR UPDATE first, like the API's status changes: a dial under way (lockForDial) finishes first.
   await lockCampaignForUpdate(q, id);
