@@ -14,6 +14,7 @@ import {
   type TestApp,
   waitFor,
 } from "../helpers/app.ts";
+import { QUICK_DISPATCH } from "../helpers/carriers.ts";
 
 describe("a cancel between the dial and the conversation's start", () => {
   let t: TestApp;
@@ -51,7 +52,7 @@ describe("a cancel between the dial and the conversation's start", () => {
           return conversations.onAnswered(call, outcome, closer);
         },
       },
-      { batchSize: 10, maxInFlight: 10, leaseSeconds: 30, pollMs: 20, orgMaxConcurrentCalls: 100 },
+      QUICK_DISPATCH,
     );
     await d.start();
     const jobId = (await newJob(t, campaign, { PhoneNumber: phone })).Id;

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { Dispatcher } from "../../src/dispatcher/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import { newCampaign, newJob, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { RecordingCarrier } from "../helpers/carriers.ts";
+import { QUICK_DISPATCH, RecordingCarrier } from "../helpers/carriers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,7 +25,7 @@ describe("a job retried while its canceled call is still ending", () => {
         logger: createLogger("silent"),
         onAnswered: conversations.onAnswered,
       },
-      { batchSize: 10, maxInFlight: 10, leaseSeconds: 30, pollMs: 20, orgMaxConcurrentCalls: 100 },
+      QUICK_DISPATCH,
     );
     await d.start();
   });

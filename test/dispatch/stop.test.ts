@@ -8,15 +8,7 @@ import { createLogger } from "../../src/logging/index.ts";
 import type { Claim } from "../../src/store/dispatch/claim.ts";
 import type { Db } from "../../src/store/index.ts";
 import { newCampaign, newJob, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { RecordingCarrier } from "../helpers/carriers.ts";
-
-const OPTS: DispatcherOptions = {
-  batchSize: 10,
-  maxInFlight: 10,
-  leaseSeconds: 30,
-  pollMs: 20,
-  orgMaxConcurrentCalls: 100,
-};
+import { QUICK_DISPATCH, RecordingCarrier } from "../helpers/carriers.ts";
 
 describe("stopping a dispatcher", () => {
   let t: TestApp;
@@ -44,7 +36,7 @@ describe("stopping a dispatcher", () => {
         logger: createLogger("silent"),
         onAnswered: conversations.onAnswered,
       },
-      { ...OPTS, ...opts },
+      { ...QUICK_DISPATCH, ...opts },
     );
     started.push(d);
     await d.start();

@@ -1,6 +1,16 @@
 // Carriers for tests that drive the dispatcher: they speak the telephony port like the simulator,
 // with call endings the test controls.
+import type { DispatcherOptions } from "../../src/dispatcher/index.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
+
+/** Options for a dispatcher a test starts itself: small claims and a 20 ms poll. */
+export const QUICK_DISPATCH: DispatcherOptions = {
+  batchSize: 10,
+  maxInFlight: 10,
+  leaseSeconds: 30,
+  pollMs: 20,
+  orgMaxConcurrentCalls: 100,
+};
 
 /** A carrier that records what it is asked to dial; calls end unanswered when the test says so. */
 export class RecordingCarrier implements Telephony {
