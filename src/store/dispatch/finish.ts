@@ -1,7 +1,6 @@
-import { type Schedule, waitingJobNextCall } from "../../schedule/index.ts";
+import { laterOf, type Schedule, waitingJobNextCall } from "../../schedule/index.ts";
 import type { TranscriptEntry } from "../calls.ts";
 import type { Queryable } from "../db.ts";
-import { rescheduleJobs } from "./claim.ts";
 
 /** What happens to the job after its call, decided by the analysis. */
 export type JobDecision =
@@ -65,7 +64,7 @@ export interface CallClose {
  * One close as the statement reads it. Null fields are left out (absent keys read as null): the
  * shorter text is quicker for the database to parse.
  */
-function closeRow(i: CallClose, ord: number, stale: boolean): Record<string, unknown> {
+function closeRow(i: CallClose, ord: number, placed: Map<CallClose, Date | null>): Record<string, unknown> {
   const d = i.decision;
   const row: Record<string, unknown> = {
     // the order of the items, which their events keep
@@ -101,7 +100,10 @@ function closeRow(i: CallClose, ord: number, stale: boolean): Record<string, unk
   put("conversation", i.analysis?.conversation);
   put("event_props", i.eventProps);
   if (i.undialed) row.undialed = true;
-  if (stale) row.stale = true;
+  if (placed.has(i)) {
+    row.stale = true;
+    put("placed_at", placed.get(i)?.toISOString());
+  }
   put("carrier_call_id", i.dialed?.carrierCallId);
   put("local_hour", i.dialed?.localHour);
   return row;
@@ -126,14 +128,14 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
  */
 export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]): Promise<number> {
   if (items.length === 0) return 0;
-  const stale = await staleCloses(q, items);
-  const r = await q.query<{ n: number; placed: string[] }>(
+  const placed = await placeStaleCloses(q, items);
+  const r = await q.query<{ n: number }>(
     `with x as (
        select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,
          end_reason text, answered_by text, answered_at timestamptz, ended_at timestamptz, duration integer,
          billed integer, decision text, next_call_at timestamptz, due_at timestamptz, callback boolean, failure_reason text,
          failure_message text, transcript jsonb, result jsonb, summary text, objective_met boolean, conversation jsonb, event_props jsonb, undialed boolean,
-         carrier_call_id text, local_hour smallint, stale boolean, ord integer)
+         carrier_call_id text, local_hour smallint, stale boolean, placed_at timestamptz, ord integer)
      ),
      c as (
        update calls set status = x.status, end_reason = x.end_reason, answered_by = x.answered_by,
@@ -154,9 +156,8 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
            when 'complete' then 'completed' when 'restore' then coalesce(jobs.resumed_from, 'pending') else jobs.state end,
          next_call_at = case
            -- worked out with windows changed since (a pending job an inbound call restores keeps
-           -- one so worked out): placed by the windows as they are once this statement is done
-           when x.stale and (x.decision <> 'restore' or jobs.resumed_from = 'pending')
-             then greatest(coalesce(x.due_at, jobs.due_at, now()), now())
+           -- one so worked out): the time placeStaleCloses found by the windows as they are
+           when x.stale and (x.decision <> 'restore' or jobs.resumed_from = 'pending') then x.placed_at
            when x.decision = 'restore' then jobs.next_call_at
            else x.next_call_at end,
          resumed_from = null,
@@ -173,7 +174,7 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
          lease_owner = null, lease_expires_at = null, live_call_id = null, updated_at = now()
        from x where jobs.id = x.job_id and jobs.fence = x.fence and coalesce(jobs.state = 'in_progress', false) and x.decision <> 'none'
        returning jobs.id, jobs.org_id, jobs.campaign_id, jobs.test_job, jobs.state, jobs.failure_reason, x.call_id,
-         x.event_props, x.decision, x.ord, x.stale and jobs.state = 'pending' as stale
+         x.event_props, x.decision, x.ord
      ),
      released as (
        update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null,
@@ -206,60 +207,55 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
        order by ord, k
        returning 1
      )
-     select (select count(*)::int from c) as n,
-       array(select id from decided where coalesce(stale, false) and not test_job) as placed`,
-    [JSON.stringify(items.map((i, ord) => closeRow(i, ord, stale.has(i))))],
+     select count(*)::int as n from c`,
+    [JSON.stringify(items.map((i, ord) => closeRow(i, ord, placed)))],
   );
-  await placeByCurrentWindows(q, r.rows[0]?.placed ?? []);
   return r.rows[0]?.n ?? 0;
 }
 
 /**
  * The closes whose next call time was worked out with windows changed since (a version older than
- * their campaign's). The campaigns are key-share-locked (id order) first: a change of windows
- * (FOR UPDATE) then commits either before, and its version is seen here, or after this
- * transaction, whose jobs are pending by then and rescheduled by it.
+ * their campaign's), each with its time placed again by the windows as they are, from the time it
+ * wanted (a test job's, which ignores windows, is that time; null when no window opens). The
+ * campaigns are key-share-locked (id order) first: a change of windows (FOR UPDATE) then commits
+ * either before, and is read here, or after this transaction, whose jobs are pending by then and
+ * rescheduled by it.
  */
-async function staleCloses(q: Queryable, items: readonly CallClose[]): Promise<Set<CallClose>> {
+async function placeStaleCloses(
+  q: Queryable,
+  items: readonly CallClose[],
+): Promise<Map<CallClose, Date | null>> {
+  const placed = new Map<CallClose, Date | null>();
   const checked = items.filter(
     (i) => i.scheduleVersion !== undefined && ["retry", "requeue", "restore"].includes(i.decision.kind),
   );
-  if (checked.length === 0) return new Set();
-  const r = await q.query<{ job_id: string; version: number }>(
-    `with c as (
-       select id, schedule_version from campaigns
-       where id in (select campaign_id from jobs where id = any($1::text[])) order by id for key share
-     )
-     select j.id as job_id, c.schedule_version as version from jobs j join c on c.id = j.campaign_id
-     where j.id = any($1::text[])`,
-    [checked.map((i) => i.jobId)],
-  );
-  const current = new Map(r.rows.map((row) => [row.job_id, row.version]));
-  return new Set(checked.filter((i) => current.get(i.jobId) !== i.scheduleVersion));
-}
-
-/**
- * Moves waiting jobs' next call time into their campaign's windows as they are now, so that
- * NextCallAt shows the earliest time they may be dialed. The caller holds the jobs' locks and
- * their campaigns' key-share locks, so those windows cannot change before it commits.
- */
-async function placeByCurrentWindows(q: Queryable, jobIds: readonly string[]): Promise<void> {
-  if (jobIds.length === 0) return;
+  if (checked.length === 0) return placed;
   const r = await q.query<{
-    id: string;
+    job_id: string;
+    version: number;
+    schedule: Schedule;
     due_at: Date;
     time_zone: string | null;
     phone_number: string | null;
-    schedule: Schedule;
-    version: number;
+    test_job: boolean;
     now: Date;
   }>(
-    `select j.id, j.due_at, j.time_zone, j.phone_number, c.schedule, c.schedule_version as version, now() as now
-     from jobs j join campaigns c on c.id = j.campaign_id where j.id = any($1::text[])`,
-    [jobIds],
+    `with c as (
+       select id, schedule, schedule_version from campaigns
+       where id in (select campaign_id from jobs where id = any($1::text[])) order by id for key share
+     )
+     select j.id as job_id, c.schedule_version as version, c.schedule, j.due_at, j.time_zone, j.phone_number,
+       j.test_job, now() as now
+     from jobs j join c on c.id = j.campaign_id where j.id = any($1::text[])`,
+    [checked.map((i) => i.jobId)],
   );
-  await rescheduleJobs(
-    q,
-    r.rows.map((j) => ({ id: j.id, at: waitingJobNextCall(j, j.schedule, j.now), version: j.version })),
-  );
+  const jobs = new Map(r.rows.map((row) => [row.job_id, row]));
+  for (const i of checked) {
+    const j = jobs.get(i.jobId);
+    if (!j || j.version === i.scheduleVersion) continue;
+    // A retry's wanted time is the one it brings; a requeue or restore keeps the job's.
+    const wanted = { ...j, due_at: i.decision.kind === "retry" ? i.decision.due : j.due_at };
+    placed.set(i, j.test_job ? laterOf(wanted.due_at, j.now) : waitingJobNextCall(wanted, j.schedule, j.now));
+  }
+  return placed;
 }
