@@ -21,9 +21,10 @@ export async function withAdmin<T>(config: Config, fn: (ops: AdminOps) => Promis
     : await openPglite(path.join(config.dataDir, "pgdata"));
   try {
     const applied = await migrate(db);
-    const ops = directAdmin({ db, config, logger: createLogger("warn", process.stderr as never) });
     // The migrations ran as the database was opened: `migrate` reports those.
-    return await fn({ ...ops, migrate: async () => applied });
+    return await fn(
+      directAdmin({ db, config, logger: createLogger("warn", process.stderr as never) }, async () => applied),
+    );
   } finally {
     await db.close();
     release();

@@ -1,5 +1,4 @@
 import { notFound } from "../errors/index.ts";
-import { migrate } from "../store/index.ts";
 import type { Deps } from "../usecases/context.ts";
 import { type ImportBatchResult, importJobsBatch } from "../usecases/jobs/importJobs.ts";
 import { type BatchResult, campaignForNewJobs, createJobsBatch } from "../usecases/jobs/index.ts";
@@ -26,7 +25,11 @@ export interface AdminOps {
 
 export const ADMIN_METHODS = ["createKey", "listKeys", "revokeKey", "importBatch", "migrate"] as const;
 
-export function directAdmin(deps: Deps): AdminOps {
+/**
+ * The admin operations in this process. `migrate` depends on who holds the database: the CLI that
+ * opened it (and migrated it as it did) or a running server (which migrated it at start).
+ */
+export function directAdmin(deps: Deps, migrate: AdminOps["migrate"]): AdminOps {
   const orgCache = new Map<string, string>();
   const campaignCtx = async (campaignId: string) => {
     let orgId = orgCache.get(campaignId);
@@ -52,7 +55,7 @@ export function directAdmin(deps: Deps): AdminOps {
       const { ctx, campaign } = await campaignCtx(campaignId);
       return createJobsBatch({ ctx, campaign, inputs, pathOf: () => "" });
     },
-    migrate: () => migrate(deps.db),
+    migrate,
   };
   if (deps.db.kind === "postgres") {
     // Each call validates its rows at once, then writes them after the previous call's write: one

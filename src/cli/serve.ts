@@ -61,16 +61,13 @@ function exitOnSignal(shutDown: (signal: string) => Promise<void>, hurry: () => 
  * they are refused with what to do rather than applied under the running (older) code.
  */
 function serverAdmin(app: Core): AdminOps {
-  return {
-    ...directAdmin(app.deps),
-    async migrate() {
-      if (!(await isMigrated(app.deps.db)))
-        throw conflict(
-          "The running server is older than the migrations on disk: stop it and start it again, which applies them.",
-        );
-      return [];
-    },
-  };
+  return directAdmin(app.deps, async () => {
+    if (!(await isMigrated(app.deps.db)))
+      throw conflict(
+        "The running server is older than the migrations on disk: stop it and start it again, which applies them.",
+      );
+    return [];
+  });
 }
 
 /** `cobbery serve`: the HTTP API (and, on the embedded database, the local admin socket). */

@@ -59,7 +59,7 @@ for (const kind of BACKENDS) {
       await migrate(t.db);
       deps = { db: t.db, config: loadConfig({}), logger: createLogger("silent") };
       orgId = (await t.db.tx((q) => createApiKey(q, "t"))).orgId;
-      ops = directAdmin(deps);
+      ops = directAdmin(deps, () => migrate(t.db));
       assert.equal(typeof ops.importBulk, kind === "postgres" ? "function" : "undefined");
     });
     after(async () => {
