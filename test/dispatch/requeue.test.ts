@@ -461,6 +461,61 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     },
   );
 
+  /**
+   * Runs `change` (an API call that works out a job's next call time) while a change of windows
+   * that closes them all is under way, and returns its answer and whether it answered before that
+   * change committed.
+   */
+  const duringWindowsChange = async (
+    campaign: string,
+    change: () => Promise<{ status: number; body: any }>,
+  ) => {
+    const windows = await closeWindowsUncommitted(t.database.url ?? "", campaign);
+    let answered = false;
+    const changing = change().then((r) => {
+      answered = true;
+      return r;
+    });
+    await sleep(300);
+    const early = answered;
+    await windows.commit();
+    return { early, answer: await changing };
+  };
+
+  test(
+    "a job retried while a change of windows is under way gets its next call time from the new windows",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      // Paused: the retried job is not dialed, so its NextCallAt stays as the retry wrote it.
+      const campaign = await newCampaign(t, {}, { Status: "paused" });
+      const job = await newJob(t, campaign, { PhoneNumber: "+14155550411" });
+      assert.equal((await t.request("POST", `/v1/jobs/${job.Id}/cancel`)).status, 200);
+      const { early, answer } = await duringWindowsChange(campaign, () =>
+        t.request("POST", `/v1/jobs/${job.Id}/retry`),
+      );
+      assert.equal(early, false, "the job was retried while the change was under way");
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.State, "pending");
+      assert.equal(answer.body.NextCallAt, null);
+    },
+  );
+
+  test(
+    "a waiting job whose TimeZone changes while a change of windows is under way gets its next call time from the new windows",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const campaign = await newCampaign(t, {}, { Status: "paused" });
+      const job = await newJob(t, campaign, { PhoneNumber: "+14155550412" });
+      assert.notEqual(job.NextCallAt, null);
+      const { early, answer } = await duringWindowsChange(campaign, () =>
+        t.request("PATCH", `/v1/jobs/${job.Id}`, { TimeZone: "America/Chicago" }),
+      );
+      assert.equal(early, false, "the job was changed while the change was under way");
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.NextCallAt, null);
+    },
+  );
+
   test("an unanswered attempt with attempts left and no window ever open is retried with no time, not failed", () => {
     const now = new Date("2026-11-24T12:00:00Z");
     const job = {

@@ -15,6 +15,14 @@ import type { Ctx } from "../context.ts";
 import { firstCallAt } from "./firstCallAt.ts";
 import { transitionJob } from "./transition.ts";
 
+/**
+ * How a job's change reads its campaign when it works out the job's next call time: KEY SHARE, which
+ * a change of windows (FOR UPDATE) waits for, and then reschedules this job as it is by then; a
+ * change already under way is waited for and read. Unlocked, the job could be written with windows
+ * a change had replaced after that change's rescheduling passed it by.
+ */
+const WINDOWS_HELD = "key share";
+
 async function lockedJob(q: Queryable, ctx: Ctx, id: string): Promise<JobRow> {
   const row = await getJobRow(q, ctx.orgId, id, true);
   if (!row) throw notFound("Job", id);
@@ -37,7 +45,7 @@ export async function updateJob({ ctx, id, input }: { ctx: Ctx; id: string; inpu
       set.time_zone = p.TimeZone;
       // The contact's zone decides the calling window: a waiting job's next call moves with it.
       if (row.state === "pending" && row.next_call_at !== null) {
-        const campaign = await getCampaign(q, ctx.orgId, row.campaign_id);
+        const campaign = await getCampaign(q, ctx.orgId, row.campaign_id, WINDOWS_HELD);
         const now = await dbNow(q);
         const from = laterOf(row.due_at, now);
         const job = { TestJob: row.test_job, TimeZone: p.TimeZone, PhoneNumber: row.phone_number };
@@ -65,7 +73,7 @@ export async function retryJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<J
         "The job's number is on the opt-out list: remove it from the list (DELETE /v1/opt-outs/{PhoneNumber}) before retrying.",
       );
     }
-    const campaign = await getCampaign(q, ctx.orgId, row.campaign_id);
+    const campaign = await getCampaign(q, ctx.orgId, row.campaign_id, WINDOWS_HELD);
     const now = await dbNow(q);
     const job = { TestJob: row.test_job, TimeZone: row.time_zone, PhoneNumber: row.phone_number };
     return toJob(
