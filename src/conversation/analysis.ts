@@ -67,7 +67,7 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
     if (job.test_job) {
       return {
         ...base,
-        decision: { kind: "complete" },
+        decision: { kind: "complete", callback: true },
         eventProps: { callback_at: (at ?? wantsCall.at)?.toISOString() ?? null },
       };
     }
@@ -76,7 +76,7 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
       const next = nextOpenTime(schedule, contactZonesOf(job), due);
       return { ...base, decision: { kind: "retry", at: next, due, callback: true } };
     }
-    return { ...base, decision: retryOrFail(job, schedule, "unfinished", a.now) };
+    return { ...base, decision: retryOrFail(job, schedule, "callbacks_used", a.now) };
   }
   if (state.finished) {
     if (!a.judgeObjective) return { ...base, decision: { kind: "complete" } };

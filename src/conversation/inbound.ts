@@ -1,4 +1,4 @@
-import { isPlainObject } from "../domain/limits.ts";
+import { checkUnknownFields, isPlainObject } from "../domain/limits.ts";
 import { checkPhoneNumber } from "../domain/phone.ts";
 import { type ErrorDetail, notFound, validationFailed } from "../errors/index.ts";
 import { newId } from "../ids/index.ts";
@@ -42,6 +42,7 @@ export function parseInbound(body: unknown): InboundInput {
     throw validationFailed([
       { Path: "/", Message: 'must be {"From": "+1...", "To": "+1...", "Replies": ["..."]}.' },
     ]);
+  checkUnknownFields(body, ["From", "To", "Replies"], "", out);
   const from = checkPhoneNumber(body.From);
   const to = checkPhoneNumber(body.To);
   if (!from.ok) out.push({ Path: "/From", Message: from.message });

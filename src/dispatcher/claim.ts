@@ -1,5 +1,5 @@
 import { mayDial } from "../domain/campaign.ts";
-import { hasAttemptLeft } from "../domain/outcomes.ts";
+import { attemptsUsedText, hasAttemptLeft } from "../domain/outcomes.ts";
 import { newId } from "../ids/index.ts";
 import { jobZones, resolveNextOpen } from "../schedule/index.ts";
 import {
@@ -127,7 +127,7 @@ function check(job: DueJob, now: Date): Verdict {
     return {
       kind: "fail",
       reason: "max_attempts_exceeded",
-      message: `${job.schedule.MaxAttempts} attempts were already placed.`,
+      message: `No attempt is left: ${attemptsUsedText(job, job.schedule)}.`,
     };
   }
   if (job.test_job) return { kind: "dial" };

@@ -1,5 +1,5 @@
 import type { ErrorDetail } from "../errors/index.ts";
-import { validateSchedule } from "../schedule/index.ts";
+import { validateSchedule, zoneNameCase } from "../schedule/index.ts";
 import { validateAgent } from "./agent.ts";
 import { validateAnalysisSchema } from "./analysisSchema.ts";
 import type { Flow } from "./flow.ts";
@@ -174,7 +174,9 @@ export function parseCampaign(
   checkBoolean(s.HangupOptOut, "/HangupOptOut", out);
   const numbers = parsePhoneNumbers(s.PhoneNumbers, out);
   out.push(...validateScheduleFields(s.Schedule));
-  return out.length > 0 ? { ok: false, details: out } : { ok: true, value: { ...s, PhoneNumbers: numbers } };
+  if (out.length > 0) return { ok: false, details: out };
+  const schedule = { ...s.Schedule, TimeZone: zoneNameCase(s.Schedule.TimeZone) };
+  return { ok: true, value: { ...s, PhoneNumbers: numbers, Schedule: schedule } };
 }
 
 /**

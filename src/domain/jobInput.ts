@@ -1,4 +1,5 @@
 import type { ErrorDetail } from "../errors/index.ts";
+import { zoneNameCase } from "../schedule/index.ts";
 import {
   checkBoolean,
   checkData,
@@ -78,7 +79,7 @@ export function parseJobInput(raw: unknown, path = ""): Parsed<JobInput> {
       Data: (raw.Data as Record<string, unknown> | null | undefined) ?? null,
       TestJob: (raw.TestJob as boolean | undefined) ?? false,
       HangupOptOut: (raw.HangupOptOut as boolean | null | undefined) ?? null,
-      TimeZone: (raw.TimeZone as string | null | undefined) ?? null,
+      TimeZone: typeof raw.TimeZone === "string" ? zoneNameCase(raw.TimeZone) : null,
     },
   };
 }
@@ -102,5 +103,9 @@ export function parseJobPatch(raw: unknown): Parsed<JobPatch> {
   if (raw.Data !== undefined) checkData(raw.Data, "/Data", details);
   checkTimeZone(raw.TimeZone, "/TimeZone", details);
   if (details.length > 0) return { ok: false, details };
-  return { ok: true, value: raw as JobPatch };
+  const patch = raw as JobPatch;
+  return {
+    ok: true,
+    value: typeof patch.TimeZone === "string" ? { ...patch, TimeZone: zoneNameCase(patch.TimeZone) } : patch,
+  };
 }

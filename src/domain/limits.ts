@@ -1,4 +1,5 @@
 import type { ErrorDetail } from "../errors/index.ts";
+import { isValidTimeZone } from "../schedule/zone.ts";
 
 export const LIMITS = {
   metadataKeys: 50,
@@ -93,24 +94,9 @@ export function checkBoolean(value: unknown, path: string, out: ErrorDetail[], n
   }
 }
 
-const zoneCache = new Map<string, boolean>();
-export function isTimeZone(zone: string): boolean {
-  let ok = zoneCache.get(zone);
-  if (ok === undefined) {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: zone });
-      ok = zone.length > 0;
-    } catch {
-      ok = false;
-    }
-    zoneCache.set(zone, ok);
-  }
-  return ok;
-}
-
 export function checkTimeZone(value: unknown, path: string, out: ErrorDetail[], nullable = true): void {
   if (value === undefined || (nullable && value === null)) return;
-  if (typeof value !== "string" || !isTimeZone(value)) {
+  if (!isValidTimeZone(value)) {
     out.push({ Path: path, Message: 'must be an IANA time zone such as "America/New_York".' });
   }
 }

@@ -12,7 +12,15 @@ export interface AttemptedJob {
 }
 
 /** Why the attempt did not finish the job. */
-export type RetryCause = "no_answer" | "busy" | "voicemail" | "carrier_failed" | "worker_lost" | "unfinished";
+export type RetryCause =
+  | "no_answer"
+  | "busy"
+  | "voicemail"
+  | "carrier_failed"
+  | "worker_lost"
+  | "unfinished"
+  /** The contact asked to be called back once more than MaxCallbacks allows. */
+  | "callbacks_used";
 
 const CAUSE_TEXT: Record<RetryCause, string> = {
   no_answer: "nobody answered",
@@ -21,7 +29,21 @@ const CAUSE_TEXT: Record<RetryCause, string> = {
   carrier_failed: "the carrier failed to connect it",
   worker_lost: "the worker handling it stopped",
   unfinished: "the call was cut short before the conversation finished",
+  callbacks_used: "the contact asked to be called back again, past the campaign's MaxCallbacks",
 };
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * How many attempts the job used: since its last retry (which gives MaxAttempts more), with the
+ * total when they differ, so that the message agrees with the job's Attempts.
+ */
+export function attemptsUsedText(job: AttemptedJob, schedule: Schedule): string {
+  const used = job.attempts - job.attempts_base;
+  const since = job.attempts_base > 0 ? ` since the job was last retried (${job.attempts} in all)` : "";
+  const callbacks = used > schedule.MaxAttempts ? ", call-backs the contact asked for included" : "";
+  return `${plural(used, "attempt")} placed${since}${callbacks}; MaxAttempts is ${schedule.MaxAttempts}`;
+}
 
 /**
  * After an unanswered or unfinished attempt: retried after RetryDelaySeconds (moved into the next
@@ -46,7 +68,7 @@ export function retryOrFail(
     return {
       kind: "fail",
       reason: "max_attempts_exceeded",
-      message: `${schedule.MaxAttempts} attempt${schedule.MaxAttempts === 1 ? "" : "s"} placed; on the last one ${CAUSE_TEXT[cause]}.`,
+      message: `${attemptsUsedText(job, schedule)}. On the last one ${CAUSE_TEXT[cause]}.`,
     };
   }
   const due = new Date(now.getTime() + schedule.RetryDelaySeconds * 1000);

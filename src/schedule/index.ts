@@ -27,7 +27,7 @@ export type {
 export { DAY_MS, WEEKDAYS } from "./types.ts";
 export { validateSchedule } from "./validate.ts";
 
-export { isValidTimeZone, localIsoString, localParts, offsetAt } from "./zone.ts";
+export { isValidTimeZone, localIsoString, localParts, offsetAt, zoneNameCase } from "./zone.ts";
 
 /** The later of two instants. */
 export const laterOf = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b);

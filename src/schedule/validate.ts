@@ -2,6 +2,7 @@ import { parseDay, parseHHMM } from "./compile.ts";
 import { type ScheduleIssue, WEEKDAYS } from "./types.ts";
 import { isValidTimeZone } from "./zone.ts";
 
+const WINDOW_FIELDS = ["Days", "Start", "End"];
 const DAY_LIST = WEEKDAYS.map((d) => `"${d}"`).join(", ");
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -13,6 +14,14 @@ function validateWindow(w: unknown, path: string, issues: ScheduleIssue[]): void
   if (!isObject(w)) {
     add("", 'Each window must be an object like {"Days": ["mon"], "Start": "09:00", "End": "17:00"}.');
     return;
+  }
+  for (const k of Object.keys(w)) {
+    // A misspelt field would otherwise be stored and silently ignored.
+    if (!WINDOW_FIELDS.includes(k))
+      add(
+        `/${k.replaceAll("~", "~0").replaceAll("/", "~1")}`,
+        `is not a known field of a window; the fields are ${WINDOW_FIELDS.join(", ")}.`,
+      );
   }
   if (!Array.isArray(w.Days) || w.Days.length === 0) {
     add("/Days", `Days must be a non-empty array of day names chosen from ${DAY_LIST}.`);

@@ -63,6 +63,16 @@ export function isValidTimeZone(zone: unknown): zone is string {
   }
 }
 
+/**
+ * A valid zone as IANA spells it when only the letter case differs ("america/new_york" is
+ * "America/New_York"), so that one zone is stored, shown and grouped under one name; otherwise as
+ * given (a link such as "US/Eastern" keeps its name).
+ */
+export function zoneNameCase(zone: string): string {
+  const resolved = zoneState(zone).fmt.resolvedOptions().timeZone;
+  return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
+}
+
 /** Offset straight from Intl (slow path, used only to build tables). Intl resolves whole seconds. */
 function intlOffset(fmt: Intl.DateTimeFormat, ms: number): number {
   let y = 0;

@@ -55,6 +55,44 @@ describe("campaigns", () => {
     for (const d of r.body.Error.Details) assert.ok(d.Message.length > 5);
   });
 
+  test("a misspelt field of a window is refused, not stored and ignored", async () => {
+    const s = flowCampaign().Schedule as Record<string, unknown>;
+    const windows = [{ Days: ["mon"], Start: "09:00", End: "11:00", Strat: "08:00" }];
+    const r = await t.request(
+      "POST",
+      "/v1/campaigns",
+      flowCampaign({ Schedule: { ...s, Windows: windows } }),
+    );
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.deepEqual(
+      r.body.Error.Details.map((d: { Path: string }) => d.Path),
+      ["/Schedule/Windows/0/Strat"],
+    );
+    assert.match(r.body.Error.Details[0].Message, /Days, Start, End/);
+  });
+
+  test("time zones are stored as IANA spells them, whatever the letter case given", async () => {
+    const s = flowCampaign().Schedule as Record<string, unknown>;
+    const r = await t.request(
+      "POST",
+      "/v1/campaigns",
+      flowCampaign({ Schedule: { ...s, TimeZone: "america/los_angeles" } }),
+    );
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.Schedule.TimeZone, "America/Los_Angeles");
+    const job = await t.request("POST", `/v1/campaigns/${r.body.Id}/jobs`, {
+      PhoneNumber: "+14155550190",
+      TimeZone: "asia/tokyo",
+    });
+    assert.equal(job.status, 201, JSON.stringify(job.body));
+    assert.equal(job.body.TimeZone, "Asia/Tokyo");
+    const patched = await t.request("PATCH", `/v1/jobs/${job.body.Id}`, { TimeZone: "utc" });
+    assert.equal(patched.body.TimeZone, "UTC");
+    // A link keeps its own name.
+    const link = await t.request("PATCH", `/v1/jobs/${job.body.Id}`, { TimeZone: "US/Eastern" });
+    assert.equal(link.body.TimeZone, "US/Eastern");
+  });
+
   test("a flow whose End cannot be reached is refused", async () => {
     const r = await t.request("POST", "/v1/campaigns", {
       Name: "loop",

@@ -78,6 +78,13 @@ describe("opt-outs", () => {
     const bad = await t.request("POST", "/v1/opt-outs", { PhoneNumber: "12" });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.Error.Details[0].Path, "/PhoneNumber");
+    const misspelt = await t.request("POST", "/v1/opt-outs", {
+      PhoneNumber: "+14155550174",
+      Reason: "asked",
+    });
+    assert.equal(misspelt.status, 400);
+    assert.equal(misspelt.body.Error.Details[0].Path, "/Reason");
+    assert.equal((await t.request("DELETE", "/v1/opt-outs/%2B14155550174")).status, 404);
   });
 
   test("the list pages oldest first", async () => {

@@ -429,6 +429,10 @@ describe("flow agents end to end (sim carrier)", () => {
     assert.equal(j.Attempts, 2);
     assert.equal(j.State, "failed");
     assert.equal(j.FailureReason, "max_attempts_exceeded");
+    assert.equal(
+      j.FailureMessage,
+      "2 attempts placed, call-backs the contact asked for included; MaxAttempts is 1. On the last one the contact asked to be called back again, past the campaign's MaxCallbacks.",
+    );
   });
 
   test("a call-back time more than 30 days ahead is treated as no time: now plus RetryDelaySeconds", async () => {
@@ -555,6 +559,8 @@ describe("flow agents end to end (sim carrier)", () => {
     );
     assert.equal(j.State, "completed");
     assert.equal(j.Attempts, 1);
+    // The call-back the contact asked for counts, though a test job ends on it.
+    assert.equal(j.Callbacks, 1);
     assert.equal(j.FailureReason, null);
     const [c] = await api.calls(j.Id);
     const said = new Date(c.Transcript.find((e: { Role: string }) => e.Role === "contact").At);

@@ -44,6 +44,53 @@ describe("dispatcher outcomes (sim carrier, unanswered calls)", () => {
     }
     // No answer rings 30 simulated seconds.
     assert.equal(Date.parse(cs[0].EndedAt) - Date.parse(cs[0].StartedAt), 30_000);
+    assert.equal(
+      j.FailureMessage,
+      "3 attempts placed; MaxAttempts is 3. On the last one the carrier failed to connect it.",
+    );
+  });
+
+  test("after a retry, the failure message counts the attempts since the retry and in all", async () => {
+    const cmp = await newCampaign(t, { MaxAttempts: 1 });
+    await sim("+14155550209", ["no_answer"]);
+    const first = await ended((await job(cmp, { PhoneNumber: "+14155550209" })).Id);
+    assert.equal(
+      first.FailureMessage,
+      "1 attempt placed; MaxAttempts is 1. On the last one nobody answered.",
+    );
+    assert.equal((await t.request("POST", `/v1/jobs/${first.Id}/retry`)).status, 200);
+    await waitFor(async () => (await t.request("GET", `/v1/jobs/${first.Id}`)).body.State === "failed");
+    const again = (await t.request("GET", `/v1/jobs/${first.Id}`)).body;
+    assert.equal(again.Attempts, 2);
+    assert.equal(
+      again.FailureMessage,
+      "1 attempt placed since the job was last retried (2 in all); MaxAttempts is 1. On the last one nobody answered.",
+    );
+  });
+
+  test("misspelt fields of the simulated carrier's bodies are refused, not ignored", async () => {
+    const contact = await t.request("POST", "/v1/sim/contacts", {
+      PhoneNumber: "+14155550210",
+      Calls: [{ Answer: "human", Reply: ["yes"] }],
+    });
+    assert.equal(contact.status, 400);
+    assert.deepEqual(
+      contact.body.Error.Details.map((d: { Path: string }) => d.Path),
+      ["/Calls/0/Reply"],
+    );
+    const top = await t.request("POST", "/v1/sim/contacts", { Phone: "+14155550210", Calls: [] });
+    assert.equal(top.status, 400);
+    assert.ok(top.body.Error.Details.some((d: { Path: string }) => d.Path === "/Phone"));
+    const inbound = await t.request("POST", "/v1/sim/calls", {
+      From: "+14155550210",
+      To: "+14155550211",
+      Reply: ["hi"],
+    });
+    assert.equal(inbound.status, 400);
+    assert.deepEqual(
+      inbound.body.Error.Details.map((d: { Path: string }) => d.Path),
+      ["/Reply"],
+    );
   });
 
   test("an unanswered call the sim ends at once is written dialed and ended together, its events in order", async () => {

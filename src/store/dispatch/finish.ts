@@ -15,7 +15,8 @@ export type JobDecision =
    */
   | { kind: "requeue"; at: Date | null }
   | { kind: "fail"; reason: string; message: string }
-  | { kind: "complete" }
+  /** `callback`: the contact asked for a call-back, which a test job's ends (counted in Callbacks). */
+  | { kind: "complete"; callback?: boolean }
   /** An inbound call that ended with no outcome: the job gets back the state it had before. */
   | { kind: "restore" }
   /** The call ended with nothing to decide (the job was already ended, e.g. canceled). */
@@ -85,10 +86,8 @@ function closeRow(i: CallClose, ord: number, placed: Map<CallClose, Date | null>
   put("answered_by", i.answeredBy);
   put("answered_at", i.answeredAt?.toISOString());
   if (d.kind === "retry" || d.kind === "requeue") put("next_call_at", d.at?.toISOString());
-  if (d.kind === "retry") {
-    row.due_at = d.due.toISOString();
-    if (d.callback) row.callback = true;
-  }
+  if (d.kind === "retry") row.due_at = d.due.toISOString();
+  if ((d.kind === "retry" || d.kind === "complete") && d.callback) row.callback = true;
   if (d.kind === "fail") {
     row.failure_reason = d.reason;
     row.failure_message = d.message;
@@ -163,7 +162,7 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
          resumed_from = null,
          due_at = coalesce(x.due_at, jobs.due_at),
          -- restore and requeue put the job back as it was: its call-back, reason and judgement kept
-         callback_due = case when x.decision in ('restore', 'requeue') then jobs.callback_due else coalesce(x.callback, false) end,
+         callback_due = case when x.decision in ('restore', 'requeue') then jobs.callback_due else coalesce(x.callback and x.decision = 'retry', false) end,
          callbacks = jobs.callbacks + case when x.callback then 1 else 0 end,
          attempts = jobs.attempts - case when x.undialed then 1 else 0 end,
          failure_reason = case when x.decision in ('restore', 'requeue') then jobs.failure_reason else x.failure_reason end,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { parseInbound, takeSimInboundCall } from "../../conversation/inbound.ts";
-import { isPlainObject } from "../../domain/limits.ts";
+import { checkUnknownFields, isPlainObject } from "../../domain/limits.ts";
 import { checkPhoneNumber } from "../../domain/phone.ts";
 import type { ErrorDetail } from "../../errors/index.ts";
 import { validationFailed } from "../../errors/index.ts";
@@ -18,6 +18,8 @@ function parseContact(body: unknown): { phone: string; calls: SimCallBehaviour[]
         Message: 'must be {"PhoneNumber": "+1...", "Calls": [{"Answer": "human", "Replies": ["yes"]}]}.',
       },
     ]);
+  // A misspelt field ("Reply") would otherwise change how the phone behaves without a word.
+  checkUnknownFields(body, ["PhoneNumber", "Calls"], "", out);
   const phone = checkPhoneNumber(body.PhoneNumber);
   if (!phone.ok) out.push({ Path: "/PhoneNumber", Message: phone.message });
   const calls: SimCallBehaviour[] = [];
@@ -33,6 +35,7 @@ function parseContact(body: unknown): { phone: string; calls: SimCallBehaviour[]
         out.push({ Path: `/Calls/${i}/Answer`, Message: `must be one of ${ANSWERS.join(", ")}.` });
         return;
       }
+      checkUnknownFields(c, ["Answer", "Replies"], `/Calls/${i}`, out);
       const replies = c.Replies ?? [];
       if (!Array.isArray(replies) || !replies.every((r) => typeof r === "string")) {
         out.push({

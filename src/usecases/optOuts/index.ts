@@ -1,6 +1,6 @@
-import { isPlainObject } from "../../domain/limits.ts";
+import { checkUnknownFields, isPlainObject } from "../../domain/limits.ts";
 import { checkPhoneNumber } from "../../domain/phone.ts";
-import { notFound, validationFailed } from "../../errors/index.ts";
+import { type ErrorDetail, notFound, validationFailed } from "../../errors/index.ts";
 import {
   deleteOptOut,
   failJobsOfOptedOutNumber,
@@ -37,6 +37,9 @@ export async function addOptOut({
 }): Promise<{ created: boolean; optOut: OptOut }> {
   if (!isPlainObject(input))
     throw validationFailed([{ Path: "/", Message: 'must be {"PhoneNumber": "+14155550123"}.' }]);
+  const unknown: ErrorDetail[] = [];
+  checkUnknownFields(input, ["PhoneNumber"], "", unknown);
+  if (unknown.length > 0) throw validationFailed(unknown);
   const phone = phoneOf(input.PhoneNumber, "/PhoneNumber");
   return ctx.deps.db.tx(async (q) => {
     const r = await optOutInTx(q, ctx.orgId, phone);
