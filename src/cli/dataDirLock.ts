@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
+import { ConfigError } from "../config/index.ts";
 
 /**
  * The embedded database can be opened by one process at a time: whoever opens it holds this lock
@@ -24,7 +25,7 @@ export function acquireDataDirLock(dataDir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number(readFileSync(file, "utf8").trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new Error(
+        throw new ConfigError(
           `The data directory ${dataDir} is in use by process ${pid}. Stop it, or set DATABASE_URL to use a PostgreSQL server that many processes can share.`,
         );
       }

@@ -16,6 +16,7 @@ const USAGE = `Usage: cobbery <command>
   keys list --org NAME                   list the organization's keys
   keys revoke KEY_ID                     revoke a key
   jobs import --campaign ID FILE         bulk-create jobs from CSV or NDJSON
+  (migrate, keys and jobs take --data-dir DIR too, as serve does: the embedded database they work on)
   demo                                   run a sample campaign offline and print what happened
 
 Configuration comes from the environment (DATABASE_URL, COBBERY_DATA_DIR, PORT, HOST, ...): see README.md.`;
@@ -37,6 +38,10 @@ function portFlag(v: unknown, flag: string): number | undefined {
     throw new UsageError(`${flag} must be a port number.`);
   return Number(v);
 }
+
+/** The configuration, with the embedded database's directory a --data-dir flag names. */
+const configWith = (dataDir: unknown): Config =>
+  loadConfig(process.env, { dataDir: typeof dataDir === "string" ? dataDir : undefined });
 
 function required(v: unknown, what: string): string {
   if (typeof v !== "string" || v === "") throw new UsageError(`${what} is required.`);
@@ -78,20 +83,21 @@ async function run(argv: string[]): Promise<number> {
       return -1;
     }
     case "migrate": {
+      const f = flags(rest, { "data-dir": { type: "string" } });
       // Through the running server when it holds the embedded database (it migrated it at start).
-      const applied = await withAdmin(loadConfig(), (ops) => ops.migrate());
+      const applied = await withAdmin(configWith(f.values["data-dir"]), (ops) => ops.migrate());
       out(applied.length === 0 ? "Database is up to date." : `Applied ${applied.join(", ")}.`);
       return 0;
     }
     case "keys":
-      return keys(rest, loadConfig(), out);
+      return keys(rest, out);
     case "jobs": {
       const [sub, ...args] = rest;
       if (sub !== "import") throw new UsageError("Usage: cobbery jobs import --campaign ID FILE");
-      const f = flags(args, { campaign: { type: "string" } });
+      const f = flags(args, { campaign: { type: "string" }, "data-dir": { type: "string" } });
       const campaignId = required(f.values.campaign, "--campaign ID");
       const file = required(f.positionals[0], "FILE");
-      const summary = await withAdmin(loadConfig(), (ops) =>
+      const summary = await withAdmin(configWith(f.values["data-dir"]), (ops) =>
         importJobsFile({ ops, campaignId, file, progress: process.stderr }),
       );
       return summary.rejected > 0 && summary.created === 0 ? 1 : 0;
@@ -111,9 +117,10 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function keys(rest: string[], config: Config, out: (s: string) => void): Promise<number> {
+async function keys(rest: string[], out: (s: string) => void): Promise<number> {
   const [sub, ...args] = rest;
-  const f = flags(args, { org: { type: "string" } });
+  const f = flags(args, { org: { type: "string" }, "data-dir": { type: "string" } });
+  const config = configWith(f.values["data-dir"]);
   switch (sub) {
     case "create": {
       const org = required(f.values.org, "--org NAME");
@@ -147,6 +154,33 @@ async function keys(rest: string[], config: Config, out: (s: string) => void): P
   }
 }
 
+/**
+ * What to say, without a stack, about a failure of what Cobbery runs on rather than of Cobbery (a
+ * port already taken, a database that cannot be reached); null for anything else.
+ */
+function aroundCobbery(e: unknown): string | null {
+  const err = e as { code?: unknown; message?: unknown };
+  const message = String(err.message);
+  switch (err.code) {
+    case "EADDRINUSE":
+      return `${message}: another process listens on that port. Choose another with --port (or PORT).`;
+    case "EACCES":
+      return `${message}: permission denied.`;
+    case "ECONNREFUSED":
+    case "ENOTFOUND":
+    case "ETIMEDOUT":
+    case "EHOSTUNREACH":
+    case "3D000": // the database does not exist
+    case "28P01": // password authentication failed
+    case "28000": // no such role, or not allowed to connect
+      return process.env.DATABASE_URL
+        ? `Cannot use the database of DATABASE_URL: ${message}. Check the URL and that PostgreSQL is running there.`
+        : null;
+    default:
+      return null;
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   try {
     const code = await run(argv);
@@ -154,6 +188,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof UsageError) process.stderr.write(`${e.message}\n\n${USAGE}\n`);
     else if (e instanceof ConfigError || e instanceof AppError) process.stderr.write(`${e.message}\n`);
+    else if (aroundCobbery(e)) process.stderr.write(`${aroundCobbery(e)}\n`);
     else {
       createLogger("error", process.stderr as never).error({ err: e }, "command failed");
       process.stderr.write(`${(e as Error).message}\n`);

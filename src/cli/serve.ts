@@ -91,7 +91,12 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
         throw e;
       })
     : null;
-  const address = await app.api.listen({ port: config.port, host: config.host });
+  const address = await app.api.listen({ port: config.port, host: config.host }).catch(async (e) => {
+    // A port already taken: the worker and the socket started above must not keep the process alive.
+    await work?.stop().catch(() => {});
+    await closeAll().catch(() => {});
+    throw e;
+  });
   const where = embedded ? `embedded database in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   process.stderr.write(
     `Cobbery is listening on ${address} (${where}); API docs at /docs${opts.worker ? "" : "; no worker"}.\n`,

@@ -78,11 +78,24 @@ function text(env: NodeJS.ProcessEnv, name: string): string | null {
   return v === undefined || v === "" ? null : v;
 }
 
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function logLevel(env: NodeJS.ProcessEnv): string {
+  const v = text(env, "LOG_LEVEL") ?? "info";
+  if (!LOG_LEVELS.includes(v))
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${v}".`);
+  return v;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOverrides = {}): Config {
   const telephony = text(env, "COBBERY_TELEPHONY") ?? "sim";
-  if (telephony !== "sim" && telephony !== "twilio") {
-    throw new ConfigError(`COBBERY_TELEPHONY must be "sim" or "twilio", got "${telephony}".`);
+  if (telephony === "twilio") {
+    // Refused here, before anything is opened: the adapter will plug in behind the same port.
+    throw new ConfigError(
+      "COBBERY_TELEPHONY=twilio: the Twilio adapter is not part of this build yet; use sim.",
+    );
   }
+  if (telephony !== "sim") throw new ConfigError(`COBBERY_TELEPHONY must be "sim", got "${telephony}".`);
   const llmBaseUrl = text(env, "COBBERY_LLM_BASE_URL");
   const posthogHost = text(env, "COBBERY_POSTHOG_HOST");
   const posthogKey = text(env, "COBBERY_POSTHOG_API_KEY");
@@ -109,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     orgMaxConcurrentCalls: integer(env, "COBBERY_ORG_MAX_CONCURRENT_CALLS", 100, 1, 1_000_000),
     allowPrivateWebhooks: bool(env, "COBBERY_ALLOW_PRIVATE_WEBHOOKS"),
     posthog: posthogHost && posthogKey ? { host: posthogHost, apiKey: posthogKey } : null,
-    logLevel: text(env, "LOG_LEVEL") ?? "info",
+    logLevel: logLevel(env),
     dispatch: {
       leaseSeconds: integer(env, "COBBERY_DISPATCH_LEASE_SECONDS", 30, 1, 3600),
       batchSize: integer(env, "COBBERY_DISPATCH_BATCH_SIZE", 100, 1, 10_000),

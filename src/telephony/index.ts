@@ -1,4 +1,4 @@
-import type { Config } from "../config/index.ts";
+import { type Config, ConfigError } from "../config/index.ts";
 import type { Telephony } from "./port.ts";
 import { SimCarrier } from "./sim/simCarrier.ts";
 
@@ -12,6 +12,8 @@ export function createTelephony(config: Config): Telephony {
     case "sim":
       return new SimCarrier();
     case "twilio":
-      throw new Error("COBBERY_TELEPHONY=twilio: the Twilio adapter is not part of this build yet; use sim.");
+      throw new ConfigError(
+        "COBBERY_TELEPHONY=twilio: the Twilio adapter is not part of this build yet; use sim.",
+      );
   }
 }

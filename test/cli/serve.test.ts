@@ -6,10 +6,12 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 const BIN = path.resolve("bin/cobbery");
+/** A line of a stack trace: a failure around Cobbery is told in words alone. */
+const STACK = /^\s+at /m;
 
 function cli(args: string[], env: Record<string, string>) {
   const r = spawnSync(BIN, args, {
-    env: { ...process.env, ...env, DATABASE_URL: "" },
+    env: { ...process.env, DATABASE_URL: "", ...env },
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -68,6 +70,25 @@ describe("CLI beside a running server on the embedded database", () => {
     const r = cli(["serve", "--port", "0"], { COBBERY_DATA_DIR: dataDir });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /in use by process/);
+    assert.doesNotMatch(r.stderr, STACK);
+  });
+
+  test("a port already taken: exit 1 with what to do, no stack, nothing left running", () => {
+    const port = new URL(base).port;
+    const other = mkdtempSync(path.join(os.tmpdir(), "cobbery-port-"));
+    const r = cli(["serve", "--port", port, "--data-dir", other], { LOG_LEVEL: "warn" });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /EADDRINUSE.*Choose another with --port/);
+    assert.doesNotMatch(r.stderr, STACK);
+  });
+
+  test("keys and migrate take --data-dir as serve does", () => {
+    const r = cli(["keys", "create", "--org", "beta", "--data-dir", dataDir], { COBBERY_DATA_DIR: "" });
+    assert.equal(r.code, 0, r.stderr);
+    const list = cli(["keys", "list", "--org", "beta", "--data-dir", dataDir], { COBBERY_DATA_DIR: "" });
+    assert.equal(list.stdout.trim().split("\n").length, 2, list.stderr);
+    const m = cli(["migrate", "--data-dir", dataDir], { COBBERY_DATA_DIR: "" });
+    assert.equal(m.stdout.trim(), "Database is up to date.", m.stderr);
   });
 
   test("worker on the embedded database exits 1 and says to set DATABASE_URL", () => {
@@ -89,6 +110,29 @@ describe("CLI on its own", () => {
     assert.match(second.stdout, /up to date/);
     const list = cli(["keys", "list", "--org", "solo"], { COBBERY_DATA_DIR: dataDir });
     assert.equal(list.stdout.trim().split("\n").length, 2, "the key made before is still there");
+  });
+
+  test("a bad LOG_LEVEL, an unbuilt carrier or an unreachable database: exit 1, named, no stack", () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "cobbery-bad-"));
+    for (const [args, env, said] of [
+      [["serve", "--port", "0"], { LOG_LEVEL: "bogus" }, /LOG_LEVEL must be one of/],
+      [["serve", "--port", "0"], { COBBERY_TELEPHONY: "twilio" }, /Twilio adapter is not part of this build/],
+      [
+        ["worker"],
+        { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" },
+        /Cannot use the database of DATABASE_URL/,
+      ],
+      [
+        ["keys", "list", "--org", "x"],
+        { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" },
+        /DATABASE_URL/,
+      ],
+    ] as const) {
+      const r = cli([...args], { COBBERY_DATA_DIR: dataDir, ...env });
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, said);
+      assert.doesNotMatch(r.stderr, STACK);
+    }
   });
 
   test("unknown commands and missing flags exit 2 with usage", () => {
