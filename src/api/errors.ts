@@ -4,7 +4,7 @@ import { AppError, type ErrorDetail, httpStatusOf } from "../errors/index.ts";
 interface AjvLikeError {
   instancePath?: string;
   message?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
+  params?: { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
 }
 
 function detailsOf(errors: AjvLikeError[], part: string | undefined): ErrorDetail[] {
@@ -12,6 +12,14 @@ function detailsOf(errors: AjvLikeError[], part: string | undefined): ErrorDetai
     const base = e.instancePath ?? "";
     if (e.params?.missingProperty)
       return { Path: `${base}/${e.params.missingProperty}`, Message: "is required." };
+    const allowed = e.params?.allowedValues;
+    if (allowed) {
+      const list = allowed.map((v) => JSON.stringify(v)).join(", ");
+      return {
+        Path: base || "/",
+        Message: `must be one of ${list}${part === "querystring" ? " (query parameter)" : ""}.`,
+      };
+    }
     return {
       Path: base || "/",
       Message: `${e.message ?? "is not valid"}${part === "querystring" ? " (query parameter)" : ""}.`,

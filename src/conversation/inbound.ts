@@ -1,6 +1,6 @@
 import { checkUnknownFields, isPlainObject } from "../domain/limits.ts";
 import { checkPhoneNumber } from "../domain/phone.ts";
-import { type ErrorDetail, notFound, validationFailed } from "../errors/index.ts";
+import { AppError, type ErrorDetail, validationFailed } from "../errors/index.ts";
 import { newId } from "../ids/index.ts";
 import { contactLocalHour, jobZones } from "../schedule/index.ts";
 import { renewLeases } from "../store/dispatch/reap.ts";
@@ -69,7 +69,12 @@ export async function takeSimInboundCall(
 ): Promise<Call> {
   const { db, config } = ctx.deps;
   const campaign = await campaignOwningNumber(db, ctx.orgId, input.to);
-  if (!campaign) throw notFound("Campaign owning number", "To");
+  if (!campaign)
+    throw new AppError(
+      "not_found",
+      "No campaign of this organization owns the number To: add it to a campaign's PhoneNumbers first.",
+      [{ Path: "/To", Message: "is not a number of any campaign." }],
+    );
   const callId = newId("call");
   const owner = `inbound:${process.pid}`;
   const { leaseSeconds } = config.dispatch;

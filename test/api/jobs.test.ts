@@ -144,6 +144,11 @@ describe("jobs", () => {
     assert.deepEqual(seen, made);
     const tests = await t.request("GET", `/v1/jobs?CampaignId=${cmp}&TestJob=true`);
     assert.equal(tests.body.Items.length, 4);
+    const notBoolean = await t.request("GET", `/v1/jobs?CampaignId=${cmp}&TestJob=yes`);
+    assert.equal(notBoolean.status, 400);
+    assert.deepEqual(notBoolean.body.Error.Details, [
+      { Path: "/TestJob", Message: 'must be one of "true", "false" (query parameter).' },
+    ]);
     const byPhone = await t.request("GET", `/v1/jobs?PhoneNumber=%2B14155550203`);
     assert.deepEqual(
       byPhone.body.Items.map((j: { Id: string }) => j.Id),

@@ -90,6 +90,8 @@ describe("inbound calls end to end (sim carrier)", () => {
     const r = await api.inbound("+14155550503", "+14155550499", ["hello"]);
     assert.equal(r.status, 404, JSON.stringify(r.body));
     assert.equal(r.body.Error.Code, "not_found");
+    assert.match(r.body.Error.Message, /No campaign of this organization owns the number To/);
+    assert.deepEqual(r.body.Error.Details, [{ Path: "/To", Message: "is not a number of any campaign." }]);
     await inboundCampaign("+14155550403", "create");
     const otherKey = await t.newOrgKey("other-org");
     const other = await t.request(
