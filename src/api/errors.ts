@@ -5,6 +5,8 @@ interface AjvLikeError {
   instancePath?: string;
   message?: string;
   params?: { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
+  /** With Ajv's verbose option: the schema the error is about. */
+  parentSchema?: { properties?: Record<string, unknown> };
 }
 
 function detailsOf(errors: AjvLikeError[], part: string | undefined): ErrorDetail[] {
@@ -12,6 +14,14 @@ function detailsOf(errors: AjvLikeError[], part: string | undefined): ErrorDetai
     const base = e.instancePath ?? "";
     if (e.params?.missingProperty)
       return { Path: `${base}/${e.params.missingProperty}`, Message: "is required." };
+    const extra = e.params?.additionalProperty;
+    if (extra !== undefined) {
+      const known = Object.keys(e.parentSchema?.properties ?? {});
+      return {
+        Path: `/${extra}`,
+        Message: `is not a known ${part === "querystring" ? "query parameter" : "field"}; they are ${known.join(", ")} (names are PascalCase).`,
+      };
+    }
     const allowed = e.params?.allowedValues;
     if (allowed) {
       const list = allowed.map((v) => JSON.stringify(v)).join(", ");

@@ -23,7 +23,9 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: LIMITS.bodyBytes,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Path ids of any length reach the routes (an unknown one answers 404 in the API's error format):
+    // the router's default of 100 characters answered its own 414 before them.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
   });
   // Query strings and path params are checked here (coerced to their types); bodies are checked by
   // the use cases, whose messages name each field and say how to fix it.
@@ -33,14 +35,23 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
     removeAdditional: false,
     strict: false,
     allErrors: true,
+    // errors carry their schema: an unknown parameter's message lists the known ones
+    verbose: true,
   });
   addFormats.default(ajv);
+  // A query parameter the endpoint does not know (a misspelt filter) is refused: ignored, it would
+  // widen the answer without a word.
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === "body" ? () => true : ajv.compile(schema),
+    httpPart === "body"
+      ? () => true
+      : ajv.compile(httpPart === "querystring" ? { ...schema, additionalProperties: false } : schema),
   );
   // Responses are built by the use cases; the schemas only document them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
+  // Only JSON bodies: a text/plain one would reach the use cases as a string, and its error would
+  // describe the body's shape instead of its type.
+  app.removeContentTypeParser("text/plain");
   app.setNotFoundHandler(notFoundHandler);
   for (const s of ALL_SCHEMAS) app.addSchema(s);
 

@@ -1,6 +1,7 @@
 import { type ErrorDetail, validationFailed } from "../errors/index.ts";
 import { type EventFilter, type EventRow, listEventRows } from "../store/index.ts";
 import { type Ctx, type Page, toPage } from "../usecases/context.ts";
+import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from "../webhooks/events.ts";
 import { parseIsoTime } from "./time.ts";
 
 /** An event as the API (and PostHog) shows it: the shape of a product-analytics event. */
@@ -36,8 +37,6 @@ export interface EventQuery {
   Since?: string | undefined;
 }
 
-const EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
-
 export function parseEventQuery(
   q: EventQuery,
   cursor: string | null,
@@ -47,8 +46,9 @@ export function parseEventQuery(
   if (q.CampaignId !== undefined) filter.campaignId = q.CampaignId;
   if (q.JobId !== undefined) filter.jobId = q.JobId;
   if (q.Event !== undefined) {
-    if (q.Event.length > 100 || !EVENT_NAME.test(q.Event))
-      out.push({ Path: "/Event", Message: "must be an event name such as job.completed or call.ended." });
+    // A misspelt name would match nothing and answer an empty list as if no such event happened.
+    if (!isWebhookEventType(q.Event))
+      out.push({ Path: "/Event", Message: `must be one event name: ${WEBHOOK_EVENT_TYPES.join(", ")}.` });
     else filter.event = q.Event;
   }
   const since = parseIsoTime(q.Since, "/Since", out);

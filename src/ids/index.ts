@@ -54,6 +54,12 @@ function nextRandom(ms: number): Uint8Array {
   return lastRandom;
 }
 
+/** Whether `s` has the shape of an id newId gives with `prefix`. */
+export const isIdOf = (prefix: IdPrefix, s: string): boolean =>
+  s.length === prefix.length + 27 &&
+  s.startsWith(`${prefix}_`) &&
+  /^[0-9A-HJKMNP-TV-Z]{26}$/.test(s.slice(prefix.length + 1));
+
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   const ms = Math.max(now, lastMs);
   return `${prefix}_${encodeTime(ms)}${encodeRandom(nextRandom(ms))}`;

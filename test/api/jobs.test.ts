@@ -254,6 +254,40 @@ describe("jobs", () => {
     assert.deepEqual([cmp.status, cmp.body.Error.Details[0].Path], [400, "/Name"]);
   });
 
+  test("a cursor a list did not give, a very long id and a body that is not JSON answer in the API's error format", async () => {
+    const j = (await create({ PhoneNumber: "+14155550161" })).body;
+    for (const path of [
+      `/v1/jobs/${j.Id}/calls?Cursor=garbage`,
+      `/v1/jobs/${j.Id}/calls?Cursor=aaa`,
+      "/v1/jobs?Cursor=cmp_01M86WJP7Q5SQAVYWVWER3H7Q8",
+      "/v1/campaigns?Cursor=zzz",
+      "/v1/webhooks?Cursor=zzz",
+    ]) {
+      const r = await t.request("GET", path);
+      assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(
+        r.body.Error.Details.map((d: { Path: string }) => d.Path),
+        ["/Cursor"],
+      );
+    }
+    const long = await t.request("GET", `/v1/calls/call_${"a".repeat(300)}`);
+    assert.deepEqual([long.status, long.body.Error?.Code], [404, "not_found"], JSON.stringify(long.body));
+    const plain = await fetch(`${t.url}/v1/opt-outs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.key}`, "content-type": "text/plain" },
+      body: JSON.stringify({ PhoneNumber: "+14155550162" }),
+    });
+    assert.equal(plain.status, 400);
+    assert.match(
+      ((await plain.json()) as { Error: { Message: string } }).Error.Message,
+      /Content-Type: application\/json/,
+    );
+    const misspelt = await t.request("GET", "/v1/jobs?campaignid=cmp_x");
+    assert.equal(misspelt.status, 400);
+    assert.equal(misspelt.body.Error.Details[0].Path, "/campaignid");
+    assert.match(misspelt.body.Error.Details[0].Message, /CampaignId/);
+  });
+
   test("a job's calls list is empty before any call, and 404 for unknown jobs", async () => {
     const j = (await create({ PhoneNumber: "+14155550160" })).body;
     const r = await t.request("GET", `/v1/jobs/${j.Id}/calls`);

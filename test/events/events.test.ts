@@ -101,6 +101,8 @@ describe("GET /v1/events", () => {
       ["Since=2026-01-31T12:00:00", "/Since"],
       ["Event=Job%20Created!", "/Event"],
       ["Cursor=abc", "/Cursor"],
+      ["Event=job.nope", "/Event"],
+      ["campaign_id=cmp_x", "/campaign_id"],
       ["Limit=0", "/Limit"],
       ["Limit=1001", "/Limit"],
     ];

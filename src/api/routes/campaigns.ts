@@ -37,7 +37,7 @@ export function campaignRoutes(app: FastifyInstance, deps: Deps): void {
         response: { 200: pageOf("Campaign") },
       },
     },
-    async (req) => listCampaigns({ ctx: ctxOf(deps, req), ...pageArgs(req.query) }),
+    async (req) => listCampaigns({ ctx: ctxOf(deps, req), ...pageArgs(req.query, "cmp") }),
   );
   app.get<{ Params: IdParams }>(
     "/v1/campaigns/:Id",

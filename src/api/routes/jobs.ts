@@ -124,7 +124,7 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req) => {
       const { Limit, Cursor, ...query } = req.query;
-      return listJobs({ ctx: ctxOf(deps, req), query, ...pageArgs({ Limit, Cursor }) });
+      return listJobs({ ctx: ctxOf(deps, req), query, ...pageArgs({ Limit, Cursor }, "job") });
     },
   );
   app.get<{ Params: IdParams }>(
@@ -207,7 +207,7 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
         response: { 200: pageOf("Call"), ...errorResponses },
       },
     },
-    async (req) => listJobCalls({ ctx: ctxOf(deps, req), id: req.params.Id, ...pageArgs(req.query) }),
+    async (req) => listJobCalls({ ctx: ctxOf(deps, req), id: req.params.Id, ...pageArgs(req.query, "call") }),
   );
   app.get<{ Params: IdParams }>(
     "/v1/calls/:Id",

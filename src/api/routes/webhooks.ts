@@ -81,7 +81,7 @@ export function webhookRoutes(app: FastifyInstance, deps: Deps): void {
         response: { 200: pageSchema(webhookSchema) },
       },
     },
-    async (req) => listWebhooks({ ctx: ctxOf(deps, req), ...pageArgs(req.query) }),
+    async (req) => listWebhooks({ ctx: ctxOf(deps, req), ...pageArgs(req.query, "whk") }),
   );
   app.get<{ Params: IdParams }>(
     "/v1/webhooks/:Id",
@@ -122,6 +122,6 @@ export function webhookRoutes(app: FastifyInstance, deps: Deps): void {
       },
     },
     async (req) =>
-      listWebhookDeliveries({ ctx: ctxOf(deps, req), id: req.params.Id, ...pageArgs(req.query) }),
+      listWebhookDeliveries({ ctx: ctxOf(deps, req), id: req.params.Id, ...pageArgs(req.query, "dlv") }),
   );
 }
