@@ -1,11 +1,38 @@
-import { Liquid, type Template } from "liquidjs";
+import { type FS, Liquid, type Template } from "liquidjs";
+
+/**
+ * Templates read no file: Liquid's include, render and layout tags would otherwise read the
+ * server's files (relative to its working directory) into what the agent says and the preview shows.
+ */
+const NO_FILES: FS = {
+  exists: async () => false,
+  existsSync: () => false,
+  readFile: async () => {
+    throw new Error("templates cannot include files");
+  },
+  readFileSync: () => {
+    throw new Error("templates cannot include files");
+  },
+  resolve: (_dir, file) => file,
+  sep: "/",
+};
+
+/**
+ * Bounds on one render, so that no template (a loop over a huge range, a string doubled again and
+ * again) can hold the process: a campaign's text takes well under a millisecond.
+ */
+const LIMITS = { parseLimit: 100_000, renderLimit: 100, memoryLimit: 1_000_000 };
 
 /**
  * Agent texts are Liquid templates over `Job` and `Campaign`. A missing variable renders empty and
- * never breaks a call: rendering is lenient, and a template that does not parse is caught when the
- * campaign is saved (checkTemplate), with the raw text as a last resort at render time.
+ * never breaks a call: rendering is lenient, and a template that does not parse, uses an unknown
+ * filter, includes a file or exceeds the bounds is refused when the campaign is saved
+ * (checkTemplate); at render time, as a last resort, its plain words are said without its markup.
  */
-const engine = new Liquid({ strictVariables: false, strictFilters: false, ownPropertyOnly: true });
+const options = { ownPropertyOnly: true, fs: NO_FILES, root: [], relativeReference: false, ...LIMITS };
+const engine = new Liquid({ ...options, strictVariables: false, strictFilters: false });
+/** The save-time check: an unknown filter is a mistake to point out, not to render as nothing. */
+const strict = new Liquid({ ...options, strictVariables: false, strictFilters: true });
 const cache = new Map<string, { t: Template[]; vars: string[] | null }>();
 
 function parsed(source: string): { t: Template[]; vars: string[] | null } {
@@ -17,17 +44,28 @@ function parsed(source: string): { t: Template[]; vars: string[] | null } {
   }
   return e;
 }
-const parse = (source: string): Template[] => parsed(source).t;
 
-/** A message saying why the template does not parse, or null when it does. */
+/** A message saying why the template cannot be used, or null when it can. */
 export function checkTemplate(source: string): string | null {
   try {
-    parse(source);
+    const t = strict.parse(source);
+    // A trial render over an empty job finds what parsing cannot: an include, a render too costly.
+    strict.renderSync(t, templateScope({}, { Name: "" }));
     return null;
   } catch (e) {
-    return `is not a valid template: ${(e as Error).message.split("\n")[0]}. Variables look like {{ Job.ContactName }}.`;
+    const reason = (e as Error).message.split("\n")[0] ?? "";
+    if (/Failed to lookup/.test(reason))
+      return "includes a file (include, render or layout): templates cannot read files; write the text in place.";
+    return `is not a valid template: ${reason}. Variables look like {{ Job.ContactName }}.`;
   }
 }
+
+/** A template's plain words, its Liquid markup left out: what is said when it cannot be rendered. */
+const withoutMarkup = (source: string): string =>
+  source
+    .replace(/\{%[\s\S]*?%\}|\{\{[\s\S]*?\}\}/g, "")
+    .replace(/[ \t]{2,}/g, " ")
+    .trim();
 
 export interface Rendered {
   text: string;
@@ -42,7 +80,7 @@ export function renderTemplate(source: string, scope: Record<string, unknown>): 
     const missing = e.vars.filter((v) => lookup(scope, v) === undefined);
     return { text: engine.renderSync(e.t, scope) as string, missing };
   } catch {
-    return { text: source, missing: [] };
+    return { text: withoutMarkup(source), missing: [] };
   }
 }
 
@@ -58,7 +96,7 @@ function lookup(scope: unknown, path: string): unknown {
 /** The scope a template sees for one job of one campaign. */
 export function templateScope(
   job: { ContactName?: string | null; PhoneNumber?: string | null; Metadata?: unknown; Data?: unknown },
-  campaign: { Id?: string; Name: string },
+  campaign: { Id?: string; Name: string; PhoneNumbers?: readonly string[]; Schedule?: { TimeZone: string } },
 ): Record<string, unknown> {
   return {
     Job: {
@@ -67,6 +105,12 @@ export function templateScope(
       Metadata: job.Metadata ?? {},
       Data: job.Data ?? {},
     },
-    Campaign: { Id: campaign.Id ?? null, Name: campaign.Name },
+    // Its numbers (the first is the caller ID, e.g. "call us back at ...") and its zone.
+    Campaign: {
+      Id: campaign.Id ?? null,
+      Name: campaign.Name,
+      PhoneNumbers: campaign.PhoneNumbers ?? [],
+      TimeZone: campaign.Schedule?.TimeZone ?? null,
+    },
   };
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { renderTemplate } from "../../src/templates/index.ts";
 import { flowCampaign, startTestApp, type TestApp } from "../helpers/app.ts";
 
 describe("campaigns", () => {
@@ -224,6 +225,42 @@ describe("campaigns", () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.FirstTurn, "Hi Jane, about invoice . Zip 94110?");
     assert.deepEqual(r.body.MissingVariables, ["Job.Data.invoice_id"]);
+  });
+
+  test("templates read no file, run within bounds and use known filters; they see the campaign's numbers", async () => {
+    const agent = flowCampaign().Agent as Record<string, unknown>;
+    const started = Date.now();
+    for (const FirstMessage of [
+      '{% include "package.json" %}',
+      '{% render "README.md" %}',
+      "{% for i in (1..100000000) %}x{% endfor %}",
+      "{% for i in (1..1000) %}{% for j in (1..1000) %}x{% endfor %}{% endfor %}",
+      "Hi {{ Job.ContactName | nofilter }}",
+    ]) {
+      const r = await t.request("POST", "/v1/campaigns", flowCampaign({ Agent: { ...agent, FirstMessage } }));
+      assert.equal(r.status, 400, `${FirstMessage}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(
+        r.body.Error.Details.map((d: { Path: string }) => d.Path),
+        ["/Agent/FirstMessage"],
+      );
+    }
+    assert.ok(Date.now() - started < 20_000, "each refusal is quick");
+    const c = await t.request(
+      "POST",
+      "/v1/campaigns",
+      flowCampaign({
+        PhoneNumbers: ["+14155550199"],
+        Agent: { ...agent, FirstMessage: "Call us back at {{ Campaign.PhoneNumbers[0] }}." },
+      }),
+    );
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const p = await t.request("POST", `/v1/campaigns/${c.body.Id}/preview`, { Job: {} });
+    assert.match(p.body.FirstTurn, /^Call us back at \+14155550199\./);
+  });
+
+  test("a template that cannot render (saved before the checks) says its plain words, never its markup", () => {
+    assert.equal(renderTemplate('Hi {{ Job.ContactName }}, {% include "package.json" %}', {}).text, "Hi ,");
+    assert.equal(renderTemplate("Hello {% for i in (1..100000000) %}x{% endfor %}", {}).text, "Hello x");
   });
 
   test("lists page oldest first with a cursor", async () => {
