@@ -209,5 +209,9 @@ export class FlowAgent implements ConversationAgent {
 function nextOf(node: FlowNode, branch: string): string | undefined {
   if (node.Next === undefined) return undefined;
   if (typeof node.Next === "string") return node.Next;
-  return node.Next[branch] ?? node.Next.default;
+  // A choice mapped in another letter case (a flow saved before such maps were refused) still takes its branch.
+  const key = Object.hasOwn(node.Next, branch)
+    ? branch
+    : Object.keys(node.Next).find((k) => k.toLowerCase() === branch.toLowerCase());
+  return (key === undefined ? undefined : node.Next[key]) ?? node.Next.default;
 }

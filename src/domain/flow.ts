@@ -105,6 +105,7 @@ export function validateFlow(raw: unknown, path: string): ErrorDetail[] {
     } else if (isPlainObject(next) && Object.keys(next).length > 0) {
       if (node.Expect === undefined)
         out.push({ Path: `${p}/Next`, Message: "can only map answers when the node has an Expect." });
+      else checkAnswerMap(node, next, `${p}/Next`, out);
       for (const [answer, target] of Object.entries(next))
         mustName(target, `${p}/Next/${escapePointer(answer)}`);
     } else {
@@ -121,6 +122,70 @@ export function validateFlow(raw: unknown, path: string): ErrorDetail[] {
     });
   }
   return out;
+}
+
+/**
+ * A map from answer to node must name answers the node can get, as they are parsed (a choice as
+ * listed in Choices), and leave none without a branch unless it has a default: an answer with no
+ * branch would end every call at that node unfinished, and use up the job's attempts one by one.
+ */
+function checkAnswerMap(
+  node: Record<string, unknown>,
+  next: Record<string, unknown>,
+  p: string,
+  out: ErrorDetail[],
+) {
+  const keys = Object.keys(next).filter((k) => k !== "default");
+  const hasDefault = Object.hasOwn(next, "default");
+  const bad = (answer: string, Message: string) =>
+    out.push({ Path: `${p}/${escapePointer(answer)}`, Message });
+  switch (node.Expect) {
+    case "yes_no":
+      for (const k of keys)
+        if (k !== "yes" && k !== "no")
+          bad(k, 'is not an answer to a yes/no question: use "yes", "no" or "default".');
+      if (!hasDefault)
+        for (const a of ["yes", "no"])
+          if (!keys.includes(a))
+            out.push({ Path: p, Message: `has no branch for "${a}": add "${a}" or "default".` });
+      return;
+    case "choice": {
+      const choices = Array.isArray(node.Choices)
+        ? node.Choices.filter((c): c is string => typeof c === "string")
+        : [];
+      for (const k of keys) {
+        if (choices.includes(k)) continue;
+        const same = choices.find((c) => c.toLowerCase() === k.toLowerCase());
+        bad(
+          k,
+          same
+            ? `must be written as in Choices: "${same}".`
+            : `is not one of the Choices (${choices.join(", ")}) or "default".`,
+        );
+      }
+      if (!hasDefault) {
+        const left = choices.filter((c) => !keys.includes(c));
+        if (left.length > 0)
+          out.push({
+            Path: p,
+            Message: `has no branch for ${left.map((c) => `"${c}"`).join(", ")}: add ${left.length === 1 ? "it" : "them"} or "default".`,
+          });
+      }
+      return;
+    }
+    case "number":
+      for (const k of keys)
+        if (!/^-?\d+(\.\d+)?$/.test(k)) bad(k, 'is not a number: map numbers such as "3", or "default".');
+      if (!hasDefault)
+        out.push({ Path: p, Message: 'needs a "default": a number question can get any number.' });
+      return;
+    default:
+      for (const k of keys)
+        bad(
+          k,
+          `cannot be told apart: a ${String(node.Expect)} answer follows "default" (or give Next a node id).`,
+        );
+  }
 }
 
 function successors(node: FlowNode): string[] {

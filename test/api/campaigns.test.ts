@@ -94,6 +94,51 @@ describe("campaigns", () => {
     assert.equal(link.body.TimeZone, "US/Eastern");
   });
 
+  test("a map from answer to node names answers the node can get, and leaves none without a branch", async () => {
+    const refused = async (node: Record<string, unknown>, paths: string[]) => {
+      const Flow = {
+        Start: "q",
+        Nodes: { q: { Say: "Q?", ...node }, a: { Say: "A.", End: true }, b: { Say: "B.", End: true } },
+      };
+      const r = await t.request("POST", "/v1/campaigns", flowCampaign({ Agent: { Type: "flow", Flow } }));
+      assert.equal(r.status, 400, JSON.stringify(node));
+      assert.deepEqual(
+        r.body.Error.Details.map((d: { Path: string }) => d.Path).sort(),
+        paths.sort(),
+        JSON.stringify(r.body),
+      );
+      return r.body.Error.Details.map((d: { Message: string }) => d.Message).join(" ");
+    };
+    const choice = { Expect: "choice", Choices: ["Green", "Red"] };
+    assert.match(
+      await refused({ ...choice, Next: { green: "a", Red: "b" } }, [
+        "/Agent/Flow/Nodes/q/Next/green",
+        "/Agent/Flow/Nodes/q/Next",
+      ]),
+      /"Green"/,
+    );
+    await refused({ ...choice, Next: { purple: "a", default: "b" } }, ["/Agent/Flow/Nodes/q/Next/purple"]);
+    assert.match(await refused({ ...choice, Next: { Green: "a" } }, ["/Agent/Flow/Nodes/q/Next"]), /"Red"/);
+    await refused({ Expect: "yes_no", Next: { yes: "a" } }, ["/Agent/Flow/Nodes/q/Next"]);
+    await refused({ Expect: "yes_no", Next: { yes: "a", nope: "b", default: "b" } }, [
+      "/Agent/Flow/Nodes/q/Next/nope",
+    ]);
+    await refused({ Expect: "number", Next: { "3": "a" } }, ["/Agent/Flow/Nodes/q/Next"]);
+    await refused({ Expect: "text", Next: { done: "a", default: "b" } }, ["/Agent/Flow/Nodes/q/Next/done"]);
+    const ok = {
+      Start: "q",
+      Nodes: {
+        q: { Say: "Q?", ...choice, Next: { Green: "a", default: "b" } },
+        a: { Say: "A.", End: true },
+        b: { Say: "B.", End: true },
+      },
+    };
+    assert.equal(
+      (await t.request("POST", "/v1/campaigns", flowCampaign({ Agent: { Type: "flow", Flow: ok } }))).status,
+      201,
+    );
+  });
+
   test("a flow whose End cannot be reached is refused", async () => {
     const r = await t.request("POST", "/v1/campaigns", {
       Name: "loop",

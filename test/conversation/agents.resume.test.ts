@@ -51,18 +51,14 @@ test("several endings in one LLM answer: the strongest wins, whatever their orde
   }
 });
 
+/** A flow agent on `state`, its lines said as written. */
+const flowAgent = (flow: Flow, state = emptyState()) =>
+  new FlowAgent({ flow, firstMessage: null, render: (t) => t, now: NOW, timeZone: "UTC", state });
+
 /** What a flow agent says first on a call, given the answers of earlier calls. */
 async function opening(flow: Flow, answeredNodes: Record<string, string>) {
   const state = emptyState({ answers: {}, answeredNodes });
-  const agent = new FlowAgent({
-    flow,
-    firstMessage: null,
-    render: (t) => t,
-    now: NOW,
-    timeZone: "UTC",
-    state,
-  });
-  return { step: await agent.open(), state };
+  return { step: await flowAgent(flow, state).open(), state };
 }
 
 test("a schedule_call on a straight path is passed on the call-back call; one a question branched to is asked again", async () => {
@@ -107,4 +103,26 @@ test("a flow that loops back to its greeting says the greeting once", async () =
   };
   const { step } = await opening(loop, { q: "yes" });
   assert.deepEqual(step, { say: ["Hi, this is Acme.", "Shall I repeat?"], next: "listen" });
+});
+
+test("a choice mapped in another letter case (saved before such maps were refused) takes its branch", async () => {
+  const flow: Flow = {
+    Start: "c",
+    Nodes: {
+      c: {
+        Say: "Green or red?",
+        Expect: "choice",
+        Choices: ["Green", "Red"],
+        Next: { green: "g", Red: "r" },
+      },
+      g: { Say: "Green it is.", End: true },
+      r: { Say: "Red it is.", End: true },
+    },
+  };
+  const agent = flowAgent(flow);
+  await agent.open();
+  assert.deepEqual(await agent.hear({ kind: "speech", text: "Green" }), {
+    say: ["Green it is."],
+    next: "end",
+  });
 });

@@ -52,7 +52,13 @@ describe("flow agents end to end (sim carrier)", () => {
           Flow: {
             Start: "talk",
             Nodes: {
-              talk: { Say: "Tell me more.", Expect: "text", Next: { default: "talk", done: "bye" } },
+              // Loops until the contact says goodbye, which the replies never do.
+              talk: {
+                Say: "Tell me more.",
+                Expect: "choice",
+                Choices: ["goodbye"],
+                Next: { default: "talk", goodbye: "bye" },
+              },
               bye: { Say: "Bye.", End: true },
             },
           },
