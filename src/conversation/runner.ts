@@ -160,19 +160,21 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     const calls = [...earlier, result.transcript];
     let analysis: Analysis;
     let summary: string | null;
+    // Kept apart: a later step's failure (the objective's judge) must not lose what was extracted.
+    let extracted: Record<string, unknown> | null = null;
+    const endReason = result.endedBy === "agent" && state.finished ? "completed" : END_REASON[result.endedBy];
     try {
       const llm =
         deps.config.llm && deps.llm ? { client: deps.llm, model: modelFor(job, deps.config) } : null;
       const objective = job.campaign.CampaignObjectivePrompt;
+      extracted = llm ? await extractResult(llm.client, llm.model, job.campaign.AnalysisSchema, calls) : null;
       analysis = await analyzeCall({
         job,
         direction: call.direction,
         endedBy: result.endedBy,
         state,
         now,
-        extracted: llm
-          ? await extractResult(llm.client, llm.model, job.campaign.AnalysisSchema, calls)
-          : null,
+        extracted,
         ...(llm && objective
           ? { judgeObjective: () => judgeObjective(llm.client, llm.model, objective, calls) }
           : {}),
@@ -184,22 +186,28 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
           : ((llm ? await summarizeCalls(llm.client, llm.model, calls) : null) ??
             summarize(state, result, job));
     } catch (e) {
-      // What the call decided without the LLM (an intent, the answers collected) is kept.
+      // What the call decided without the failed step (an intent, the answers collected, what the
+      // LLM extracted before a later step failed) is kept.
       const withoutLlm = await analyzeCall({
         job,
         direction: call.direction,
         endedBy: result.endedBy,
         state,
         now,
+        extracted,
       });
-      await failForError(call, job, e, result.transcript, result.endedAt, { state, analysis: withoutLlm });
+      await failForError(call, job, e, result.transcript, result.endedAt, {
+        state,
+        analysis: withoutLlm,
+        endReason,
+      });
       return;
     }
     const close: CallClose = {
       ...closeTimes(call, result.endedAt),
       scheduleVersion: job.schedule_version,
       status: result.endedBy === "canceled" ? "canceled" : "completed",
-      endReason: result.endedBy === "agent" && state.finished ? "completed" : END_REASON[result.endedBy],
+      endReason,
       answeredBy: "human",
       decision: analysis.decision,
       transcript: result.transcript,
@@ -238,7 +246,8 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     e: unknown,
     transcript: TranscriptEntry[],
     endedAt: Date,
-    after?: { state: ConversationState; analysis: Analysis },
+    /** The call ended as `endReason` says; its analysis broke. */
+    after?: { state: ConversationState; analysis: Analysis; endReason: string },
   ): Promise<void> {
     const configuration = isLlmError(e) && e.kind === "configuration";
     deps.logger.warn(
@@ -258,7 +267,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         ...closeTimes(call, endedAt),
         scheduleVersion: job.schedule_version,
         status: "completed",
-        endReason: "agent_hangup",
+        endReason: after?.endReason ?? "agent_hangup",
         answeredBy: "human",
         decision: stated
           ? stated.decision

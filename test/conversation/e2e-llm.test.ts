@@ -290,6 +290,20 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     assert.deepEqual(j.Result, { household_size: 3, income_band: "under 30k", notes: null });
   });
 
+  test("a configuration error in the objective's judgement keeps what the extraction found, and how the call ended", async () => {
+    const cmp = await api.campaign(
+      surveyCampaign({ CampaignObjectivePrompt: "The contact answered.", schedule: { MaxAttempts: 1 } }),
+    );
+    fallback.extraction = { notes: "lives with two cats" };
+    fake.reply((body) => (kind(body) === "objective" ? { status: 401 } : handler(body)));
+    await api.sim("+14155550697", [{ Answer: "human", Replies: ["yes", "3", "under 30k"] }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550697" })).Id);
+    assert.deepEqual([j.State, j.FailureReason], ["failed", "configuration_error"]);
+    assert.deepEqual(j.Result, { household_size: 3, income_band: "under 30k", notes: "lives with two cats" });
+    const [c] = await api.calls(j.Id);
+    assert.equal(c.EndReason, "completed", "the conversation ended as it should; its judgement failed");
+  });
+
   test("an opt-out said on a call whose analysis then hits a configuration error is still an opt-out", async () => {
     const cmp = await api.campaign(surveyCampaign());
     fake.queue({ status: 401 });
