@@ -11,7 +11,7 @@ export function validateAgent(a: Agent, path: string, llmConfigured: boolean): E
   checkUnknownFields(a as unknown as Record<string, unknown>, AGENT_FIELDS, path, out);
   checkText(a.FirstMessage, `${path}/FirstMessage`, out, { nullable: true, max: 4000 });
   checkText(a.VoicemailMessage, `${path}/VoicemailMessage`, out, { nullable: true, max: 4000 });
-  checkText(a.Model, `${path}/Model`, out, { nullable: true });
+  checkText(a.Model, `${path}/Model`, out, { nullable: true, notBlank: true });
   checkText(a.Prompt, `${path}/Prompt`, out, { nullable: true, max: LIMITS.longText });
   for (const f of ["Prompt", "FirstMessage", "VoicemailMessage"] as const) {
     const v = a[f];

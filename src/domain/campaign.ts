@@ -159,6 +159,7 @@ export function parseCampaign(
   out.push(...validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema"));
   checkText(s.CampaignObjectivePrompt, "/CampaignObjectivePrompt", out, {
     nullable: true,
+    notBlank: true,
     max: LIMITS.longText,
   });
   if (typeof s.CampaignObjectivePrompt === "string" && !opts.llmConfigured) {

@@ -68,7 +68,8 @@ export function checkText(
   value: unknown,
   path: string,
   out: ErrorDetail[],
-  opts: { nullable?: boolean; max?: number; required?: boolean } = {},
+  /** notBlank: a blank string is refused (null says "none"; "" would be sent on as a value). */
+  opts: { nullable?: boolean; max?: number; required?: boolean; notBlank?: boolean } = {},
 ): void {
   if (value === undefined) {
     if (opts.required) out.push({ Path: path, Message: "is required." });
@@ -85,6 +86,8 @@ export function checkText(
   const max = opts.max ?? LIMITS.shortText;
   if (value.length > max) out.push({ Path: path, Message: `is longer than ${max} characters.` });
   if (opts.required && value.trim() === "") out.push({ Path: path, Message: "must not be empty." });
+  else if (opts.notBlank && value.trim() === "")
+    out.push({ Path: path, Message: "must not be blank: give a value, or null for none." });
 }
 
 export function checkBoolean(value: unknown, path: string, out: ErrorDetail[], nullable = false): void {

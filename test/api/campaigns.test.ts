@@ -72,6 +72,32 @@ describe("campaigns", () => {
     assert.match(r.body.Error.Details[0].Message, /Days, Start, End/);
   });
 
+  test("a blank Model or CampaignObjectivePrompt is refused: null says none", async () => {
+    const agent = flowCampaign().Agent as Record<string, unknown>;
+    const model = await t.request("POST", "/v1/campaigns", flowCampaign({ Agent: { ...agent, Model: "" } }));
+    assert.equal(model.status, 400);
+    assert.deepEqual(
+      model.body.Error.Details.map((d: { Path: string; Message: string }) => [
+        d.Path,
+        /blank/.test(d.Message),
+      ]),
+      [["/Agent/Model", true]],
+    );
+    const objective = await t.request(
+      "POST",
+      "/v1/campaigns",
+      flowCampaign({ CampaignObjectivePrompt: " " }),
+    );
+    assert.equal(objective.status, 400);
+    assert.ok(
+      objective.body.Error.Details.some(
+        (d: { Path: string; Message: string }) =>
+          d.Path === "/CampaignObjectivePrompt" && /blank/.test(d.Message),
+      ),
+      JSON.stringify(objective.body),
+    );
+  });
+
   test("time zones are stored as IANA spells them, whatever the letter case given", async () => {
     const s = flowCampaign().Schedule as Record<string, unknown>;
     const r = await t.request(
