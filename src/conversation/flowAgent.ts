@@ -193,7 +193,9 @@ export class FlowAgent implements ConversationAgent {
         return ok(v, v ?? "");
       }
       case "datetime": {
-        const v = parseDateTime(text, { now: this.o.now(), timeZone: this.o.timeZone });
+        // Only a call-back's time is moved to come; any other date question keeps a past date.
+        const forward = node.Action === "schedule_call";
+        const v = parseDateTime(text, { now: this.o.now(), timeZone: this.o.timeZone, forward });
         return ok(v, "default");
       }
       case "text":

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDateTime } from "../../src/conversation/understanding/index.ts";
+import type { ClockContext } from "../../src/conversation/understanding/parseDateTime.ts";
 import { localIsoString, localParts } from "../../src/schedule/index.ts";
 
 // Friday 2026-03-06 10:00 in New York (EST, UTC-5); DST starts Sunday 2026-03-08 (EDT, UTC-4).
 const ny = { now: new Date("2026-03-06T15:00:00Z"), timeZone: "America/New_York" };
-const iso = (text: string, ctx = ny) => parseDateTime(text, ctx)?.toISOString() ?? null;
+const iso = (text: string, ctx: ClockContext = ny) => parseDateTime(text, ctx)?.toISOString() ?? null;
 
 const CASES: ReadonlyArray<readonly [string, string | null]> = [
   ["tomorrow at 5pm", "2026-03-07T22:00:00.000Z"],
@@ -142,4 +143,19 @@ test("parseDateTime: a month alone, or a weekday said 'last', already past means
   // A Wednesday, 20:00 in New York: "last wednesday" (noon) is read as the next one.
   const wednesdayEvening = { now: new Date("2026-01-22T01:00:00Z"), timeZone: "America/New_York" };
   assert.equal(iso("last wednesday", wednesdayEvening), "2026-01-28T17:00:00.000Z");
+});
+
+test("a date question that is not a call-back keeps a past date as said", () => {
+  // Tuesday 2026-11-24 10:00 in New York (EST).
+  const ctx = { now: new Date("2026-11-24T15:00:00Z"), timeZone: "America/New_York", forward: false };
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ["last march", "2026-03-01T17:00:00.000Z"], // noon EDT
+    ["last monday", "2026-11-23T17:00:00.000Z"],
+    ["yesterday", "2026-11-23T15:00:00.000Z"],
+    ["two weeks ago", "2026-11-10T15:00:00.000Z"],
+    ["tomorrow at 5pm", "2026-11-25T22:00:00.000Z"],
+  ];
+  for (const [text, expected] of cases) assert.equal(iso(text, ctx), expected, text);
+  // A call-back's time is still moved to come.
+  assert.equal(iso("last monday", { ...ctx, forward: true }), "2026-11-30T17:00:00.000Z");
 });

@@ -9,6 +9,12 @@ import { instantOf, offsetMinutesAt, type WallClock, wallClockAt } from "./zone.
 export interface ClockContext {
   now: Date;
   timeZone: string;
+  /**
+   * The answer is a time to come (a call-back): a weekday or a date that has passed means its next
+   * occurrence, "last monday" included. False for a question that may be about the past ("when did
+   * you move in?"): the date is kept as said. Default true.
+   */
+  forward?: boolean;
 }
 
 /**
@@ -186,28 +192,49 @@ export function parseDateTime(text: string, ctx: ClockContext): Date | null {
     const [year, month, day] = [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()];
     return instantOf({ ...w, year, month, day }, ctx.timeZone);
   }
-  return forward(r, w, ctx);
+  return ctx.forward === false ? asSaid(text, r, w, ctx) : forward(r, w, ctx);
 }
 
 /**
  * A weekday said without its date, or a month and day without a year, that has already passed on
  * the contact's wall clock means its next occurrence: a week, or a year, later.
  */
-function forward(r: ParsedResult, w: WallClock, ctx: ClockContext): Date {
-  const at = instantOf(w, ctx.timeZone);
-  if (at.getTime() > ctx.now.getTime()) return at;
+const forward = (r: ParsedResult, w: WallClock, ctx: ClockContext): Date =>
+  stepped(r, w, ctx, 1, (at) => at.getTime() <= ctx.now.getTime());
+
+/**
+ * A date kept as said: chrono's nearest reading, except that "last march" or "last monday" is the
+ * latest one already past (chrono reads the month alone, which may be the coming one).
+ */
+const asSaid = (text: string, r: ParsedResult, w: WallClock, ctx: ClockContext): Date =>
+  /\b(?:last|previous|past)\b/i.test(text)
+    ? stepped(r, w, ctx, -1, (at) => at.getTime() > ctx.now.getTime())
+    : instantOf(w, ctx.timeZone);
+
+/**
+ * The wall clock `w`, moved by whole weeks (a weekday said without its date) or years (a month and
+ * day without a year) in `direction` while `wrong` holds, at most three steps ("last wednesday"
+ * said on a Wednesday evening is two weeks back); as it is when it carries its own date.
+ */
+function stepped(
+  r: ParsedResult,
+  w: WallClock,
+  ctx: ClockContext,
+  direction: 1 | -1,
+  wrong: (at: Date) => boolean,
+): Date {
+  let at = instantOf(w, ctx.timeZone);
   const c = r.start;
   const weekdayOnly = c.isCertain("weekday") && !c.isCertain("day");
   const noYear = c.isCertain("month") && !c.isCertain("year");
   if (!weekdayOnly && !noYear) return at;
-  let next = at;
-  // "last wednesday" said on a Wednesday evening is two weeks back: step until it is ahead.
-  for (let n = 1; n <= 3 && next.getTime() <= ctx.now.getTime(); n++) {
-    const d = new Date(Date.UTC(w.year + (noYear ? n : 0), w.month - 1, w.day + (noYear ? 0 : 7 * n)));
-    next = instantOf(
+  for (let n = 1; n <= 3 && wrong(at); n++) {
+    const step = direction * n;
+    const d = new Date(Date.UTC(w.year + (noYear ? step : 0), w.month - 1, w.day + (noYear ? 0 : 7 * step)));
+    at = instantOf(
       { ...w, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() },
       ctx.timeZone,
     );
   }
-  return next;
+  return at;
 }
