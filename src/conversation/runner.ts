@@ -167,7 +167,12 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       const llm =
         deps.config.llm && deps.llm ? { client: deps.llm, model: modelFor(job, deps.config) } : null;
       const objective = job.campaign.CampaignObjectivePrompt;
+      // A step the LLM could not answer (failures past the client's retries, output off the
+      // schema twice) leaves its part to what the call itself collected; operators see it here.
+      const gaveUp = (step: string) =>
+        deps.logger.warn({ call: call.callId, job: job.id, step }, "LLM analysis step gave no usable answer");
       extracted = llm ? await extractResult(llm.client, llm.model, job.campaign.AnalysisSchema, calls) : null;
+      if (llm && extracted === null) gaveUp("extraction");
       analysis = await analyzeCall({
         job,
         direction: call.direction,
@@ -176,7 +181,13 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         now,
         extracted,
         ...(llm && objective
-          ? { judgeObjective: () => judgeObjective(llm.client, llm.model, objective, calls) }
+          ? {
+              judgeObjective: async () => {
+                const met = await judgeObjective(llm.client, llm.model, objective, calls);
+                if (met === null) gaveUp("objective");
+                return met;
+              },
+            }
           : {}),
       });
       // A call that changed nothing (an inbound call with no outcome) leaves the job's summary as it was.

@@ -304,6 +304,18 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     assert.equal(c.EndReason, "completed", "the conversation ended as it should; its judgement failed");
   });
 
+  test("a judge that cannot answer (5xx past the retries) leaves the job as the call decided, ObjectiveMet null", async () => {
+    const cmp = await api.campaign(
+      surveyCampaign({ CampaignObjectivePrompt: "The contact answered.", schedule: { MaxAttempts: 1 } }),
+    );
+    fake.reply((body) => (kind(body) === "objective" ? { status: 500 } : handler(body)));
+    await api.sim("+14155550696", [{ Answer: "human", Replies: ["yes", "3", "under 30k"] }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550696" })).Id);
+    assert.deepEqual([j.State, j.ObjectiveMet, j.FailureReason], ["completed", null, null]);
+    assert.equal(j.Result.household_size, 3);
+    assert.ok(requestsOf("objective").length >= 2, "the judgement was retried");
+  });
+
   test("an opt-out said on a call whose analysis then hits a configuration error is still an opt-out", async () => {
     const cmp = await api.campaign(surveyCampaign());
     fake.queue({ status: 401 });
