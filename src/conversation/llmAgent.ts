@@ -3,7 +3,7 @@ import { localIsoString, localParts } from "../schedule/index.ts";
 import type { AgentStep, ConversationAgent, ConversationState, HeardTurn } from "./agent.ts";
 import { closingLine } from "./closingLines.ts";
 import { llmTools } from "./llmTools.ts";
-import { type Intent, parseDateTime } from "./understanding/index.ts";
+import { type Intent, parseDateTime, recognizeIntent } from "./understanding/index.ts";
 
 export interface LlmAgentOptions {
   llm: LlmClient;
@@ -85,7 +85,21 @@ export class LlmAgent implements ConversationAgent {
       role: "user",
       content: turn.kind === "speech" ? turn.text : "(the contact says nothing)",
     });
-    return this.think();
+    const step = await this.think();
+    // The model decides the call, but an opt-out it let pass is not left to it: a contact who said
+    // not to be called again ("stop calling me") is opted out, as a flow agent would, whatever the
+    // model answered instead.
+    const optOut: Intent = { kind: "opt_out" };
+    if (
+      turn.kind === "speech" &&
+      this.state.intent?.kind !== "opt_out" &&
+      recognizeIntent(turn.text, { now: this.o.now(), timeZone: this.o.timeZone })?.kind === "opt_out"
+    ) {
+      this.state.intent = optOut;
+      this.state.finished = false;
+      return { say: [closingLine(optOut)], next: "end" };
+    }
+    return step;
   }
 
   private async think(): Promise<AgentStep> {

@@ -481,6 +481,26 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     assert.ok(took < 4_000, `the call ended ${took} ms after the cancel`);
   });
 
+  test("an opt-out the model lets pass is still an opt-out: the call ends and the number is listed", async () => {
+    const cmp = await llmCampaign();
+    // The model goes on with its survey whatever the contact says.
+    scripts.Ivy = { agent: () => ({ content: "How many people live in your household?" }) };
+    await api.sim("+14155550695", [{ Answer: "human", Replies: ["please stop calling me", "three"] }]);
+    const j = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550695", ContactName: "Ivy" })).Id,
+    );
+    assert.deepEqual([j.State, j.FailureReason], ["failed", "opted_out"]);
+    const listed = (await t.request("GET", "/v1/opt-outs")).body.Items.map(
+      (o: { PhoneNumber: string }) => o.PhoneNumber,
+    );
+    assert.ok(listed.includes("+14155550695"), "the number is not on the opt-out list");
+    const [c] = await api.calls(j.Id);
+    const contact = c.Transcript.filter((e: { Role: string }) => e.Role === "contact").map(
+      (e: { Text: string }) => e.Text,
+    );
+    assert.deepEqual(contact, ["please stop calling me"], "the call ended at the request");
+  });
+
   test("opt_out, wrong_contact, contact_refused and schedule_call tools end jobs like the flow intents", async () => {
     const cmp = await llmCampaign({
       Schedule: { TimeZone: NY, Windows: ANY_TIME, MaxAttempts: 1, RetryDelaySeconds: 0, MaxCallbacks: 2 },
