@@ -2,6 +2,7 @@ import type { ChatMessage, LlmClient, ToolSpec } from "../llm/index.ts";
 import { localIsoString, localParts } from "../schedule/index.ts";
 import type { AgentStep, ConversationAgent, ConversationState, HeardTurn } from "./agent.ts";
 import { closingLine } from "./closingLines.ts";
+import { validatorFor } from "./jsonSchema.ts";
 import { llmTools } from "./llmTools.ts";
 import { type Intent, parseDateTime, recognizeIntent } from "./understanding/index.ts";
 
@@ -13,6 +14,8 @@ export interface LlmAgentOptions {
   /** The rendered FirstMessage, said without asking the model. */
   firstMessage: string | null;
   resultFields: string[];
+  /** The AnalysisSchema's properties: a saved answer must fit its field's schema. */
+  fieldSchemas?: Record<string, unknown>;
   /** What earlier calls of this job said and collected, so the agent picks up where it left off. */
   history: string | null;
   now: () => Date;
@@ -169,7 +172,15 @@ export class LlmAgent implements ConversationAgent {
         const field = typeof args.Field === "string" ? args.Field : "";
         if (!this.o.resultFields.includes(field))
           return { reply: `error: Field must be one of ${this.o.resultFields.join(", ")}` };
-        this.state.answers[field] = args.Value ?? null;
+        const value = args.Value ?? null;
+        // An answer that does not fit its field would be dropped from Result later: the model is
+        // told now, while it can still ask the contact again.
+        const fits = value === null || (validatorFor(this.o.fieldSchemas?.[field])?.(value) ?? true);
+        if (!fits)
+          return {
+            reply: `error: this Value does not fit ${field}, whose JSON schema is ${JSON.stringify(this.o.fieldSchemas?.[field])}; nothing was saved`,
+          };
+        this.state.answers[field] = value;
         return { reply: "ok: saved" };
       }
       default:

@@ -481,6 +481,35 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     assert.ok(took < 4_000, `the call ended ${took} ms after the cancel`);
   });
 
+  test("a save_answer whose Value does not fit its field is refused to the model, which can ask again", async () => {
+    const cmp = await llmCampaign();
+    scripts.Rex = {
+      agent: (step) =>
+        [
+          { content: "How many people live in your household?" },
+          {
+            toolCalls: [
+              { name: "save_answer", arguments: { Field: "household_size", Value: "many" }, id: "c1" },
+            ],
+          },
+          {
+            toolCalls: [{ name: "save_answer", arguments: { Field: "household_size", Value: 4 }, id: "c2" }],
+          },
+        ][step] ?? { content: "Thanks, goodbye.", toolCalls: [{ name: "end_call", arguments: {} }] },
+    };
+    await api.sim("+14155550694", [{ Answer: "human", Replies: ["lots of us, four"] }]);
+    const j = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550694", ContactName: "Rex" })).Id,
+    );
+    const replies = requestsOf("agent")
+      .flatMap((r) => r.body.messages)
+      .filter((m: { role: string }) => m.role === "tool")
+      .map((m: { tool_call_id: string; content: string }): [string, string] => [m.tool_call_id, m.content]);
+    assert.match(new Map(replies).get("c1") ?? "", /^error: this Value does not fit household_size, /);
+    assert.equal(new Map(replies).get("c2"), "ok: saved");
+    assert.equal(j.Result.household_size, 4);
+  });
+
   test("an opt-out the model lets pass is still an opt-out: the call ends and the number is listed", async () => {
     const cmp = await llmCampaign();
     // The model goes on with its survey whatever the contact says.
