@@ -59,6 +59,9 @@ const CASES: ReadonlyArray<readonly [string, string | null]> = [
   // ordinary answers are no intent
   ["no", null],
   ["nope", null],
+  ["yes, I am not interested in anything else", null],
+  ["I'm not interested in being removed from your list", null],
+  ["not interested in your offer", "refused"],
   ["no I don't", null],
   ["three", null],
   ["I'm not sure", null],

@@ -77,7 +77,10 @@ const NOT_A_NAME = new Set(
 
 /** "not interested", "I won't do this", "I'm not doing a survey", "leave me alone". */
 const REFUSED = [
-  re(`\\bnot (?:really |very |at all |even remotely |the least bit )?interested\\b`),
+  // "not interested in anything else" (that is all) and "... in being removed" (keep calling) are no refusal.
+  re(
+    `\\bnot (?:really |very |at all |even remotely |the least bit )?interested\\b(?! in (?:anything|something) (?:else|more)| in being (?:removed|taken off))`,
+  ),
   re(`\\bno interest\\b`),
   re(
     `\\b(?:i|we) (?:will not|am not going to|are not going to|am not gonna|refuse to) (?:do|take|answer|participate|take part|fill|be part)\\b`,
