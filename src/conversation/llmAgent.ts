@@ -4,7 +4,7 @@ import type { AgentStep, ConversationAgent, ConversationState, HeardTurn } from 
 import { closingLine } from "./closingLines.ts";
 import { validatorFor } from "./jsonSchema.ts";
 import { llmTools } from "./llmTools.ts";
-import { type Intent, parseDateTime, recognizeIntent } from "./understanding/index.ts";
+import { asksNoMoreCalls, type Intent, parseDateTime } from "./understanding/index.ts";
 
 export interface LlmAgentOptions {
   llm: LlmClient;
@@ -89,17 +89,12 @@ export class LlmAgent implements ConversationAgent {
       content: turn.kind === "speech" ? turn.text : "(the contact says nothing)",
     });
     const step = await this.think();
-    // The model decides the call, but an opt-out it let pass is not left to it: a contact who said
-    // not to be called again ("stop calling me") is opted out, as a flow agent would, whatever the
-    // model answered instead.
-    const optOut: Intent = { kind: "opt_out" };
-    if (
-      turn.kind === "speech" &&
-      this.state.intent?.kind !== "opt_out" &&
-      recognizeIntent(turn.text, { now: this.o.now(), timeZone: this.o.timeZone })?.kind === "opt_out"
-    ) {
+    // The model decides the call, but a clear request for no more calls that it let pass (it went
+    // on talking, with no ending of its own) is not left to it: the contact is opted out. An
+    // ending the model chose (a call-back, an end_call, its own opt-out) stands.
+    if (turn.kind === "speech" && step.next === "listen" && asksNoMoreCalls(turn.text)) {
+      const optOut: Intent = { kind: "opt_out" };
       this.state.intent = optOut;
-      this.state.finished = false;
       return { say: [closingLine(optOut)], next: "end" };
     }
     return step;

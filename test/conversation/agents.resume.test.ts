@@ -24,6 +24,23 @@ const toolsAnswer = (names: string[]): LlmClient =>
     }),
   }) as unknown as LlmClient;
 
+/** An LLM agent on a fresh state, answered by `llm`. */
+function llmAgent(llm: LlmClient) {
+  const state = emptyState();
+  const agent = new LlmAgent({
+    llm,
+    model: "m",
+    systemPrompt: "p",
+    firstMessage: null,
+    resultFields: [],
+    history: null,
+    now: NOW,
+    timeZone: "UTC",
+    state,
+  });
+  return { agent, state };
+}
+
 test("several endings in one LLM answer: the strongest wins, whatever their order", async () => {
   const cases: Array<[string[], string]> = [
     [["opt_out", "end_call"], "opt_out"],
@@ -34,18 +51,7 @@ test("several endings in one LLM answer: the strongest wins, whatever their orde
     [["end_call", "schedule_call"], "callback"],
   ];
   for (const [names, expected] of cases) {
-    const state = emptyState();
-    const agent = new LlmAgent({
-      llm: toolsAnswer(names),
-      model: "m",
-      systemPrompt: "p",
-      firstMessage: null,
-      resultFields: [],
-      history: null,
-      now: NOW,
-      timeZone: "UTC",
-      state,
-    });
+    const { agent, state } = llmAgent(toolsAnswer(names));
     await agent.hear({ kind: "speech", text: "whatever" });
     assert.equal(state.intent?.kind, expected, names.join(" + "));
   }
@@ -125,4 +131,19 @@ test("a choice mapped in another letter case (saved before such maps were refuse
     say: ["Green it is."],
     next: "end",
   });
+});
+
+test("an LLM agent's ending stands over the opt-out net; the net catches only a clear request the model let pass", async () => {
+  const talks = {
+    chat: async () => ({ content: "Sure.", finishReason: "stop", toolCalls: [] }),
+  } as unknown as LlmClient;
+  const later = llmAgent(toolsAnswer(["schedule_call"]));
+  await later.agent.hear({ kind: "speech", text: "Stop calling me at work, call me at home tonight at 7" });
+  assert.equal(later.state.intent?.kind, "callback");
+  const harmless = llmAgent(talks);
+  const step = await harmless.agent.hear({ kind: "speech", text: "Can I opt out of paper statements?" });
+  assert.deepEqual([step.next, harmless.state.intent], ["listen", null]);
+  const clear = llmAgent(talks);
+  assert.equal((await clear.agent.hear({ kind: "speech", text: "please stop calling me" })).next, "end");
+  assert.equal(clear.state.intent?.kind, "opt_out");
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  asksNoMoreCalls,
   parseChoice,
   parseDateTime,
   parseNumber,
@@ -152,4 +153,22 @@ test("<silence> is no intent and no answer for any parser", () => {
     assert.equal(parseDateTime(text, ctx), null, text);
     assert.equal(parseText(text), null, text);
   }
+});
+
+test("asksNoMoreCalls: the clear requests an LLM agent may not let pass, and what an open conversation may say", () => {
+  const cases: ReadonlyArray<readonly [string, boolean]> = [
+    ["please stop calling me", true],
+    ["don't call me again", true],
+    ["do not ever call me again", true],
+    ["remove me from your calling list", true],
+    ["put me on your do not call list", true],
+    ["Can I opt out of paper statements and get them by email?", false],
+    ["I want to unsubscribe from the premium plan", false],
+    ["Please take me off autopay", false],
+    ["My ex won't stop calling me, that's why I changed my number", false],
+    ["Stop calling me at work, call me at home tonight at 7", false],
+    ["you can remove my name from the waiting list now that I found a place", false],
+    ["don't call me Jane", false],
+  ];
+  for (const [text, expected] of cases) assert.equal(asksNoMoreCalls(text), expected, text);
 });

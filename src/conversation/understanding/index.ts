@@ -8,4 +8,4 @@ export { type ClockContext, parseDateTime } from "./parseDateTime.ts";
 export { parseNumber } from "./parseNumber.ts";
 export { parseText } from "./parseText.ts";
 export { parseYesNo } from "./parseYesNo.ts";
-export { type Intent, recognizeIntent } from "./recognizeIntent.ts";
+export { asksNoMoreCalls, type Intent, recognizeIntent } from "./recognizeIntent.ts";

@@ -40,6 +40,28 @@ const OPT_OUT = [
   re(`\\btake (?:me|us|my number|this number) off\\b`),
 ];
 
+/**
+ * The narrow core of OPT_OUT: words that, in any conversation, ask for no more of our calls ("stop
+ * calling me", "do not call me again", "take me off your list", "put me on your do not call
+ * list"); not "my ex will not stop calling me", "opt out of paper statements" or "take me off
+ * autopay", which an open conversation may hold.
+ */
+const DO_NOT_CALL = [
+  re(
+    `(?<!\\b(?:not|never|will not|does not|did not|cannot|can not|would not) )\\b(?:stop|quit|cease) ${CALL} ${ME}\\b(?! (?:at|on|before|after|during|until)\\b)`,
+  ),
+  re(`\\b(?:do not|never|please do not)(?: ever)? ${CALL} ${ME} (?:again|anymore|any more|ever)\\b`),
+  re(
+    `\\b(?:remove|delete|take) (?:me|us|my number|this number) (?:off|from) (?:your|the) (?:calling |call |contact |phone )?list\\b`,
+  ),
+  re(`\\bdo not call (?:list|registry|register)\\b`),
+];
+
+/** Whether the words clearly ask for no more calls: see DO_NOT_CALL. */
+export function asksNoMoreCalls(text: string): boolean {
+  return !isSilence(text) && any(DO_NOT_CALL, normalize(text));
+}
+
 /** "wrong number", "there is no one by that name", "you have the wrong person", "no Jane here". */
 const WRONG_CONTACT = [
   re(`\\bwrong (?:number|person|house|guy|girl|lady|man|people|family|phone|contact|one)\\b`),
