@@ -19,9 +19,14 @@ const NO_FILES: FS = {
 
 /**
  * Bounds on one render, so that no template (a loop over a huge range, a string doubled again and
- * again) can hold the process: a campaign's text takes well under a millisecond.
+ * again) can hold the process: a campaign's text takes well under a millisecond. The time bound is
+ * wall-clock, so a call's render gets ten times the save-time check's: a loop over a job's Data
+ * (up to 16 KiB), checked with no Data, may take tens of milliseconds on a loaded machine, and must
+ * not then fall back to its plain words at random.
  */
-const LIMITS = { parseLimit: 100_000, renderLimit: 100, memoryLimit: 1_000_000 };
+const LIMITS = { parseLimit: 100_000, memoryLimit: 1_000_000 };
+const CHECK_MS = 100;
+const RENDER_MS = 1_000;
 
 /**
  * Agent texts are Liquid templates over `Job` and `Campaign`. A missing variable renders empty and
@@ -30,9 +35,14 @@ const LIMITS = { parseLimit: 100_000, renderLimit: 100, memoryLimit: 1_000_000 }
  * (checkTemplate); at render time, as a last resort, its plain words are said without its markup.
  */
 const options = { ownPropertyOnly: true, fs: NO_FILES, root: [], relativeReference: false, ...LIMITS };
-const engine = new Liquid({ ...options, strictVariables: false, strictFilters: false });
+const engine = new Liquid({
+  ...options,
+  renderLimit: RENDER_MS,
+  strictVariables: false,
+  strictFilters: false,
+});
 /** The save-time check: an unknown filter is a mistake to point out, not to render as nothing. */
-const strict = new Liquid({ ...options, strictVariables: false, strictFilters: true });
+const strict = new Liquid({ ...options, renderLimit: CHECK_MS, strictVariables: false, strictFilters: true });
 const cache = new Map<string, { t: Template[]; vars: string[] | null }>();
 
 function parsed(source: string): { t: Template[]; vars: string[] | null } {

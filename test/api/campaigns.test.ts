@@ -329,6 +329,19 @@ describe("campaigns", () => {
     assert.match(p.body.FirstTurn, /^Call us back at \+14155550199\./);
   });
 
+  test("a loop over a job's Data as large as Data may be renders whole at call time", () => {
+    const items = Array.from({ length: 400 }, (_, i) => ({ name: `item${i}`, due: "2026-12-01" }));
+    const src =
+      '{% for i in Job.Data.items %}{{ i.name | capitalize }} {{ i.due | date: "%B %-d" }}; {% endfor %}';
+    for (let k = 0; k < 3; k++) {
+      const text = renderTemplate(src, { Job: { Data: { items } } }).text;
+      assert.ok(
+        text.startsWith("Item0 December 1; ") && text.includes("Item399 December 1;"),
+        text.slice(0, 80),
+      );
+    }
+  });
+
   test("a template that cannot render (saved before the checks) says its plain words, never its markup", () => {
     assert.equal(renderTemplate('Hi {{ Job.ContactName }}, {% include "package.json" %}', {}).text, "Hi ,");
     assert.equal(renderTemplate("Hello {% for i in (1..100000000) %}x{% endfor %}", {}).text, "Hello x");
