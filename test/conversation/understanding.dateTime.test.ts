@@ -145,7 +145,7 @@ test("parseDateTime: a month alone, or a weekday said 'last', already past means
   assert.equal(iso("last wednesday", wednesdayEvening), "2026-01-28T17:00:00.000Z");
 });
 
-test("a date question that is not a call-back keeps a past date as said", () => {
+test("a date question that is not a call-back keeps a date named as past in the past", () => {
   // Tuesday 2026-11-24 10:00 in New York (EST).
   const ctx = { now: new Date("2026-11-24T15:00:00Z"), timeZone: "America/New_York", forward: false };
   const cases: ReadonlyArray<readonly [string, string]> = [
@@ -154,6 +154,9 @@ test("a date question that is not a call-back keeps a past date as said", () => 
     ["yesterday", "2026-11-23T15:00:00.000Z"],
     ["two weeks ago", "2026-11-10T15:00:00.000Z"],
     ["tomorrow at 5pm", "2026-11-25T22:00:00.000Z"],
+    // Not named as past: read as for a call-back ("when should the technician come?").
+    ["monday", "2026-11-30T17:00:00.000Z"],
+    ["friday at last", "2026-11-27T17:00:00.000Z"],
   ];
   for (const [text, expected] of cases) assert.equal(iso(text, ctx), expected, text);
   // A call-back's time is still moved to come.

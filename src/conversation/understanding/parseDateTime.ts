@@ -12,7 +12,8 @@ export interface ClockContext {
   /**
    * The answer is a time to come (a call-back): a weekday or a date that has passed means its next
    * occurrence, "last monday" included. False for a question that may be about the past ("when did
-   * you move in?"): the date is kept as said. Default true.
+   * you move in?"): a weekday or month named with last/previous/past ("last march", "last monday")
+   * is the latest one already past; anything else reads as for a call-back. Default true.
    */
   forward?: boolean;
 }
@@ -192,7 +193,7 @@ export function parseDateTime(text: string, ctx: ClockContext): Date | null {
     const [year, month, day] = [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()];
     return instantOf({ ...w, year, month, day }, ctx.timeZone);
   }
-  return ctx.forward === false ? asSaid(text, r, w, ctx) : forward(r, w, ctx);
+  return ctx.forward === false && PAST_NAMED.test(text) ? latestPast(r, w, ctx) : forward(r, w, ctx);
 }
 
 /**
@@ -202,14 +203,13 @@ export function parseDateTime(text: string, ctx: ClockContext): Date | null {
 const forward = (r: ParsedResult, w: WallClock, ctx: ClockContext): Date =>
   stepped(r, w, ctx, 1, (at) => at.getTime() <= ctx.now.getTime());
 
-/**
- * A date kept as said: chrono's nearest reading, except that "last march" or "last monday" is the
- * latest one already past (chrono reads the month alone, which may be the coming one).
- */
-const asSaid = (text: string, r: ParsedResult, w: WallClock, ctx: ClockContext): Date =>
-  /\b(?:last|previous|past)\b/i.test(text)
-    ? stepped(r, w, ctx, -1, (at) => at.getTime() > ctx.now.getTime())
-    : instantOf(w, ctx.timeZone);
+/** A weekday or month named as past: "last march", "previous monday" (not "friday at last"). */
+const PAST_NAMED =
+  /\b(?:last|previous|past) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|december)\b/i;
+
+/** "last march" or "last monday": the latest one already past (chrono may read the coming one). */
+const latestPast = (r: ParsedResult, w: WallClock, ctx: ClockContext): Date =>
+  stepped(r, w, ctx, -1, (at) => at.getTime() > ctx.now.getTime());
 
 /**
  * The wall clock `w`, moved by whole weeks (a weekday said without its date) or years (a month and
