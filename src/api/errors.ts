@@ -37,6 +37,8 @@ function detailsOf(errors: AjvLikeError[], part: string | undefined): ErrorDetai
   });
 }
 
+export const NOT_JSON = "Send JSON with Content-Type: application/json.";
+
 /** Maps every error to the API's one error format, once. */
 export function toAppError(error: FastifyError | Error): AppError {
   if (error instanceof AppError) return error;
@@ -61,9 +63,7 @@ export function toAppError(error: FastifyError | Error): AppError {
         { Path: "/", Message: "must be valid JSON." },
       ]);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new AppError("validation_failed", "Send JSON with Content-Type: application/json.", [
-        { Path: "/", Message: "must be JSON." },
-      ]);
+      return new AppError("validation_failed", NOT_JSON, [{ Path: "/", Message: "must be JSON." }]);
   }
   if (fe.statusCode === 429)
     return new AppError("rate_limited", "Too many requests: slow down and retry after a moment.");

@@ -4,11 +4,11 @@ import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { checkStorable, LIMITS } from "../domain/limits.ts";
-import { type ErrorDetail, validationFailed } from "../errors/index.ts";
+import { AppError, type ErrorDetail, validationFailed } from "../errors/index.ts";
 import { isMigrated } from "../store/index.ts";
 import type { Deps } from "../usecases/context.ts";
 import { authHook } from "./auth.ts";
-import { errorHandler, notFoundHandler } from "./errors.ts";
+import { errorHandler, NOT_JSON, notFoundHandler } from "./errors.ts";
 import { registerIdempotency } from "./idempotency.ts";
 import { ROUTE_GROUPS } from "./routes/index.ts";
 import { JOBS_BATCH_PATH } from "./routes/jobs.ts";
@@ -44,14 +44,24 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   app.setValidatorCompiler(({ schema, httpPart }) =>
     httpPart === "body"
       ? () => true
-      : ajv.compile(httpPart === "querystring" ? { ...schema, additionalProperties: false } : schema),
+      : ajv.compile(
+          // Parameters starting with "_" (a client's cache-buster, "_=1700000000") pass.
+          httpPart === "querystring"
+            ? { ...schema, patternProperties: { "^_": {} }, additionalProperties: false }
+            : schema,
+        ),
   );
   // Responses are built by the use cases; the schemas only document them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
   // Only JSON bodies: a text/plain one would reach the use cases as a string, and its error would
-  // describe the body's shape instead of its type.
+  // describe the body's shape instead of its type. An empty one (fetch's default for a POST with
+  // body "") is no body: actions such as pause take none.
   app.removeContentTypeParser("text/plain");
+  app.addContentTypeParser("text/plain", { parseAs: "string" }, (_req, body, done) => {
+    if (body === "") done(null, undefined);
+    else done(new AppError("validation_failed", NOT_JSON, [{ Path: "/", Message: "must be JSON." }]));
+  });
   app.setNotFoundHandler(notFoundHandler);
   for (const s of ALL_SCHEMAS) app.addSchema(s);
 

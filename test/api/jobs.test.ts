@@ -282,6 +282,15 @@ describe("jobs", () => {
       ((await plain.json()) as { Error: { Message: string } }).Error.Message,
       /Content-Type: application\/json/,
     );
+    // An empty body is no body, whatever its type: fetch sends text/plain for body "".
+    const cancel = await fetch(`${t.url}/v1/jobs/${j.Id}/cancel`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.key}` },
+      body: "",
+    });
+    assert.equal(cancel.status, 200, await cancel.text());
+    // A client's cache-buster passes.
+    assert.equal((await t.request("GET", "/v1/jobs?_=1700000000")).status, 200);
     const misspelt = await t.request("GET", "/v1/jobs?campaignid=cmp_x");
     assert.equal(misspelt.status, 400);
     assert.equal(misspelt.body.Error.Details[0].Path, "/campaignid");
