@@ -516,6 +516,30 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     },
   );
 
+  test(
+    "a TimeZone change waits for a campaign a close holds before it locks its job: the two never deadlock",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const campaign = await newCampaign(t, {}, { Status: "paused" });
+      const job = await newJob(t, campaign, { PhoneNumber: "+14155550413" });
+      // As a close that pauses the campaign and then ends the jobs of an opted-out number does.
+      const close = new pg.Client({ connectionString: t.database.url ?? "" });
+      await close.connect();
+      try {
+        await close.query("begin");
+        await close.query("select 1 from campaigns where id = $1 for update", [campaign]);
+        const patching = t.request("PATCH", `/v1/jobs/${job.Id}`, { TimeZone: "America/Chicago" });
+        await sleep(300);
+        await close.query("set local lock_timeout = '3s'");
+        await close.query("select 1 from jobs where id = $1 for update", [job.Id]);
+        await close.query("commit");
+        assert.equal((await patching).status, 200);
+      } finally {
+        await close.end();
+      }
+    },
+  );
+
   test("an unanswered attempt with attempts left and no window ever open is retried with no time, not failed", () => {
     const now = new Date("2026-11-24T12:00:00Z");
     const job = {

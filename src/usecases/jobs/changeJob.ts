@@ -16,12 +16,22 @@ import { firstCallAt } from "./firstCallAt.ts";
 import { transitionJob } from "./transition.ts";
 
 /**
- * How a job's change reads its campaign when it works out the job's next call time: KEY SHARE, which
- * a change of windows (FOR UPDATE) waits for, and then reschedules this job as it is by then; a
- * change already under way is waited for and read. Unlocked, the job could be written with windows
- * a change had replaced after that change's rescheduling passed it by.
+ * The campaign of job `id`, read KEY SHARE when a change works out the job's next call time: a
+ * change of windows (FOR UPDATE) then waits for this one, and reschedules the job as it is by then;
+ * a change already under way is waited for and read. Unlocked, the job could be written with
+ * windows a change had replaced after that change's rescheduling passed it by. Taken before the
+ * job's own lock, as a paused campaign's close takes the campaign and then the jobs of an opt-out,
+ * so that the two never wait for each other in a cycle.
  */
-const WINDOWS_HELD = "key share";
+async function windowsHeld(q: Queryable, ctx: Ctx, id: string) {
+  const r = await q.query<{ campaign_id: string }>(
+    "select campaign_id from jobs where id = $1 and org_id = $2",
+    [id, ctx.orgId],
+  );
+  const campaignId = r.rows[0]?.campaign_id;
+  if (campaignId === undefined) throw notFound("Job", id);
+  return getCampaign(q, ctx.orgId, campaignId, "key share");
+}
 
 async function lockedJob(q: Queryable, ctx: Ctx, id: string): Promise<JobRow> {
   const row = await getJobRow(q, ctx.orgId, id, true);
@@ -35,6 +45,7 @@ export async function updateJob({ ctx, id, input }: { ctx: Ctx; id: string; inpu
   if (!parsed.ok) throw validationFailed(parsed.details);
   const p = parsed.value;
   return ctx.deps.db.tx(async (q) => {
+    const campaign = p.TimeZone !== undefined ? await windowsHeld(q, ctx, id) : null;
     const row = await lockedJob(q, ctx, id);
     if (row.state === "deleted") throw conflict("The job's PII was deleted: it can no longer be changed.");
     const set: Partial<Record<keyof JobRow, unknown>> = {};
@@ -45,7 +56,6 @@ export async function updateJob({ ctx, id, input }: { ctx: Ctx; id: string; inpu
       set.time_zone = p.TimeZone;
       // The contact's zone decides the calling window: a waiting job's next call moves with it.
       if (row.state === "pending" && row.next_call_at !== null) {
-        const campaign = await getCampaign(q, ctx.orgId, row.campaign_id, WINDOWS_HELD);
         const now = await dbNow(q);
         const from = laterOf(row.due_at, now);
         const job = { TestJob: row.test_job, TimeZone: p.TimeZone, PhoneNumber: row.phone_number };
@@ -63,6 +73,7 @@ export async function cancelJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<
 /** A failed or canceled job goes back to pending, due now, with MaxAttempts more attempts. */
 export async function retryJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<Job> {
   return ctx.deps.db.tx(async (q) => {
+    const campaign = await windowsHeld(q, ctx, id);
     const row = await lockedJob(q, ctx, id);
     const optedOut = await q.query("select 1 from opt_outs where org_id = $1 and phone_number = $2", [
       ctx.orgId,
@@ -73,7 +84,6 @@ export async function retryJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<J
         "The job's number is on the opt-out list: remove it from the list (DELETE /v1/opt-outs/{PhoneNumber}) before retrying.",
       );
     }
-    const campaign = await getCampaign(q, ctx.orgId, row.campaign_id, WINDOWS_HELD);
     const now = await dbNow(q);
     const job = { TestJob: row.test_job, TimeZone: row.time_zone, PhoneNumber: row.phone_number };
     return toJob(
