@@ -163,6 +163,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     // Kept apart: a later step's failure (the objective's judge) must not lose what was extracted.
     let extracted: Record<string, unknown> | null = null;
     const endReason = result.endedBy === "agent" && state.finished ? "completed" : END_REASON[result.endedBy];
+    const status = result.endedBy === "canceled" ? "canceled" : "completed";
     try {
       const llm =
         deps.config.llm && deps.llm ? { client: deps.llm, model: modelFor(job, deps.config) } : null;
@@ -211,13 +212,14 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         state,
         analysis: withoutLlm,
         endReason,
+        status,
       });
       return;
     }
     const close: CallClose = {
       ...closeTimes(call, result.endedAt),
       scheduleVersion: job.schedule_version,
-      status: result.endedBy === "canceled" ? "canceled" : "completed",
+      status,
       endReason,
       answeredBy: "human",
       decision: analysis.decision,
@@ -258,7 +260,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     transcript: TranscriptEntry[],
     endedAt: Date,
     /** The call ended as `endReason` says; its analysis broke. */
-    after?: { state: ConversationState; analysis: Analysis; endReason: string },
+    after?: { state: ConversationState; analysis: Analysis; endReason: string; status: string },
   ): Promise<void> {
     const configuration = isLlmError(e) && e.kind === "configuration";
     deps.logger.warn(
@@ -277,7 +279,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       {
         ...closeTimes(call, endedAt),
         scheduleVersion: job.schedule_version,
-        status: "completed",
+        status: after?.status ?? "completed",
         endReason: after?.endReason ?? "agent_hangup",
         answeredBy: "human",
         decision: stated

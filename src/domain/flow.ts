@@ -174,8 +174,10 @@ function checkAnswerMap(
       return;
     }
     case "number":
+      // Written as the answer's branch is ("3", not "03" or "3.0"), or it never matches.
       for (const k of keys)
-        if (!/^-?\d+(\.\d+)?$/.test(k)) bad(k, 'is not a number: map numbers such as "3", or "default".');
+        if (k.trim() === "" || String(Number(k)) !== k)
+          bad(k, 'is not a number as answers read: map numbers such as "3" or "2.5", or "default".');
       if (!hasDefault)
         out.push({ Path: p, Message: 'needs a "default": a number question can get any number.' });
       return;

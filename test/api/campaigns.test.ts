@@ -150,6 +150,7 @@ describe("campaigns", () => {
       "/Agent/Flow/Nodes/q/Next/nope",
     ]);
     await refused({ Expect: "number", Next: { "3": "a" } }, ["/Agent/Flow/Nodes/q/Next"]);
+    await refused({ Expect: "number", Next: { "03": "a", default: "b" } }, ["/Agent/Flow/Nodes/q/Next/03"]);
     await refused({ Expect: "text", Next: { done: "a", default: "b" } }, ["/Agent/Flow/Nodes/q/Next/done"]);
     const ok = {
       Start: "q",
