@@ -22,6 +22,9 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default logger type.
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    // Fastify's own request lines carry the URL, whose path and query hold phone numbers
+    // (/v1/opt-outs/+1..., ?PhoneNumber=): requests are logged below by their route instead.
+    disableRequestLogging: true,
     bodyLimit: LIMITS.bodyBytes,
     // Path ids of any length reach the routes (an unknown one answers 404 in the API's error format):
     // the router's default of 100 characters answered its own 414 before them.
@@ -54,6 +57,18 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   // Responses are built by the use cases; the schemas only document them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
+  app.addHook("onResponse", async (req, reply) => {
+    req.log.info(
+      {
+        method: req.method,
+        // The route's pattern (/v1/opt-outs/:PhoneNumber), never the URL as sent.
+        route: req.routeOptions.url ?? "(no route)",
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  });
   // Only JSON bodies: a text/plain one would reach the use cases as a string, and its error would
   // describe the body's shape instead of its type. An empty one (fetch's default for a POST with
   // body "") is no body: actions such as pause take none.
