@@ -9,6 +9,13 @@ import type { Db } from "../store/index.ts";
 import type { PlacedCall, Telephony, UnansweredOutcome } from "../telephony/port.ts";
 import { closeUnanswered } from "./unanswered.ts";
 
+/** The worker stalled between its claim and the dial: nothing was dialed. */
+export class DialStalled extends Error {
+  constructor(calls: number) {
+    super(`the dial of ${calls} claimed calls began too late (the worker stalled): none was dialed`);
+  }
+}
+
 export interface DialedCall {
   claim: Claim;
   /** The carrier's call; when `placed.ended` is set, its end was written with its dial. */
@@ -69,6 +76,12 @@ export async function dialClaims(
     dbTime?: () => Date;
     /** Whether the worker began to stop: then nothing is dialed, and the claims go back to pending. */
     stopping?: () => boolean;
+    /**
+     * When the claims' dial must have begun (performance.now()): a worker frozen past it (SIGSTOP,
+     * a stalled VM) dials none of them when it wakes, since its leases may be gone; the
+     * transaction is rolled back and the reaper hands the claims back.
+     */
+    dialBy?: number;
   } = {},
 ): Promise<DialedCall[]> {
   const { dbTime = () => new Date(), stopping = () => false } = opts;
@@ -90,6 +103,7 @@ export async function dialClaims(
       held.map((c) => notDialed(c, now)),
     );
     if (toDial.length === 0) return [];
+    if (opts.dialBy !== undefined && performance.now() > opts.dialBy) throw new DialStalled(toDial.length);
     let placed: PlacedCall[];
     try {
       placed = await telephony.placeCalls(

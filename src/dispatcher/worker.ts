@@ -128,6 +128,7 @@ export class Dispatcher {
     const room = this.opts.maxInFlight - this.inFlight;
     if (room <= 0) return this.opts.pollMs;
     try {
+      const claimedAt = performance.now();
       const claims = await claimDueJobs(db, {
         workerId: this.id,
         limit: Math.min(this.opts.batchSize, room),
@@ -141,6 +142,8 @@ export class Dispatcher {
       const dialed = await dialClaims(db, this.deps.telephony, claims, logger, {
         dbTime: () => this.dbTime(),
         stopping: () => this.loop.stopping,
+        // Half the lease after the claim began: the leases are still ours with room to spare.
+        dialBy: claimedAt + (this.opts.leaseSeconds * 1000) / 2,
       }).catch((e) => {
         // The leases expire and the reaper hands the claims back: nothing is dialed twice.
         logger.error({ err: e, worker: this.id }, "dialing failed");

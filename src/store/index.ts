@@ -28,8 +28,16 @@ export * from "./usage.ts";
 export * from "./webhooks.ts";
 
 /** The database the configuration names: a real server via DATABASE_URL, else PGlite in the data dir. */
-export async function openDatabase(cfg: { databaseUrl: string | null; dataDir: string }): Promise<Db> {
-  if (cfg.databaseUrl) return openPostgres(cfg.databaseUrl);
+export async function openDatabase(cfg: {
+  databaseUrl: string | null;
+  dataDir: string;
+  dispatch?: { leaseSeconds: number };
+}): Promise<Db> {
+  // Twice the lease, at least a minute: past it a frozen worker's transaction is rolled back, so
+  // its locks free the jobs for the reaper; no transaction of ours idles that long (the longest
+  // wait inside one is an HTTP request with a shorter timeout).
+  const idleInTransactionMs = Math.max(2 * (cfg.dispatch?.leaseSeconds ?? 30), 60) * 1000;
+  if (cfg.databaseUrl) return openPostgres(cfg.databaseUrl, 10, { idleInTransactionMs });
   return openPglite(path.join(cfg.dataDir, "pgdata"));
 }
 

@@ -13,8 +13,22 @@ export interface PostgresDb extends Db {
   readonly pool: pg.Pool;
 }
 
-export async function openPostgres(url: string, max = 10): Promise<PostgresDb> {
-  const pool = new pg.Pool({ connectionString: url, max, types });
+export interface PostgresOptions {
+  /**
+   * The server ends a session left idle inside a transaction this long (a process frozen by
+   * SIGSTOP, a debugger, a stalled VM), rolling it back: its locks would otherwise hold up pauses,
+   * cancels and the recovery of its leases for as long as it stays frozen. Unset: no limit.
+   */
+  idleInTransactionMs?: number;
+}
+
+export async function openPostgres(url: string, max = 10, opts: PostgresOptions = {}): Promise<PostgresDb> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types,
+    ...(opts.idleInTransactionMs ? { idle_in_transaction_session_timeout: opts.idleInTransactionMs } : {}),
+  });
   // A client that dies while idle must not crash the process; the pool replaces it.
   pool.on("error", () => {});
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({

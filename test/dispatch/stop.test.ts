@@ -43,6 +43,24 @@ describe("stopping a dispatcher", () => {
     return d;
   };
 
+  /** The test database, with `hook` run after each claim's transaction commits, before the dial. */
+  const afterClaims = (hook: (claims: Claim[]) => void | Promise<void>): Db => {
+    const real = t.database.db;
+    return new Proxy(real, {
+      get(target, prop) {
+        if (prop === "tx")
+          return async <T>(fn: Parameters<Db["tx"]>[0]) => {
+            const result = (await real.tx(fn)) as T;
+            // A claim's transaction returns its claims, each with a call id.
+            if (Array.isArray(result) && (result as Claim[])[0]?.callId) await hook(result as Claim[]);
+            return result;
+          };
+        const v = Reflect.get(target, prop);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+  };
+
   const jobRow = async (id: string) =>
     (
       await t.database.db.query<{
@@ -76,25 +94,44 @@ describe("stopping a dispatcher", () => {
       )
     ).rows[0]!;
 
+  test("a worker that stalls between its claim and the dial (past half its lease) dials none of it; the reaper hands it back", async () => {
+    const carrier = new RecordingCarrier();
+    const phone = "+14155550419";
+    let stalledCall: string | undefined;
+    // The worker freezes right after the claim commits, as under SIGSTOP, for longer than half the lease.
+    const db = afterClaims(async (claims) => {
+      const mine = claims.find((c) => c.job.phone_number === phone);
+      if (!stalledCall && mine) {
+        stalledCall = mine.callId;
+        await new Promise((r) => setTimeout(r, 1_300));
+      }
+    });
+    const campaign = await newCampaign(t, { MaxAttempts: 3 });
+    const d = await startDispatcher(carrier, { leaseSeconds: 2 }, db);
+    const job = await newJob(t, campaign, { PhoneNumber: phone });
+    // Dialed once, later, by a claim made after the reaper gave the stalled one back.
+    const dialed = await dialedTo(carrier, phone);
+    assert.ok(stalledCall);
+    assert.notEqual(dialed, stalledCall, "the stalled claim was dialed");
+    assert.equal(carrier.placed.filter((p) => p.to === phone).length, 1);
+    assert.deepEqual(await callRow(stalledCall), {
+      status: "canceled",
+      end_reason: "worker_lost",
+      ended: true,
+    });
+    assert.equal((await jobRow(job.Id)).attempts, 1, "the stalled claim's attempt was given back");
+    await t.request("POST", `/v1/jobs/${job.Id}/cancel`);
+    carrier.release(dialed);
+    await d.stop(0);
+  });
+
   test("a claim under way when the stop begins is not dialed: its job goes back to pending, attempt given back", async () => {
     const carrier = new RecordingCarrier();
     let d: Dispatcher | undefined;
     let stopping: Promise<void> | undefined;
     // The stop begins right after the claim's transaction commits, before the dial's.
-    const real = t.database.db;
-    const db = new Proxy(real, {
-      get(target, prop) {
-        if (prop === "tx")
-          return async <T>(fn: Parameters<Db["tx"]>[0]) => {
-            const result = (await real.tx(fn)) as T;
-            const claims = result as unknown as Claim[];
-            if (!stopping && Array.isArray(claims) && claims.length > 0 && claims[0]?.callId)
-              stopping = d?.stop(0);
-            return result;
-          };
-        const v = Reflect.get(target, prop);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
+    const db = afterClaims((claims) => {
+      if (!stopping && claims.length > 0) stopping = d?.stop(0);
     });
     const campaign = await newCampaign(t, { MaxAttempts: 3 });
     d = await startDispatcher(carrier, {}, db);
