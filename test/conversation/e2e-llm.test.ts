@@ -481,6 +481,25 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     assert.ok(took < 4_000, `the call ended ${took} ms after the cancel`);
   });
 
+  test("a canceled call whose analysis then fails keeps Status canceled", async () => {
+    const cmp = await llmCampaign();
+    scripts.Late = {
+      agent: (step) =>
+        step === 0 ? { content: "Hello, do you have a minute?" } : { content: "Hm.", delayMs: 8_000 },
+    };
+    fake.reply((body) => (kind(body) === "extraction" ? { status: 401 } : handler(body)));
+    await api.sim("+14155550693", [{ Answer: "human", Replies: ["sure", "go on"] }]);
+    const job = await api.job(cmp.Id, { PhoneNumber: "+14155550693", ContactName: "Late" });
+    const lateTurns = () => requestsOf("agent").filter((r) => scriptOf(r.body) === scripts.Late).length;
+    await waitFor(async () => lateTurns() >= 2, 10_000, "the agent's slow turn");
+    assert.equal((await t.request("POST", `/v1/jobs/${job.Id}/cancel`)).status, 200);
+    const [call] = await waitFor(async () => {
+      const calls = await api.calls(job.Id);
+      return calls[0]?.EndedAt ? calls : undefined;
+    }, 20_000);
+    assert.deepEqual([call.Status, call.EndReason], ["canceled", "canceled"]);
+  });
+
   test("a save_answer whose Value does not fit its field is refused to the model, which can ask again", async () => {
     const cmp = await llmCampaign();
     scripts.Rex = {
