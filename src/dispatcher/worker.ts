@@ -11,7 +11,7 @@ import type { Telephony } from "../telephony/port.ts";
 import type { AnsweredCallHandler } from "./answered.ts";
 import { claimDueJobs } from "./claim.ts";
 import { CallCloser } from "./closer.ts";
-import { type DialedCall, dialClaims } from "./dial.ts";
+import { type DialedCall, DialStalled, dialClaims } from "./dial.ts";
 import { handBackLeases, reapExpiredLeases } from "./reaper.ts";
 import { closeUnanswered, UNANSWERED_STATUS } from "./unanswered.ts";
 
@@ -146,7 +146,8 @@ export class Dispatcher {
         dialBy: claimedAt + (this.opts.leaseSeconds * 1000) / 2,
       }).catch((e) => {
         // The leases expire and the reaper hands the claims back: nothing is dialed twice.
-        logger.error({ err: e, worker: this.id }, "dialing failed");
+        if (e instanceof DialStalled) logger.warn({ worker: this.id, claims: claims.length }, e.message);
+        else logger.error({ err: e, worker: this.id }, "dialing failed");
         return [] as DialedCall[];
       });
       this.inFlight -= claims.length - dialed.length;
