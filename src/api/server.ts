@@ -73,6 +73,15 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   // describe the body's shape instead of its type. An empty one (fetch's default for a POST with
   // body "") is no body: actions such as pause take none.
   app.removeContentTypeParser("text/plain");
+  // Likewise an empty JSON body (curl -X POST -H 'Content-Type: application/json' .../pause): the
+  // routes that need a body say so by name. Anything else goes through Fastify's own parser, which
+  // refuses prototype poisoning.
+  const json = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    if (body === "") done(null, undefined);
+    else json(req, String(body), done);
+  });
   app.addContentTypeParser("text/plain", { parseAs: "string" }, (_req, body, done) => {
     if (body === "") done(null, undefined);
     else done(new AppError("validation_failed", NOT_JSON, [{ Path: "/", Message: "must be JSON." }]));

@@ -289,6 +289,23 @@ describe("jobs", () => {
       body: "",
     });
     assert.equal(cancel.status, 200, await cancel.text());
+    // An empty JSON body too (curl -X POST -H 'Content-Type: application/json'); a poisoned one is refused.
+    const retry = await fetch(`${t.url}/v1/jobs/${j.Id}/retry`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
+    });
+    assert.equal(retry.status, 200, await retry.text());
+    const poisoned = await t.request(
+      "POST",
+      "/v1/opt-outs",
+      '{"PhoneNumber": "+14155550163", "__proto__": {"x": 1}}',
+    );
+    assert.equal(poisoned.status, 400);
+    const emptyCreate = await fetch(`${t.url}/v1/campaigns`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
+    });
+    assert.equal(emptyCreate.status, 400, "a route that needs a body still says so");
     // A client's cache-buster passes.
     assert.equal((await t.request("GET", "/v1/jobs?_=1700000000")).status, 200);
     const misspelt = await t.request("GET", "/v1/jobs?campaignid=cmp_x");
