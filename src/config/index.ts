@@ -9,7 +9,8 @@ export interface Config {
   /** Where `cobbery worker` serves GET /metrics and /healthz (on `host`); null: it serves no HTTP. */
   workerMetricsPort: number | null;
   apiKey: string | null;
-  telephony: "sim" | "twilio";
+  /** The carrier: the simulated one (a real adapter, Twilio first, plugs in behind the same port). */
+  telephony: "sim";
   llm: { baseUrl: string; apiKey: string | null; model: string | null } | null;
   llmTimeoutMs: number;
   orgMaxConcurrentCalls: number;

@@ -1,4 +1,4 @@
-import { type Config, ConfigError } from "../config/index.ts";
+import type { Config } from "../config/index.ts";
 import type { Telephony } from "./port.ts";
 import { SimCarrier } from "./sim/simCarrier.ts";
 
@@ -6,14 +6,10 @@ export type * from "./port.ts";
 export { simRoutes } from "./sim/routes.ts";
 export { SimCarrier } from "./sim/simCarrier.ts";
 
-/** The carrier the configuration names. */
+/** The carrier the configuration names (loadConfig refuses the ones this build lacks). */
 export function createTelephony(config: Config): Telephony {
   switch (config.telephony) {
     case "sim":
       return new SimCarrier();
-    case "twilio":
-      throw new ConfigError(
-        "COBBERY_TELEPHONY=twilio: the Twilio adapter is not part of this build yet; use sim.",
-      );
   }
 }
