@@ -1,5 +1,5 @@
 import type { Config } from "../config/index.ts";
-import { fieldSchemas, resultFields } from "../domain/analysisSchema.ts";
+import { fieldSchemas } from "../domain/analysisSchema.ts";
 import type { LlmClient } from "../llm/index.ts";
 import { LlmError } from "../llm/index.ts";
 import type { JobContext } from "../store/conversations.ts";
@@ -64,8 +64,7 @@ export function buildAgent(c: AgentContext): ConversationAgent {
         model,
         systemPrompt: c.render(agent.Prompt ?? ""),
         firstMessage: agent.FirstMessage ? c.render(agent.FirstMessage) : null,
-        resultFields: resultFields(c.job.campaign.AnalysisSchema),
-        fieldSchemas: fieldSchemas(c.job.campaign.AnalysisSchema),
+        fields: fieldSchemas(c.job.campaign.AnalysisSchema),
         history: c.history,
         now: c.now,
         timeZone: c.timeZone,

@@ -13,9 +13,8 @@ export interface LlmAgentOptions {
   systemPrompt: string;
   /** The rendered FirstMessage, said without asking the model. */
   firstMessage: string | null;
-  resultFields: string[];
-  /** The AnalysisSchema's properties: a saved answer must fit its field's schema. */
-  fieldSchemas?: Record<string, unknown>;
+  /** The AnalysisSchema's properties, by name: the answers to collect, each fitting its schema. */
+  fields: Record<string, unknown>;
   /** What earlier calls of this job said and collected, so the agent picks up where it left off. */
   history: string | null;
   now: () => Date;
@@ -46,13 +45,17 @@ const MAX_TOOL_ROUNDS = 6;
 export class LlmAgent implements ConversationAgent {
   private readonly messages: ChatMessage[];
   private readonly tools: ToolSpec[];
+  private readonly fieldNames: string[];
 
   constructor(private readonly o: LlmAgentOptions) {
-    this.tools = llmTools(o.resultFields);
+    this.fieldNames = Object.keys(o.fields);
+    this.tools = llmTools(this.fieldNames);
     const now = o.now();
     const context = [
       "Call context from Cobbery.",
-      o.resultFields.length ? `\nCollect these answers with save_answer: ${o.resultFields.join(", ")}.` : "",
+      this.fieldNames.length
+        ? `\nCollect these answers with save_answer: ${this.fieldNames.join(", ")}.`
+        : "",
       o.history ? `\nEarlier calls with this contact:\n${o.history}` : "",
       // The wall-clock time with its offset: the model reads the contact's hour, and a time it
       // writes back in that form is one instant.
@@ -165,15 +168,15 @@ export class LlmAgent implements ConversationAgent {
       }
       case "save_answer": {
         const field = typeof args.Field === "string" ? args.Field : "";
-        if (!this.o.resultFields.includes(field))
-          return { reply: `error: Field must be one of ${this.o.resultFields.join(", ")}` };
+        if (!this.fieldNames.includes(field))
+          return { reply: `error: Field must be one of ${this.fieldNames.join(", ")}` };
         const value = args.Value ?? null;
         // An answer that does not fit its field would be dropped from Result later: the model is
         // told now, while it can still ask the contact again.
-        const fits = value === null || (validatorFor(this.o.fieldSchemas?.[field])?.(value) ?? true);
+        const fits = value === null || (validatorFor(this.o.fields[field])?.(value) ?? true);
         if (!fits)
           return {
-            reply: `error: this Value does not fit ${field}, whose JSON schema is ${JSON.stringify(this.o.fieldSchemas?.[field])}; nothing was saved`,
+            reply: `error: this Value does not fit ${field}, whose JSON schema is ${JSON.stringify(this.o.fields[field])}; nothing was saved`,
           };
         this.state.answers[field] = value;
         return { reply: "ok: saved" };

@@ -36,8 +36,6 @@ export function validateAnalysisSchema(schema: unknown, path: string): ErrorDeta
 }
 
 /** The property names of Job.Result, in schema order. */
-export const resultFields = (schema: Record<string, unknown>): string[] => Object.keys(fieldSchemas(schema));
-
 /** The schema of each Result field (the AnalysisSchema's properties). */
 export const fieldSchemas = (schema: Record<string, unknown>): Record<string, unknown> =>
   isPlainObject(schema.properties) ? schema.properties : {};

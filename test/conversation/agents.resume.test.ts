@@ -32,7 +32,7 @@ function llmAgent(llm: LlmClient) {
     model: "m",
     systemPrompt: "p",
     firstMessage: null,
-    resultFields: [],
+    fields: {},
     history: null,
     now: NOW,
     timeZone: "UTC",
