@@ -1,3 +1,4 @@
+import { checkUnknownFields } from "../domain/limits.ts";
 import { parseDay, parseHHMM } from "./compile.ts";
 import { type ScheduleIssue, WEEKDAYS } from "./types.ts";
 import { isValidTimeZone } from "./zone.ts";
@@ -15,14 +16,8 @@ function validateWindow(w: unknown, path: string, issues: ScheduleIssue[]): void
     add("", 'Each window must be an object like {"Days": ["mon"], "Start": "09:00", "End": "17:00"}.');
     return;
   }
-  for (const k of Object.keys(w)) {
-    // A misspelt field would otherwise be stored and silently ignored.
-    if (!WINDOW_FIELDS.includes(k))
-      add(
-        `/${k.replaceAll("~", "~0").replaceAll("/", "~1")}`,
-        `is not a known field of a window; the fields are ${WINDOW_FIELDS.join(", ")}.`,
-      );
-  }
+  // A misspelt field would otherwise be stored and silently ignored.
+  checkUnknownFields(w, WINDOW_FIELDS, path, issues);
   if (!Array.isArray(w.Days) || w.Days.length === 0) {
     add("/Days", `Days must be a non-empty array of day names chosen from ${DAY_LIST}.`);
   } else {
