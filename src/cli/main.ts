@@ -186,9 +186,10 @@ export async function main(argv: string[]): Promise<void> {
     const code = await run(argv);
     if (code >= 0) process.exitCode = code;
   } catch (e) {
+    const around = aroundCobbery(e);
     if (e instanceof UsageError) process.stderr.write(`${e.message}\n\n${USAGE}\n`);
     else if (e instanceof ConfigError || e instanceof AppError) process.stderr.write(`${e.message}\n`);
-    else if (aroundCobbery(e)) process.stderr.write(`${aroundCobbery(e)}\n`);
+    else if (around !== null) process.stderr.write(`${around}\n`);
     else {
       createLogger("error", process.stderr as never).error({ err: e }, "command failed");
       process.stderr.write(`${(e as Error).message}\n`);
