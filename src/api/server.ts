@@ -77,15 +77,16 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   // routes that need a body say so by name. Anything else goes through Fastify's own parser, which
   // refuses prototype poisoning.
   const json = app.getDefaultJsonParser("error", "error");
+  const notJson: typeof json = (_req, _body, done) =>
+    done(new AppError("validation_failed", NOT_JSON, [{ Path: "/", Message: "must be JSON." }]), undefined);
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
-    if (body === "") done(null, undefined);
-    else json(req, String(body), done);
-  });
-  app.addContentTypeParser("text/plain", { parseAs: "string" }, (_req, body, done) => {
-    if (body === "") done(null, undefined);
-    else done(new AppError("validation_failed", NOT_JSON, [{ Path: "/", Message: "must be JSON." }]));
-  });
+  for (const [type, parse] of [
+    ["application/json", json],
+    ["text/plain", notJson],
+  ] as const)
+    app.addContentTypeParser(type, { parseAs: "string" }, (req, body, done) =>
+      body === "" ? done(null, undefined) : parse(req, String(body), done),
+    );
   app.setNotFoundHandler(notFoundHandler);
   for (const s of ALL_SCHEMAS) app.addSchema(s);
 
