@@ -111,6 +111,20 @@ export async function getCampaign(
   return r.rows[0] ? toCampaign(r.rows[0]) : null;
 }
 
+/** The campaign of job `jobId`, KEY SHARE-locked (null when the organization has no such job). */
+export async function lockCampaignOfJob(
+  q: Queryable,
+  orgId: string,
+  jobId: string,
+): Promise<Campaign | null> {
+  const r = await q.query<CampaignRow>(
+    `select c.* from campaigns c join jobs j on j.campaign_id = c.id
+     where j.id = $1 and j.org_id = $2 for key share of c`,
+    [jobId, orgId],
+  );
+  return r.rows[0] ? toCampaign(r.rows[0]) : null;
+}
+
 export async function listCampaigns(
   q: Queryable,
   orgId: string,

@@ -3,10 +3,10 @@ import { conflict, notFound, validationFailed } from "../../errors/index.ts";
 import { laterOf } from "../../schedule/index.ts";
 import {
   dbNow,
-  getCampaign,
   getJobRow,
   type Job,
   type JobRow,
+  lockCampaignOfJob,
   type Queryable,
   toJob,
   updateJobRow,
@@ -24,13 +24,9 @@ import { transitionJob } from "./transition.ts";
  * so that the two never wait for each other in a cycle.
  */
 async function windowsHeld(q: Queryable, ctx: Ctx, id: string) {
-  const r = await q.query<{ campaign_id: string }>(
-    "select campaign_id from jobs where id = $1 and org_id = $2",
-    [id, ctx.orgId],
-  );
-  const campaignId = r.rows[0]?.campaign_id;
-  if (campaignId === undefined) throw notFound("Job", id);
-  return getCampaign(q, ctx.orgId, campaignId, "key share");
+  const campaign = await lockCampaignOfJob(q, ctx.orgId, id);
+  if (!campaign) throw notFound("Job", id);
+  return campaign;
 }
 
 async function lockedJob(q: Queryable, ctx: Ctx, id: string): Promise<JobRow> {
@@ -55,11 +51,11 @@ export async function updateJob({ ctx, id, input }: { ctx: Ctx; id: string; inpu
     if (p.TimeZone !== undefined) {
       set.time_zone = p.TimeZone;
       // The contact's zone decides the calling window: a waiting job's next call moves with it.
-      if (row.state === "pending" && row.next_call_at !== null) {
+      if (campaign && row.state === "pending" && row.next_call_at !== null) {
         const now = await dbNow(q);
         const from = laterOf(row.due_at, now);
         const job = { TestJob: row.test_job, TimeZone: p.TimeZone, PhoneNumber: row.phone_number };
-        set.next_call_at = campaign ? firstCallAt(campaign.Schedule, job, from) : row.next_call_at;
+        set.next_call_at = firstCallAt(campaign.Schedule, job, from);
       }
     }
     return toJob(await updateJobRow(q, id, set));
@@ -94,7 +90,7 @@ export async function retryJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<J
         objective_met: null,
         attempts_base: row.attempts,
         due_at: now,
-        next_call_at: campaign ? firstCallAt(campaign.Schedule, job, now) : now,
+        next_call_at: firstCallAt(campaign.Schedule, job, now),
       }),
     );
   });
