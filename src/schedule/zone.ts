@@ -69,9 +69,16 @@ export function isValidTimeZone(zone: unknown): zone is string {
  * given (a link such as "US/Eastern" keeps its name).
  */
 export function zoneNameCase(zone: string): string {
-  const resolved = zoneState(zone).fmt.resolvedOptions().timeZone;
-  return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
+  // Asked per job of an import: each spelling is worked out once.
+  let name = spelled.get(zone);
+  if (name === undefined) {
+    const resolved = zoneState(zone).fmt.resolvedOptions().timeZone;
+    name = resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
+    spelled.set(zone, name);
+  }
+  return name;
 }
+const spelled = new Map<string, string>();
 
 /** Offset straight from Intl (slow path, used only to build tables). Intl resolves whole seconds. */
 function intlOffset(fmt: Intl.DateTimeFormat, ms: number): number {
