@@ -8,6 +8,8 @@ export class PollLoop {
   private stopped = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
+  /** A wake came while a round ran: what it announced may have come after the round looked. */
+  private wokenDuringRound = false;
 
   /** `round` resolves with the milliseconds to sleep before the next one; it must not throw. */
   constructor(private readonly round: () => Promise<number | null>) {}
@@ -38,14 +40,17 @@ export class PollLoop {
   }
 
   wake(): void {
-    this.wakeUp?.();
+    if (this.wakeUp) this.wakeUp();
+    else this.wokenDuringRound = true;
   }
 
   private async run(firstAfterMs: number): Promise<void> {
     if (firstAfterMs > 0) await this.sleep(firstAfterMs);
     while (!this.stopped) {
+      this.wokenDuringRound = false;
       const ms = await this.round();
-      if (ms !== null && !this.stopped) await this.sleep(ms);
+      // A wake during the round is not lost: the next round runs at once instead of after the sleep.
+      if (ms !== null && !this.stopped && !this.wokenDuringRound) await this.sleep(ms);
     }
   }
 
