@@ -2,7 +2,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { checkStorable, LIMITS } from "../domain/limits.ts";
 import { AppError, type ErrorDetail, validationFailed } from "../errors/index.ts";
 import { isMigrated } from "../store/index.ts";
@@ -24,7 +24,7 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Fastify's own request lines carry the URL, whose path and query hold phone numbers
     // (/v1/opt-outs/+1..., ?PhoneNumber=): requests are logged below by their route instead.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: LIMITS.bodyBytes,
     // Path ids of any length reach the routes (an unknown one answers 404 in the API's error format):
     // the router's default of 100 characters answered its own 414 before them.
