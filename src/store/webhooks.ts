@@ -282,36 +282,47 @@ export interface AttemptOutcome {
   attempts: number;
   statusCode: number | null;
   error: string | null;
+  /** delivered (2xx), retry (after retryInSeconds), or failed for good. */
+  kind: "delivered" | "retry" | "failed";
+  retryInSeconds?: number;
 }
 
-const FENCE = "where id = $1 and attempts = $2 and status = 'pending'";
-
-/** Returns false when the attempt was no longer this worker's (its lease expired and was re-claimed). */
-export async function recordDelivered(q: Queryable, o: AttemptOutcome): Promise<boolean> {
-  const r = await q.query(
-    `update webhook_deliveries set status = 'delivered', delivered_at = now(), last_status_code = $3,
-       last_error = null, next_attempt_at = null, attempting_until = null ${FENCE}`,
-    [o.id, o.attempts, o.statusCode],
+/**
+ * Writes the outcomes of attempts, in one statement however many. Each write is fenced on its
+ * attempt number: an attempt whose lease expired and was re-claimed meanwhile writes nothing.
+ * Returns the ids of the deliveries it wrote.
+ */
+export async function recordOutcomes(
+  q: Queryable,
+  outcomes: readonly AttemptOutcome[],
+): Promise<Set<string>> {
+  if (outcomes.length === 0) return new Set();
+  const r = await q.query<{ id: string }>(
+    `update webhook_deliveries d set
+       status = case x.kind when 'retry' then d.status else x.kind end,
+       delivered_at = case when x.kind = 'delivered' then now() end,
+       last_status_code = x.status_code,
+       last_error = case when x.kind = 'delivered' then null else x.error end,
+       next_attempt_at = case when x.kind = 'retry' then now() + make_interval(secs => x.retry_in) end,
+       attempting_until = null
+     from jsonb_to_recordset($1::jsonb) as x(id text, attempts integer, kind text, status_code integer,
+       error text, retry_in double precision)
+     where d.id = x.id and d.attempts = x.attempts and d.status = 'pending'
+     returning d.id`,
+    [
+      JSON.stringify(
+        outcomes.map((o) => ({
+          id: o.id,
+          attempts: o.attempts,
+          kind: o.kind,
+          status_code: o.statusCode,
+          error: o.error,
+          retry_in: o.retryInSeconds ?? null,
+        })),
+      ),
+    ],
   );
-  return r.rowCount > 0;
-}
-
-export async function recordRetry(q: Queryable, o: AttemptOutcome, delaySeconds: number): Promise<boolean> {
-  const r = await q.query(
-    `update webhook_deliveries set last_status_code = $3, last_error = $4,
-       next_attempt_at = now() + make_interval(secs => $5), attempting_until = null ${FENCE}`,
-    [o.id, o.attempts, o.statusCode, o.error, delaySeconds],
-  );
-  return r.rowCount > 0;
-}
-
-export async function recordFailed(q: Queryable, o: AttemptOutcome): Promise<boolean> {
-  const r = await q.query(
-    `update webhook_deliveries set status = 'failed', last_status_code = $3, last_error = $4,
-       next_attempt_at = null, attempting_until = null ${FENCE}`,
-    [o.id, o.attempts, o.statusCode, o.error],
-  );
-  return r.rowCount > 0;
+  return new Set(r.rows.map((x) => x.id));
 }
 
 /** Disables the webhook for good and abandons its pending deliveries. Returns how many it abandoned. */

@@ -5,10 +5,9 @@ import {
   type ClaimedDelivery,
   type Db,
   disableWebhook,
-  recordDelivered,
-  recordFailed,
-  recordRetry,
+  recordOutcomes,
 } from "../store/index.ts";
+import type { OutcomeWriter } from "./outcomeWriter.ts";
 import { postDelivery } from "./post.ts";
 import { parseRetryAfter, retryDelaySeconds } from "./retry.ts";
 
@@ -46,7 +45,7 @@ export interface DeliverOptions {
  * out and another worker took the delivery over, nothing is written.
  */
 export async function attemptDelivery(
-  deps: { db: Db; logger: Logger },
+  deps: { db: Db; logger: Logger; outcomes: OutcomeWriter },
   d: ClaimedDelivery,
   opts: DeliverOptions,
 ): Promise<void> {
@@ -56,7 +55,7 @@ export async function attemptDelivery(
     timeoutMs: opts.timeoutMs,
     allowPrivate: opts.allowPrivate,
   });
-  const outcome: AttemptOutcome = {
+  const attempt = {
     id: d.id,
     attempts: d.attempts,
     statusCode: r.statusCode,
@@ -67,12 +66,16 @@ export async function attemptDelivery(
   let written: boolean;
   if (r.statusCode !== null && ok(r.statusCode)) {
     label = "delivered";
-    written = await recordDelivered(db, outcome);
+    written = await deps.outcomes.write({ ...attempt, kind: "delivered" });
   } else if (r.statusCode === 410) {
     label = "gone";
     written = await db.tx(async (q) => {
-      if (!(await recordFailed(q, { ...outcome, error: "HTTP 410: the webhook was disabled." })))
-        return false;
+      const gone: AttemptOutcome = {
+        ...attempt,
+        kind: "failed",
+        error: "HTTP 410: the webhook was disabled.",
+      };
+      if ((await recordOutcomes(q, [gone])).size === 0) return false;
       const abandoned = await disableWebhook(q, d.webhook_id);
       logger.info({ ...log, abandoned }, "webhook endpoint answered 410: webhook disabled");
       return true;
@@ -80,7 +83,9 @@ export async function attemptDelivery(
   } else {
     const delay = retryDelaySeconds(d.attempts, opts.retryScale, parseRetryAfter(r.retryAfter));
     label = delay === null ? "failed" : "retry";
-    written = delay === null ? await recordFailed(db, outcome) : await recordRetry(db, outcome, delay);
+    written = await deps.outcomes.write(
+      delay === null ? { ...attempt, kind: "failed" } : { ...attempt, kind: "retry", retryInSeconds: delay },
+    );
     logger.debug({ ...log, retryInSeconds: delay }, "webhook delivery attempt failed");
   }
   if (!written) {

@@ -13,10 +13,30 @@ export interface PostResult {
 
 const USER_AGENT = "Cobbery-Webhooks/1.0";
 
+/** A response body longer than this is not read: its connection is dropped instead of reused. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * Connections are kept open and reused (a TLS handshake per delivery would cost more than the
+ * delivery). Pools are kept apart by allowPrivate: a connection opened without the public-address
+ * check is never reused by a delivery that needs it (the check runs when a connection opens).
+ */
+const agents = new Map<string, http.Agent>();
+function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
+  const key = `${protocol}${allowPrivate}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    // An idle connection is closed after 4 s, before the 5 s after which Node servers close theirs.
+    const options = { keepAlive: true, maxSockets: 64, timeout: 4_000 };
+    agent = protocol === "https:" ? new https.Agent(options) : new http.Agent(options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 /**
  * POSTs one delivery. Without allowPrivate, the host is resolved and checked right before the
  * connection, and the connection goes to the checked addresses only. Redirects are not followed.
- * The response body is not read.
  */
 export async function postDelivery(
   url: string,
@@ -33,10 +53,24 @@ export async function postDelivery(
       return { statusCode: null, retryAfter: undefined, error: refusal(e) };
     }
   }
+  const first = await postOnce(target, headers, body, opts, agentFor(target.protocol, opts.allowPrivate));
+  // A kept connection the receiver closed just as it was reused: the request never reached it. Sent
+  // again, once, on a new connection.
+  if (first.staleConnection) return postOnce(target, headers, body, opts, false);
+  return first;
+}
+
+function postOnce(
+  target: URL,
+  headers: Record<string, string>,
+  body: string,
+  opts: { timeoutMs: number; allowPrivate: boolean },
+  agent: http.Agent | false,
+): Promise<PostResult & { staleConnection?: boolean }> {
   const client = target.protocol === "https:" ? https : http;
-  return new Promise<PostResult>((resolve) => {
+  return new Promise((resolve) => {
     let settled = false;
-    const finish = (r: PostResult) => {
+    const finish = (r: PostResult & { staleConnection?: boolean }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -46,7 +80,7 @@ export async function postDelivery(
       target,
       {
         method: "POST",
-        agent: false,
+        agent,
         headers: {
           ...headers,
           "content-type": "application/json",
@@ -58,15 +92,29 @@ export async function postDelivery(
       (res) => {
         const retryAfter = res.headers["retry-after"];
         finish({ statusCode: res.statusCode ?? null, retryAfter, error: null });
-        // The body does not matter: drop it and the connection.
-        res.destroy();
+        // The body does not matter. It is read so that the connection can be reused, unless it is
+        // large or slow: then it is dropped with its connection.
+        let bytes = 0;
+        const slow = setTimeout(() => res.destroy(), opts.timeoutMs);
+        res.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > MAX_RESPONSE_BYTES) res.destroy();
+        });
+        res.on("close", () => clearTimeout(slow));
       },
     );
     const timer = setTimeout(() => {
       finish({ statusCode: null, retryAfter: undefined, error: `no response within ${opts.timeoutMs} ms` });
       req.destroy();
     }, opts.timeoutMs);
-    req.on("error", (e) => finish({ statusCode: null, retryAfter: undefined, error: refusal(e) }));
+    req.on("error", (e: NodeJS.ErrnoException) =>
+      finish({
+        statusCode: null,
+        retryAfter: undefined,
+        error: refusal(e),
+        staleConnection: req.reusedSocket && e.code === "ECONNRESET",
+      }),
+    );
     req.end(body);
   });
 }

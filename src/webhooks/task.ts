@@ -4,6 +4,7 @@ import { PollLoop } from "../pollLoop.ts";
 import { claimDueDeliveries, type Db } from "../store/index.ts";
 import { type AttemptOutcomeLabel, attemptDelivery } from "./deliver.ts";
 import { fanOutOnce } from "./fanOut.ts";
+import { OutcomeWriter } from "./outcomeWriter.ts";
 import { leaseSecondsOf, type WebhookSettings, webhookSettings } from "./settings.ts";
 
 export const WEBHOOK_TASK_NAME = "webhooks";
@@ -18,8 +19,9 @@ export class WebhookWorker implements BackgroundTask {
   /** Rounds back to back while more is waiting, else one every pollMs (or when an attempt frees room). */
   private readonly loop = new PollLoop(async () => ((await this.tick()) ? null : this.settings.pollMs));
   private readonly inFlight = new Set<Promise<void>>();
-  /** The last round found no room: a finished attempt wakes the loop. */
+  /** The last round found too little room (waitsForRoom): the attempts that free it wake the loop. */
   private full = false;
+  private readonly outcomes: OutcomeWriter;
 
   constructor(
     private readonly deps: {
@@ -29,7 +31,9 @@ export class WebhookWorker implements BackgroundTask {
       count?: (outcome: AttemptOutcomeLabel) => void;
     },
     private readonly settings: WebhookSettings,
-  ) {}
+  ) {
+    this.outcomes = new OutcomeWriter(deps.db);
+  }
 
   async start(): Promise<void> {
     this.loop.start();
@@ -39,6 +43,15 @@ export class WebhookWorker implements BackgroundTask {
   async stop(): Promise<void> {
     await this.loop.stop();
     await Promise.all([...this.inFlight]);
+  }
+
+  /**
+   * Whether the worker waits for room before it claims: while more than half its attempts are under
+   * way. Claims then take many deliveries at once (on the embedded database, whose one connection
+   * serializes every statement, claims of one delivery each would take most of its time).
+   */
+  private waitsForRoom(): boolean {
+    return this.inFlight.size > this.settings.maxInFlight / 2;
   }
 
   /** One round: fan out what is new, then claim and start due deliveries. Returns whether more is waiting. */
@@ -52,12 +65,12 @@ export class WebhookWorker implements BackgroundTask {
       logger.warn({ err: e }, "webhook fan-out failed");
     }
     const room = this.settings.maxInFlight - this.inFlight.size;
-    this.full = room <= 0;
-    if (room <= 0 || this.loop.stopping) return more;
+    this.full = this.waitsForRoom();
+    if (this.full || this.loop.stopping) return more;
     try {
       const claimed = await claimDueDeliveries(db, room, leaseSecondsOf(this.settings));
       for (const d of claimed) {
-        const p = attemptDelivery(this.deps, d, {
+        const p = attemptDelivery({ ...this.deps, outcomes: this.outcomes }, d, {
           timeoutMs: this.settings.timeoutMs,
           retryScale: this.settings.retryScale,
           allowPrivate: this.deps.allowPrivate,
@@ -66,12 +79,15 @@ export class WebhookWorker implements BackgroundTask {
           .catch((e) => logger.warn({ err: e, delivery: d.id }, "webhook delivery could not be recorded"))
           .finally(() => {
             this.inFlight.delete(p);
-            if (this.full) this.loop.wake();
+            if (this.full && !this.waitsForRoom()) this.loop.wake();
           });
         this.inFlight.add(p);
       }
-      // Full: a finished attempt wakes the loop. Otherwise everything due was claimed.
-      this.full = this.inFlight.size >= this.settings.maxInFlight;
+      this.full = this.waitsForRoom();
+      // A claim that got all the room it asked for may have left more due. If attempts finished
+      // during the claim and freed room, the next round claims again at once instead of waiting
+      // out a poll with due deliveries left; else the attempts that free room wake it.
+      if (claimed.length >= room && !this.full) more = true;
     } catch (e) {
       logger.warn({ err: e }, "claiming webhook deliveries failed");
     }

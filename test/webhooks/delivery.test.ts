@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { BackgroundTask } from "../../src/background.ts";
-import { claimDueDeliveries, recordDelivered } from "../../src/store/index.ts";
+import { claimDueDeliveries, recordOutcomes } from "../../src/store/index.ts";
 import { fanOutOnce, payloadOf, signedHeaders } from "../../src/webhooks/index.ts";
 import { postDelivery } from "../../src/webhooks/post.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
@@ -219,10 +219,8 @@ describe("webhook deliveries", () => {
     const [d] = await deliveriesOf(t, hook.Id);
     assert.equal(d.Attempts, 2);
     // The dead worker's late write carries the old attempt number and changes nothing.
-    assert.equal(
-      await recordDelivered(t.app.deps.db, { id: claimed.id, attempts: 1, statusCode: 204, error: null }),
-      false,
-    );
+    const late = { id: claimed.id, attempts: 1, statusCode: 204, error: null, kind: "delivered" as const };
+    assert.equal((await recordOutcomes(t.app.deps.db, [late])).size, 0);
   });
 
   test("PII deletion rewrites stored delivery bodies: no canary is left", async () => {

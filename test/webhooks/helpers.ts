@@ -29,6 +29,8 @@ export class Receiver {
   respond: (r: Received, n: number) => Reply = () => ({ status: 204 });
   private server: http.Server | null = null;
   url = "";
+  /** TCP connections the receiver accepted. */
+  connections = 0;
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => {
@@ -53,6 +55,7 @@ export class Receiver {
         res.end();
       });
     });
+    this.server.on("connection", () => this.connections++);
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
     return this;
