@@ -1,4 +1,5 @@
 import { Webhook } from "standardwebhooks";
+import type { BatchWriter } from "../batchWriter.ts";
 import type { Logger } from "../logging/index.ts";
 import {
   type AttemptOutcome,
@@ -7,7 +8,6 @@ import {
   disableWebhook,
   recordOutcomes,
 } from "../store/index.ts";
-import type { OutcomeWriter } from "./outcomeWriter.ts";
 import { postDelivery } from "./post.ts";
 import { parseRetryAfter, retryDelaySeconds } from "./retry.ts";
 
@@ -45,7 +45,12 @@ export interface DeliverOptions {
  * out and another worker took the delivery over, nothing is written.
  */
 export async function attemptDelivery(
-  deps: { db: Db; logger: Logger; outcomes: OutcomeWriter },
+  deps: {
+    db: Db;
+    logger: Logger;
+    /** Writes an outcome (with others): false when the attempt's lease had been taken over. */
+    outcomes: BatchWriter<AttemptOutcome, boolean>;
+  },
   d: ClaimedDelivery,
   opts: DeliverOptions,
 ): Promise<void> {

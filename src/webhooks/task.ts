@@ -1,10 +1,10 @@
 import type { BackgroundTask, BackgroundTaskFactory } from "../background.ts";
+import { BatchWriter } from "../batchWriter.ts";
 import type { Logger } from "../logging/index.ts";
 import { PollLoop } from "../pollLoop.ts";
-import { claimDueDeliveries, type Db } from "../store/index.ts";
+import { type AttemptOutcome, claimDueDeliveries, type Db, recordOutcomes } from "../store/index.ts";
 import { type AttemptOutcomeLabel, attemptDelivery } from "./deliver.ts";
 import { fanOutOnce } from "./fanOut.ts";
-import { OutcomeWriter } from "./outcomeWriter.ts";
 import { leaseSecondsOf, type WebhookSettings, webhookSettings } from "./settings.ts";
 
 export const WEBHOOK_TASK_NAME = "webhooks";
@@ -21,7 +21,11 @@ export class WebhookWorker implements BackgroundTask {
   private readonly inFlight = new Set<Promise<void>>();
   /** The last round found too little room (waitsForRoom): the attempts that free it wake the loop. */
   private full = false;
-  private readonly outcomes: OutcomeWriter;
+  /**
+   * Attempts finish in bursts (a claim starts many at once): their outcomes are written together,
+   * else one statement each would keep the pool busy and the next claim waiting.
+   */
+  private readonly outcomes: BatchWriter<AttemptOutcome, boolean>;
 
   constructor(
     private readonly deps: {
@@ -32,7 +36,10 @@ export class WebhookWorker implements BackgroundTask {
     },
     private readonly settings: WebhookSettings,
   ) {
-    this.outcomes = new OutcomeWriter(deps.db);
+    this.outcomes = new BatchWriter(async (items) => {
+      const written = await recordOutcomes(deps.db, items);
+      return items.map((o) => written.has(o.id));
+    });
   }
 
   async start(): Promise<void> {
