@@ -60,17 +60,20 @@ export async function postDelivery(
   return first;
 }
 
+/** One request's result; staleConnection: a kept connection was reset as it was reused. */
+type OnceResult = PostResult & { staleConnection?: boolean };
+
 function postOnce(
   target: URL,
   headers: Record<string, string>,
   body: string,
   opts: { timeoutMs: number; allowPrivate: boolean },
   agent: http.Agent | false,
-): Promise<PostResult & { staleConnection?: boolean }> {
+): Promise<OnceResult> {
   const client = target.protocol === "https:" ? https : http;
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (r: PostResult & { staleConnection?: boolean }) => {
+    const finish = (r: OnceResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
