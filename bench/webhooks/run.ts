@@ -14,6 +14,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { fmt, percentiles, sleep } from "../conversations/stats.ts";
 import { freshDatabase } from "../databases.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,11 +45,8 @@ const IN_FLIGHT = 50;
 const KEY = "bench_webhooks_key_0123456789";
 const PORT = 18_180;
 
+/** Figures go to stdout. */
 const log = (s: string) => process.stdout.write(`${s}\n`);
-const fmt = (x: number, digits = 0) =>
-  x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
 
 /** The receiver: answers 204 after the latency, and remembers when each delivery came and its event's time. */
 class Receiver {
@@ -146,13 +144,13 @@ async function cobbery(name: string, env: Record<string, string>): Promise<Figur
     if (rx.arrivals.length < N)
       throw new Error(`${name}: ${rx.arrivals.length} of ${N} deliveries in 10 minutes`);
     const last = Math.max(...rx.arrivals);
-    const lags = [...rx.lagsMs].sort((a, b) => a - b);
+    const lag = percentiles(rx.lagsMs);
     return {
       name,
       rate: N / ((last - imported) / 1000),
       drainS: (last - imported) / 1000,
-      lagP50: pct(lags, 50) / 1000,
-      lagP99: pct(lags, 99) / 1000,
+      lagP50: lag.p50 / 1000,
+      lagP99: lag.p99 / 1000,
       connections: rx.connections,
     };
   } finally {
@@ -223,7 +221,7 @@ log("");
 log("scenario                              deliveries/s  drain s  lag p50 s  lag p99 s  connections");
 for (const r of results)
   log(
-    `${r.name.padEnd(36)}  ${fmt(r.rate).padStart(12)}  ${fmt(r.drainS, 1).padStart(7)}  ${(r.lagP50 === null ? "-" : fmt(r.lagP50, 2)).padStart(9)}  ${(r.lagP99 === null ? "-" : fmt(r.lagP99, 2)).padStart(9)}  ${fmt(r.connections).padStart(11)}`,
+    `${r.name.padEnd(36)}  ${fmt(r.rate).padStart(12)}  ${fmt(r.drainS, 1).padStart(7)}  ${fmt(r.lagP50, 2).padStart(9)}  ${fmt(r.lagP99, 2).padStart(9)}  ${fmt(r.connections).padStart(11)}`,
   );
 const limit = results.find((r) => r.lagP50 === null);
 if (limit)
