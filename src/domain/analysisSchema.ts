@@ -35,7 +35,6 @@ export function validateAnalysisSchema(schema: unknown, path: string): ErrorDeta
   return [];
 }
 
-/** The property names of Job.Result, in schema order. */
 /** The schema of each Result field (the AnalysisSchema's properties). */
 export const fieldSchemas = (schema: Record<string, unknown>): Record<string, unknown> =>
   isPlainObject(schema.properties) ? schema.properties : {};
