@@ -875,10 +875,10 @@ CREATE INDEX jobs_org ON public.jobs USING btree (org_id, id);
 CREATE INDEX jobs_org_phone ON public.jobs USING btree (org_id, phone_number) WHERE (phone_number IS NOT NULL);
 
 --
--- Name: webhook_deliveries_due; Type: INDEX; Schema: public; Owner: -
+-- Name: webhook_deliveries_due_by_webhook; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+CREATE INDEX webhook_deliveries_due_by_webhook ON public.webhook_deliveries USING btree (webhook_id, next_attempt_at) WHERE (status = 'pending'::text);
 
 --
 -- Name: webhook_deliveries_job; Type: INDEX; Schema: public; Owner: -

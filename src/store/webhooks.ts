@@ -245,23 +245,50 @@ export interface ClaimedDelivery {
   secret: string;
 }
 
+/** What a claim may take: `limit` in all, and no webhook past `perWebhook` attempts of this worker. */
+export interface ClaimRoom {
+  limit: number;
+  perWebhook: number;
+  /** This worker's attempts under way, by webhook id. */
+  inFlight: ReadonlyMap<string, number>;
+}
+
 /**
  * Claims due deliveries of active webhooks with a lease: the attempt count goes up (it is the
  * fencing token) and the next attempt moves to the lease's end, so that a worker that dies mid-way
  * leaves the delivery to be tried again once the lease has run out.
+ *
+ * The room is shared out fairly between webhooks (water-filling): the n-th delivery a webhook would
+ * get ranks at its attempts under way plus n, and the lowest ranks win, oldest first among equals.
+ * So an endpoint that hangs with a large backlog holds at most `perWebhook` of a worker's slots,
+ * and the deliveries of every other webhook keep going out beside it, instead of waiting in due
+ * order behind the whole backlog. Each webhook's due deliveries are locked in its own index range;
+ * those locked but not taken are released when the statement ends.
  */
 export async function claimDueDeliveries(
   q: Queryable,
-  limit: number,
+  room: ClaimRoom,
   leaseSeconds: number,
 ): Promise<ClaimedDelivery[]> {
+  if (room.limit <= 0) return [];
   const r = await q.query<ClaimedDelivery>(
-    `with due as (
-       select d.id from webhook_deliveries d join webhooks w on w.id = d.webhook_id and w.disabled_at is null
-       where d.status = 'pending' and d.next_attempt_at <= now()
-       order by d.next_attempt_at
-       limit $1
-       for update of d skip locked
+    `with mine as (
+       select webhook_id, n from jsonb_to_recordset($3::jsonb) as x(webhook_id text, n integer)
+     ), active as (
+       select w.id, coalesce(m.n, 0) as busy from webhooks w left join mine m on m.webhook_id = w.id
+       where w.disabled_at is null and coalesce(m.n, 0) < $4
+     ), candidates as (
+       select c.id, c.next_attempt_at, a.busy + row_number() over (
+           partition by a.id order by c.next_attempt_at, c.id) as level
+       from active a cross join lateral (
+         select d.id, d.next_attempt_at from webhook_deliveries d
+         where d.webhook_id = a.id and d.status = 'pending' and d.next_attempt_at <= now()
+         order by d.next_attempt_at
+         limit least($4 - a.busy, $1)
+         for update skip locked
+       ) c
+     ), due as (
+       select id from candidates order by level, next_attempt_at, id limit $1
      )
      update webhook_deliveries d
      set attempts = d.attempts + 1,
@@ -271,7 +298,12 @@ export async function claimDueDeliveries(
      where d.id = due.id and w.id = d.webhook_id and w.disabled_at is null
      returning d.id, d.org_id, d.webhook_id, d.message_id, d.event_type, d.event_at, d.data::text as data,
        d.attempts, w.url, w.secret`,
-    [limit, leaseSeconds],
+    [
+      room.limit,
+      leaseSeconds,
+      JSON.stringify([...room.inFlight].map(([webhook_id, n]) => ({ webhook_id, n }))),
+      room.perWebhook,
+    ],
   );
   return r.rows;
 }

@@ -4,6 +4,11 @@ import type { Config } from "../config/index.ts";
 export interface WebhookSettings extends Readonly<Config["webhooks"]> {
   /** Deliveries one worker has under way at most. */
   readonly maxInFlight: number;
+  /**
+   * Of those, one webhook's at most: the rest stay for the others, so that an endpoint that hangs
+   * with a backlog cannot take every slot (see claimDueDeliveries).
+   */
+  readonly maxInFlightPerWebhook: number;
   /** Events read per fan-out transaction. */
   readonly fanOutBatch: number;
 }
@@ -11,6 +16,7 @@ export interface WebhookSettings extends Readonly<Config["webhooks"]> {
 export const webhookSettings = (configured: Config["webhooks"]): WebhookSettings => ({
   ...configured,
   maxInFlight: 50,
+  maxInFlightPerWebhook: 40,
   fanOutBatch: 500,
 });
 

@@ -19,8 +19,15 @@ export class WebhookWorker implements BackgroundTask {
   /** Rounds back to back while more is waiting, else one every pollMs (or when an attempt frees room). */
   private readonly loop = new PollLoop(async () => ((await this.tick()) ? null : this.settings.pollMs));
   private readonly inFlight = new Set<Promise<void>>();
-  /** The last round found too little room (waitsForRoom): the attempts that free it wake the loop. */
-  private full = false;
+  /** The attempts under way by webhook id: claims share the room out by them. */
+  private readonly inFlightByWebhook = new Map<string, number>();
+  /**
+   * The last round may have left due deliveries behind: it waited for room, or its claim was cut
+   * short by the room or by a webhook's cap. The attempts that free room then wake the loop.
+   */
+  private leftDue = false;
+  /** Attempts ended so far: a claim compares it before and after. */
+  private finished = 0;
   /**
    * Attempts finish in bursts (a claim starts many at once): their outcomes are written together,
    * else one statement each would keep the pool busy and the next claim waiting.
@@ -53,12 +60,34 @@ export class WebhookWorker implements BackgroundTask {
   }
 
   /**
-   * Whether the worker waits for room before it claims: while more than half its attempts are under
-   * way. Claims then take many deliveries at once (on the embedded database, whose one connection
-   * serializes every statement, claims of one delivery each would take most of its time).
+   * Whether the worker waits for room before it claims: while more than half the slots it could
+   * fill are busy. Claims then take many deliveries at once (on the embedded database, whose one
+   * connection serializes every statement, claims of one delivery each would take most of its
+   * time). Slots held by a webhook at its cap are left out of the count: its attempts may hang
+   * until the timeout, and the other webhooks' deliveries must not wait for them.
    */
   private waitsForRoom(): boolean {
-    return this.inFlight.size > this.settings.maxInFlight / 2;
+    let capped = 0;
+    for (const n of this.inFlightByWebhook.values())
+      if (n >= this.settings.maxInFlightPerWebhook) capped += n;
+    return this.inFlight.size - capped > (this.settings.maxInFlight - capped) / 2;
+  }
+
+  /** Whether a webhook had, or got to, its cap in a claim: it may have more due than it took. */
+  private reachedCap(
+    before: ReadonlyMap<string, number>,
+    claimed: readonly { webhook_id: string }[],
+  ): boolean {
+    const after = new Map(before);
+    for (const d of claimed) after.set(d.webhook_id, (after.get(d.webhook_id) ?? 0) + 1);
+    for (const n of after.values()) if (n >= this.settings.maxInFlightPerWebhook) return true;
+    return false;
+  }
+
+  private track(webhookId: string, by: 1 | -1): void {
+    const n = (this.inFlightByWebhook.get(webhookId) ?? 0) + by;
+    if (n > 0) this.inFlightByWebhook.set(webhookId, n);
+    else this.inFlightByWebhook.delete(webhookId);
   }
 
   /** One round: fan out what is new, then claim and start due deliveries. Returns whether more is waiting. */
@@ -72,10 +101,16 @@ export class WebhookWorker implements BackgroundTask {
       logger.warn({ err: e }, "webhook fan-out failed");
     }
     const room = this.settings.maxInFlight - this.inFlight.size;
-    this.full = this.waitsForRoom();
-    if (this.full || this.loop.stopping) return more;
+    this.leftDue = this.waitsForRoom();
+    if (this.leftDue || this.loop.stopping) return more;
+    const before = new Map(this.inFlightByWebhook);
+    const finishedBefore = this.finished;
     try {
-      const claimed = await claimDueDeliveries(db, room, leaseSecondsOf(this.settings));
+      const claimed = await claimDueDeliveries(
+        db,
+        { limit: room, perWebhook: this.settings.maxInFlightPerWebhook, inFlight: before },
+        leaseSecondsOf(this.settings),
+      );
       for (const d of claimed) {
         const p = attemptDelivery({ ...this.deps, outcomes: this.outcomes }, d, {
           timeoutMs: this.settings.timeoutMs,
@@ -86,15 +121,20 @@ export class WebhookWorker implements BackgroundTask {
           .catch((e) => logger.warn({ err: e, delivery: d.id }, "webhook delivery could not be recorded"))
           .finally(() => {
             this.inFlight.delete(p);
-            if (this.full && !this.waitsForRoom()) this.loop.wake();
+            this.track(d.webhook_id, -1);
+            this.finished++;
+            if (this.leftDue && !this.waitsForRoom()) this.loop.wake();
           });
         this.inFlight.add(p);
+        this.track(d.webhook_id, 1);
       }
-      this.full = this.waitsForRoom();
-      // A claim that got all the room it asked for may have left more due. If attempts finished
-      // during the claim and freed room, the next round claims again at once instead of waiting
-      // out a poll with due deliveries left; else the attempts that free room wake it.
-      if (claimed.length >= room && !this.full) more = true;
+      // The claim may have left due deliveries behind if it got all the room it asked for, or if
+      // a webhook reached its cap (counting its attempts as they were when the claim began). The
+      // attempts that free room then wake the loop; if some already ended during the claim, the
+      // next round claims again at once instead of waiting out a poll with deliveries due.
+      const cut = claimed.length >= room || this.reachedCap(before, claimed);
+      this.leftDue = cut;
+      if (cut && this.finished !== finishedBefore && !this.waitsForRoom()) more = true;
     } catch (e) {
       logger.warn({ err: e }, "claiming webhook deliveries failed");
     }

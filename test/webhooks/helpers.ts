@@ -31,6 +31,11 @@ export class Receiver {
   url = "";
   /** TCP connections the receiver accepted. */
   connections = 0;
+  /** While true, requests are read and recorded but never answered (an endpoint that hangs). */
+  hang = false;
+  /** Requests being held unanswered now, and the most held at once. */
+  held = 0;
+  maxHeld = 0;
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => {
@@ -50,6 +55,12 @@ export class Receiver {
         }
         const r: Received = { headers, body, event, verifyError, at: Date.now() };
         this.received.push(r);
+        if (this.hang) {
+          this.held++;
+          this.maxHeld = Math.max(this.maxHeld, this.held);
+          res.on("close", () => this.held--);
+          return;
+        }
         const reply = this.respond(r, this.received.length);
         res.writeHead(reply.status, reply.headers ?? {});
         res.end();
@@ -67,7 +78,9 @@ export class Receiver {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    const closed = new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    this.server?.closeAllConnections();
+    await closed;
   }
 }
 

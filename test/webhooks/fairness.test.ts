@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { after, afterEach, before, test } from "node:test";
+import type { BackgroundTask } from "../../src/background.ts";
+import { claimDueDeliveries } from "../../src/store/index.ts";
+import { fanOutOnce } from "../../src/webhooks/index.ts";
+import { webhookSettings } from "../../src/webhooks/settings.ts";
+import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { hookUp, Receiver, startWebhookTask } from "./helpers.ts";
+
+const TIMEOUT_MS = 6000;
+const settings = { COBBERY_WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), COBBERY_WEBHOOK_POLL_MS: "50" };
+
+let t: TestApp;
+let campaignId: string;
+let task: BackgroundTask | null = null;
+const receivers: Receiver[] = [];
+let phone = 0;
+
+const receiver = async () => {
+  const r = await new Receiver().start();
+  receivers.push(r);
+  return r;
+};
+const createJobs = async (n: number): Promise<void> => {
+  const Jobs = Array.from({ length: n }, () => ({
+    PhoneNumber: `+1617555${String(phone++).padStart(4, "0")}`,
+  }));
+  const r = await t.request("POST", `/v1/campaigns/${campaignId}/jobs/batch`, { Jobs });
+  assert.equal(r.body.Created, n);
+};
+
+before(async () => {
+  t = await startTestApp({ ...settings, COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true" });
+  campaignId = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+});
+afterEach(async () => {
+  // Hung requests end with their connections, so the worker stops without waiting out the timeout.
+  for (const r of receivers.splice(0)) await r.close();
+  await task?.stop();
+  task = null;
+  for (const w of (await t.request("GET", "/v1/webhooks?Limit=1000")).body.Items)
+    await t.request("DELETE", `/v1/webhooks/${w.Id}`);
+});
+after(async () => {
+  await t.close();
+});
+
+test("a claim shares its room between webhooks by the attempts each has under way", async () => {
+  const c = await hookUp(t, await receiver(), ["job.created"]);
+  const d = await hookUp(t, await receiver(), ["job.created"]);
+  await createJobs(30);
+  await waitFor(async () => (await fanOutOnce(t.app.deps.db, 500)).deliveries > 0 || undefined);
+  const count = (claimed: { webhook_id: string }[], id: string) =>
+    claimed.filter((x) => x.webhook_id === id).length;
+
+  // C has 20 under way: D first rises to 20, then both share the rest (30 = C 5 + D 25).
+  const first = await claimDueDeliveries(
+    t.app.deps.db,
+    { limit: 30, perWebhook: 40, inFlight: new Map([[c.Id, 20]]) },
+    60,
+  );
+  assert.deepEqual([count(first, c.Id), count(first, d.Id)], [5, 25]);
+  // C at its cap gets nothing, though its deliveries are the oldest due: D's last 5 go.
+  const second = await claimDueDeliveries(
+    t.app.deps.db,
+    { limit: 10, perWebhook: 25, inFlight: new Map([[c.Id, 25]]) },
+    60,
+  );
+  assert.deepEqual([count(second, c.Id), count(second, d.Id)], [0, 5]);
+  // Nothing is claimed twice.
+  assert.equal(new Set([...first, ...second].map((x) => x.id)).size, 35);
+});
+
+test("an endpoint that hangs with a backlog does not hold up another webhook's deliveries", async () => {
+  const hanging = await receiver();
+  hanging.hang = true;
+  await hookUp(t, hanging, ["job.created"]);
+  await createJobs(150); // three times a worker's slots, all for the hanging endpoint
+  const healthy = await receiver();
+  await hookUp(t, healthy, ["job.canceled"]);
+
+  task = await startWebhookTask(t);
+  const { maxInFlightPerWebhook } = webhookSettings(t.app.deps.config.webhooks);
+  await waitFor(
+    async () => hanging.held >= maxInFlightPerWebhook,
+    10_000,
+    "the hanging endpoint's slots taken",
+  );
+  const started = Date.now();
+  const jobs = (await t.request("GET", `/v1/jobs?CampaignId=${campaignId}&Limit=5`)).body.Items;
+  for (const j of jobs) assert.equal((await t.request("POST", `/v1/jobs/${j.Id}/cancel`)).status, 200);
+  // Before any hung attempt times out: the healthy webhook's deliveries are not queued behind them.
+  await waitFor(
+    async () => healthy.received.length >= 5,
+    TIMEOUT_MS - 2000,
+    "the other webhook's deliveries",
+  );
+  assert.ok(Date.now() - started < TIMEOUT_MS, "delivered while the hanging attempts are still open");
+  assert.equal(hanging.held, hanging.received.length, "no hung attempt had ended yet");
+  assert.ok(
+    hanging.maxHeld <= maxInFlightPerWebhook,
+    `one webhook holds at most its cap: ${hanging.maxHeld} > ${maxInFlightPerWebhook}`,
+  );
+});
