@@ -25,6 +25,21 @@ interface ZoneState {
 
 const zones = new Map<string, ZoneState>();
 const invalid = new Set<string>();
+const spelled = new Map<string, string>();
+/**
+ * The caches here are keyed by names as callers give them (API input). IANA has about 600 names
+ * with links, so only junk or letter-case variants fill a cache past this: it is then emptied
+ * rather than left to grow with every distinct string a client sends.
+ */
+const MAX_CACHED_NAMES = 4096;
+
+function remember<V>(cache: Map<string, V>, name: string, value: V): void {
+  if (cache.size >= MAX_CACHED_NAMES) cache.clear();
+  cache.set(name, value);
+}
+
+/** How many names the caches hold (for tests of their bound). */
+export const cachedZoneNames = (): number => zones.size + invalid.size + spelled.size;
 /** Bounds memory if callers probe instants across centuries; tables are cheap to rebuild. */
 const MAX_YEARS_PER_ZONE = 64;
 
@@ -55,9 +70,10 @@ export function isValidTimeZone(zone: unknown): zone is string {
       minute: "numeric",
       second: "numeric",
     });
-    zones.set(zone, { fmt, years: new Map(), last: undefined });
+    remember(zones, zone, { fmt, years: new Map(), last: undefined });
     return true;
   } catch {
+    if (invalid.size >= MAX_CACHED_NAMES) invalid.clear();
     invalid.add(zone);
     return false;
   }
@@ -74,11 +90,10 @@ export function zoneNameCase(zone: string): string {
   if (name === undefined) {
     const resolved = zoneState(zone).fmt.resolvedOptions().timeZone;
     name = resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
-    spelled.set(zone, name);
+    remember(spelled, zone, name);
   }
   return name;
 }
-const spelled = new Map<string, string>();
 
 /** Offset straight from Intl (slow path, used only to build tables). Intl resolves whole seconds. */
 function intlOffset(fmt: Intl.DateTimeFormat, ms: number): number {
