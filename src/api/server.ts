@@ -1,6 +1,6 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { Ajv } from "ajv";
+import { Ajv, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { checkStorable, LIMITS } from "../domain/limits.ts";
@@ -47,11 +47,14 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   app.setValidatorCompiler(({ schema, httpPart }) =>
     httpPart === "body"
       ? () => true
-      : ajv.compile(
-          // Parameters starting with "_" (a client's cache-buster, "_=1700000000") pass.
-          httpPart === "querystring"
-            ? { ...schema, patternProperties: { "^_": {} }, additionalProperties: false }
-            : schema,
+      : decimalIntegers(
+          schema,
+          ajv.compile(
+            // Parameters starting with "_" (a client's cache-buster, "_=1700000000") pass.
+            httpPart === "querystring"
+              ? { ...schema, patternProperties: { "^_": {} }, additionalProperties: false }
+              : schema,
+          ),
         ),
   );
   // Responses are built by the use cases; the schemas only document them.
@@ -131,4 +134,31 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
     for (const group of extraRoutes) group(v1, deps);
   });
   return app;
+}
+
+/**
+ * Integer parameters are written in decimal digits. Ajv's coercion goes through Number(), which also
+ * reads "0x10" as 16, "1e2" as 100 and " 7" as 7: a typo would be taken as some other number.
+ */
+function decimalIntegers(schema: unknown, check: ValidateFunction): ValidateFunction {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const integers = Object.keys(properties).filter((k) => properties[k]?.type === "integer");
+  if (integers.length === 0) return check;
+  const checkDecimal = ((data: Record<string, unknown> | undefined) => {
+    const bad = integers.filter(
+      (k) => typeof data?.[k] === "string" && !/^-?[0-9]+$/.test(data[k] as string),
+    );
+    checkDecimal.errors = bad.map((k) => ({
+      instancePath: `/${k}`,
+      schemaPath: `#/properties/${k}/type`,
+      keyword: "type",
+      params: { type: "integer" },
+      message: "must be a whole number in decimal digits",
+    }));
+    if (bad.length > 0) return false;
+    const ok = check(data);
+    checkDecimal.errors = check.errors;
+    return ok;
+  }) as ValidateFunction;
+  return checkDecimal;
 }

@@ -369,6 +369,19 @@ describe("campaigns", () => {
     assert.equal(bad.body.Error.Details[0].Path, "/Limit");
   });
 
+  test("integer query parameters are decimal digits: hex, exponents and spaces are refused", async () => {
+    for (const limit of ["0x10", "1e2", "%207", "2.0", ""]) {
+      const r = await t.request("GET", `/v1/campaigns?Limit=${limit}`);
+      assert.equal(r.status, 400, `Limit=${limit}`);
+      assert.equal(r.body.Error.Code, "validation_failed");
+      assert.deepEqual(
+        r.body.Error.Details.map((d: { Path: string }) => d.Path),
+        ["/Limit"],
+      );
+    }
+    assert.equal((await t.request("GET", "/v1/campaigns?Limit=07")).status, 200);
+  });
+
   test("changing the windows recomputes waiting jobs' NextCallAt", async () => {
     const h = (new Date().getUTCHours() + 12) % 24;
     const hh = String(h).padStart(2, "0");
