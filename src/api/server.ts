@@ -155,10 +155,11 @@ function decimalIntegers(schema: unknown, check: ValidateFunction): ValidateFunc
       params: { type: "integer" },
       message: "must be a whole number in decimal digits",
     }));
-    if (bad.length > 0) return false;
+    // The other parameters' errors too, as allErrors gives them (one error per parameter).
     const ok = check(data);
-    checkDecimal.errors = check.errors;
-    return ok;
+    const others = (check.errors ?? []).filter((e) => !bad.some((k) => e.instancePath === `/${k}`));
+    checkDecimal.errors = [...(checkDecimal.errors ?? []), ...others];
+    return ok && bad.length === 0;
   }) as ValidateFunction;
   return checkDecimal;
 }

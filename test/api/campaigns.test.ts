@@ -380,6 +380,11 @@ describe("campaigns", () => {
       );
     }
     assert.equal((await t.request("GET", "/v1/campaigns?Limit=07")).status, 200);
+    const both = await t.request("GET", "/v1/campaigns?Limit=0x10&Colour=red");
+    assert.deepEqual(both.body.Error.Details.map((d: { Path: string }) => d.Path).sort(), [
+      "/Colour",
+      "/Limit",
+    ]);
   });
 
   test("changing the windows recomputes waiting jobs' NextCallAt", async () => {
