@@ -47,7 +47,7 @@ const only = new Set(args.only.split(","));
  */
 const HANGING = args["hanging-beside"];
 const HANG_WINDOW_MS = 60_000;
-/** The webhook worker's attempts in flight (src/webhooks/settings.ts): the bare loop uses as many. */
+/** One webhook's attempts in flight at most, per worker (src/webhooks/settings.ts): the bare loop uses as many. */
 const IN_FLIGHT = 50;
 const KEY = "bench_webhooks_key_0123456789";
 const PORT = 18_180;
@@ -222,7 +222,7 @@ async function bare(): Promise<Figures> {
 }
 
 log(
-  `Webhook delivery benchmark: ${fmt(N)} deliveries, receiver latency ${LATENCY_MS} ms, ${IN_FLIGHT} attempts in flight per worker${HANGING ? ", beside a webhook whose endpoint never answers" : ""}.`,
+  `Webhook delivery benchmark: ${fmt(N)} deliveries, receiver latency ${LATENCY_MS} ms, ${IN_FLIGHT} attempts in flight per webhook and worker${HANGING ? ", beside a webhook whose endpoint never answers" : ""}.`,
 );
 const results: Figures[] = [];
 if (only.has("pglite"))

@@ -262,8 +262,13 @@ export interface ClaimRoom {
  * get ranks at its attempts under way plus n, and the lowest ranks win, oldest first among equals.
  * So an endpoint that hangs with a large backlog holds at most `perWebhook` of a worker's slots,
  * and the deliveries of every other webhook keep going out beside it, instead of waiting in due
- * order behind the whole backlog. Each webhook's due deliveries are locked in its own index range;
- * those locked but not taken are released when the statement ends.
+ * order behind the whole backlog.
+ *
+ * In three steps, one statement: the webhooks with pending deliveries, found by skipping through
+ * the index from one webhook to the next (a deployment's idle webhooks cost nothing); each one's
+ * share, ranked without locks; then, per webhook, that many due deliveries locked with SKIP LOCKED.
+ * So a claim locks only what it takes, and a worker claiming at the same moment takes the next
+ * ones instead of none.
  */
 export async function claimDueDeliveries(
   q: Queryable,
@@ -272,23 +277,38 @@ export async function claimDueDeliveries(
 ): Promise<ClaimedDelivery[]> {
   if (room.limit <= 0) return [];
   const r = await q.query<ClaimedDelivery>(
-    `with mine as (
+    `with recursive pending_webhooks(id) as (
+       (select webhook_id from webhook_deliveries where status = 'pending' order by webhook_id limit 1)
+       union all
+       select (select d.webhook_id from webhook_deliveries d
+               where d.status = 'pending' and d.webhook_id > p.id order by d.webhook_id limit 1)
+       from pending_webhooks p where p.id is not null
+     ), mine as (
        select webhook_id, n from jsonb_to_recordset($3::jsonb) as x(webhook_id text, n integer)
      ), active as (
-       select w.id, coalesce(m.n, 0) as busy from webhooks w left join mine m on m.webhook_id = w.id
+       select w.id, coalesce(m.n, 0) as busy
+       from pending_webhooks p join webhooks w on w.id = p.id left join mine m on m.webhook_id = w.id
        where w.disabled_at is null and coalesce(m.n, 0) < $4
-     ), candidates as (
-       select c.id, c.next_attempt_at, a.busy + row_number() over (
-           partition by a.id order by c.next_attempt_at, c.id) as level
+     ), ranked as (
+       select a.id, c.next_attempt_at,
+         a.busy + row_number() over (partition by a.id order by c.next_attempt_at) as level
        from active a cross join lateral (
-         select d.id, d.next_attempt_at from webhook_deliveries d
+         select d.next_attempt_at from webhook_deliveries d
          where d.webhook_id = a.id and d.status = 'pending' and d.next_attempt_at <= now()
          order by d.next_attempt_at
          limit least($4 - a.busy, $1)
+       ) c
+     ), shares as (
+       select id, count(*) as n
+       from (select id from ranked order by level, next_attempt_at limit $1) chosen group by id
+     ), due as (
+       select c.id from shares s cross join lateral (
+         select d.id from webhook_deliveries d
+         where d.webhook_id = s.id and d.status = 'pending' and d.next_attempt_at <= now()
+         order by d.next_attempt_at
+         limit s.n
          for update skip locked
        ) c
-     ), due as (
-       select id from candidates order by level, next_attempt_at, id limit $1
      )
      update webhook_deliveries d
      set attempts = d.attempts + 1,

@@ -9,14 +9,20 @@ export interface WebhookSettings extends Readonly<Config["webhooks"]> {
    * with a backlog cannot take every slot (see claimDueDeliveries).
    */
   readonly maxInFlightPerWebhook: number;
+  /**
+   * An attempt under way longer than this is slow (an endpoint that hangs, or takes its time): the
+   * worker no longer waits for it to end before it claims for the others.
+   */
+  readonly slowAttemptMs: number;
   /** Events read per fan-out transaction. */
   readonly fanOutBatch: number;
 }
 
 export const webhookSettings = (configured: Config["webhooks"]): WebhookSettings => ({
   ...configured,
-  maxInFlight: 50,
-  maxInFlightPerWebhook: 40,
+  maxInFlight: 60,
+  maxInFlightPerWebhook: 50,
+  slowAttemptMs: 1000,
   fanOutBatch: 500,
 });
 

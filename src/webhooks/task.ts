@@ -18,7 +18,8 @@ export class WebhookWorker implements BackgroundTask {
   readonly name = WEBHOOK_TASK_NAME;
   /** Rounds back to back while more is waiting, else one every pollMs (or when an attempt frees room). */
   private readonly loop = new PollLoop(async () => ((await this.tick()) ? null : this.settings.pollMs));
-  private readonly inFlight = new Set<Promise<void>>();
+  /** The attempts under way, with when each started (performance.now()). */
+  private readonly inFlight = new Map<Promise<void>, number>();
   /** The attempts under way by webhook id: claims share the room out by them. */
   private readonly inFlightByWebhook = new Map<string, number>();
   /**
@@ -56,21 +57,26 @@ export class WebhookWorker implements BackgroundTask {
   /** Stops claiming; the attempts under way finish (each within the request timeout) and are recorded. */
   async stop(): Promise<void> {
     await this.loop.stop();
-    await Promise.all([...this.inFlight]);
+    await Promise.all([...this.inFlight.keys()]);
   }
 
   /**
    * Whether the worker waits for room before it claims: while more than half the slots it could
    * fill are busy. Claims then take many deliveries at once (on the embedded database, whose one
    * connection serializes every statement, claims of one delivery each would take most of its
-   * time). Slots held by a webhook at its cap are left out of the count: its attempts may hang
-   * until the timeout, and the other webhooks' deliveries must not wait for them.
+   * time). Slow attempts are left out of the count, and their slots with them: an endpoint that
+   * hangs until the timeout must not keep the worker from claiming the other webhooks' deliveries.
    */
   private waitsForRoom(): boolean {
-    let capped = 0;
-    for (const n of this.inFlightByWebhook.values())
-      if (n >= this.settings.maxInFlightPerWebhook) capped += n;
-    return this.inFlight.size - capped > (this.settings.maxInFlight - capped) / 2;
+    const slowSince = performance.now() - this.settings.slowAttemptMs;
+    let slow = 0;
+    for (const started of this.inFlight.values()) if (started <= slowSince) slow++;
+    return this.inFlight.size - slow > (this.settings.maxInFlight - slow) / 2;
+  }
+
+  /** Wakes the loop if the last round left deliveries due and there is now room to claim them. */
+  private wakeIfRoom(): void {
+    if (this.leftDue && !this.waitsForRoom()) this.loop.wake();
   }
 
   /** Whether a webhook had, or got to, its cap in a claim: it may have more due than it took. */
@@ -123,11 +129,13 @@ export class WebhookWorker implements BackgroundTask {
             this.inFlight.delete(p);
             this.track(d.webhook_id, -1);
             this.finished++;
-            if (this.leftDue && !this.waitsForRoom()) this.loop.wake();
+            this.wakeIfRoom();
           });
-        this.inFlight.add(p);
+        this.inFlight.set(p, performance.now());
         this.track(d.webhook_id, 1);
       }
+      // Attempts that turn slow free their slots for the count above, with no event to say so.
+      if (claimed.length > 0) setTimeout(() => this.wakeIfRoom(), this.settings.slowAttemptMs + 1).unref();
       // The claim may have left due deliveries behind if it got all the room it asked for, or if
       // a webhook reached its cap (counting its attempts as they were when the claim began). The
       // attempts that free room then wake the loop; if some already ended during the claim, the

@@ -5,9 +5,10 @@ import { claimDueDeliveries } from "../../src/store/index.ts";
 import { fanOutOnce } from "../../src/webhooks/index.ts";
 import { webhookSettings } from "../../src/webhooks/settings.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
 import { hookUp, Receiver, startWebhookTask } from "./helpers.ts";
 
-const TIMEOUT_MS = 6000;
+const TIMEOUT_MS = 8000;
 const settings = { COBBERY_WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), COBBERY_WEBHOOK_POLL_MS: "50" };
 
 let t: TestApp;
@@ -71,28 +72,49 @@ test("a claim shares its room between webhooks by the attempts each has under wa
   assert.equal(new Set([...first, ...second].map((x) => x.id)).size, 35);
 });
 
-test("an endpoint that hangs with a backlog does not hold up another webhook's deliveries", async () => {
+test(
+  "a claim locks only what it takes: a worker claiming while it is still open takes the rest",
+  CONCURRENT_TRANSACTIONS,
+  async () => {
+    await hookUp(t, await receiver(), ["job.created"]);
+    await hookUp(t, await receiver(), ["job.created"]);
+    await createJobs(6);
+    await waitFor(async () => (await fanOutOnce(t.app.deps.db, 500)).deliveries > 0 || undefined);
+    const room = (limit: number) => ({ limit, perWebhook: 40, inFlight: new Map<string, number>() });
+    const { first, second } = await t.app.deps.db.tx(async (q) => {
+      const first = await claimDueDeliveries(q, room(5), 60);
+      // Another connection, while the first claim's transaction still holds its locks.
+      const second = await claimDueDeliveries(t.app.deps.db, room(50), 60);
+      return { first, second };
+    });
+    assert.equal(first.length, 5);
+    assert.equal(second.length, 12 - 5, "every due delivery the first claim did not take");
+    assert.equal(new Set([...first, ...second].map((x) => x.id)).size, 12);
+  },
+);
+
+/**
+ * A hanging endpoint with `backlog` deliveries due; once its attempts are open, another webhook's
+ * deliveries must all arrive before any hung attempt times out.
+ */
+async function hangingBeside(backlog: number): Promise<void> {
   const hanging = await receiver();
   hanging.hang = true;
   await hookUp(t, hanging, ["job.created"]);
-  await createJobs(150); // three times a worker's slots, all for the hanging endpoint
+  await createJobs(backlog);
   const healthy = await receiver();
   await hookUp(t, healthy, ["job.canceled"]);
 
   task = await startWebhookTask(t);
   const { maxInFlightPerWebhook } = webhookSettings(t.app.deps.config.webhooks);
-  await waitFor(
-    async () => hanging.held >= maxInFlightPerWebhook,
-    10_000,
-    "the hanging endpoint's slots taken",
-  );
+  const open = Math.min(backlog, maxInFlightPerWebhook);
+  await waitFor(async () => hanging.held >= open, 10_000, "the hanging endpoint's attempts open");
   const started = Date.now();
-  const jobs = (await t.request("GET", `/v1/jobs?CampaignId=${campaignId}&Limit=5`)).body.Items;
+  const jobs = (await t.request("GET", `/v1/jobs?CampaignId=${campaignId}&State=pending&Limit=5`)).body.Items;
   for (const j of jobs) assert.equal((await t.request("POST", `/v1/jobs/${j.Id}/cancel`)).status, 200);
-  // Before any hung attempt times out: the healthy webhook's deliveries are not queued behind them.
   await waitFor(
     async () => healthy.received.length >= 5,
-    TIMEOUT_MS - 2000,
+    TIMEOUT_MS - 3000,
     "the other webhook's deliveries",
   );
   assert.ok(Date.now() - started < TIMEOUT_MS, "delivered while the hanging attempts are still open");
@@ -101,4 +123,12 @@ test("an endpoint that hangs with a backlog does not hold up another webhook's d
     hanging.maxHeld <= maxInFlightPerWebhook,
     `one webhook holds at most its cap: ${hanging.maxHeld} > ${maxInFlightPerWebhook}`,
   );
+}
+
+test("an endpoint that hangs with a backlog does not hold up another webhook's deliveries", async () => {
+  await hangingBeside(150); // more than a worker's slots: it reaches its cap
+});
+
+test("nor does one that hangs below its cap, holding over half the slots", async () => {
+  await hangingBeside(40); // over half of a worker's slots, under its cap
 });
