@@ -24,6 +24,11 @@ interface ZoneState {
 }
 
 const zones = new Map<string, ZoneState>();
+/**
+ * Each valid zone's state once, by its name in lower case (Intl reads names regardless of case):
+ * spellings that differ only in case share it, and emptying `zones` keeps its tables.
+ */
+const byLowerCase = new Map<string, ZoneState>();
 const invalid = new Set<string>();
 const spelled = new Map<string, string>();
 /**
@@ -39,7 +44,7 @@ function remember<V>(cache: Map<string, V>, name: string, value: V): void {
 }
 
 /** How many names the caches hold (for tests of their bound). */
-export const cachedZoneNames = (): number => zones.size + invalid.size + spelled.size;
+export const cachedZoneNames = (): number => zones.size + byLowerCase.size + invalid.size + spelled.size;
 /** Bounds memory if callers probe instants across centuries; tables are cheap to rebuild. */
 const MAX_YEARS_PER_ZONE = 64;
 
@@ -58,6 +63,12 @@ export function isValidTimeZone(zone: unknown): zone is string {
   if (typeof zone !== "string" || zone === "") return false;
   if (zones.has(zone)) return true;
   if (invalid.has(zone) || /^[+-]/.test(zone)) return false;
+  const lower = zone.toLowerCase();
+  const shared = byLowerCase.get(lower);
+  if (shared) {
+    remember(zones, zone, shared);
+    return true;
+  }
   try {
     // h23 avoids the "24:00" hour some ICU versions produce with hour12: false.
     const fmt = new Intl.DateTimeFormat("en-US", {
@@ -70,7 +81,9 @@ export function isValidTimeZone(zone: unknown): zone is string {
       minute: "numeric",
       second: "numeric",
     });
-    remember(zones, zone, { fmt, years: new Map(), last: undefined });
+    const state: ZoneState = { fmt, years: new Map(), last: undefined };
+    byLowerCase.set(lower, state);
+    remember(zones, zone, state);
     return true;
   } catch {
     if (invalid.size >= MAX_CACHED_NAMES) invalid.clear();

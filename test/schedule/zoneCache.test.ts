@@ -17,7 +17,8 @@ test("zone caches stay bounded however many distinct names clients send, and kee
     assert.equal(isValidTimeZone(zone), true);
     assert.equal(zoneNameCase(zone), "America/Los_Angeles");
   }
-  assert.ok(cachedZoneNames() <= 3 * 4096, `${cachedZoneNames()} names cached`);
+  // Three caches of names as given, and one state per IANA zone (about 600).
+  assert.ok(cachedZoneNames() <= 3 * 4096 + 1000, `${cachedZoneNames()} names cached`);
   // Emptied caches are filled again on demand: -8 h in a Los Angeles January, -5 h in New York.
   assert.equal(offsetAt("America/Los_Angeles", Date.UTC(2026, 0, 15)), -8 * 3600_000);
   assert.equal(offsetAt("America/New_York", Date.UTC(2026, 0, 15)), -5 * 3600_000);
