@@ -268,15 +268,17 @@ export interface ClaimRoom {
  * the index from one webhook to the next (a deployment's idle webhooks cost nothing); each one's
  * share, ranked without locks; then, per webhook, that many due deliveries locked with SKIP LOCKED.
  * So a claim locks only what it takes, and a worker claiming at the same moment takes the next
- * ones instead of none.
+ * ones instead of none. Returns what it took, and the sum of the shares: fewer taken than shared
+ * means some due deliveries were locked elsewhere (another claim, a PII erasure) and may be free
+ * again at once.
  */
 export async function claimDueDeliveries(
   q: Queryable,
   room: ClaimRoom,
   leaseSeconds: number,
-): Promise<ClaimedDelivery[]> {
-  if (room.limit <= 0) return [];
-  const r = await q.query<ClaimedDelivery>(
+): Promise<{ claimed: ClaimedDelivery[]; shares: number }> {
+  if (room.limit <= 0) return { claimed: [], shares: 0 };
+  const r = await q.query<ClaimedDelivery & { shares: number }>(
     `with recursive pending_webhooks(id) as (
        (select webhook_id from webhook_deliveries where status = 'pending' order by webhook_id limit 1)
        union all
@@ -309,15 +311,19 @@ export async function claimDueDeliveries(
          limit s.n
          for update skip locked
        ) c
+     ), taken as (
+       update webhook_deliveries d
+       set attempts = d.attempts + 1,
+         attempting_until = now() + make_interval(secs => $2),
+         next_attempt_at = now() + make_interval(secs => $2)
+       from due, webhooks w
+       where d.id = due.id and w.id = d.webhook_id and w.disabled_at is null
+       returning d.id, d.org_id, d.webhook_id, d.message_id, d.event_type, d.event_at, d.data::text as data,
+         d.attempts, w.url, w.secret
      )
-     update webhook_deliveries d
-     set attempts = d.attempts + 1,
-       attempting_until = now() + make_interval(secs => $2),
-       next_attempt_at = now() + make_interval(secs => $2)
-     from due, webhooks w
-     where d.id = due.id and w.id = d.webhook_id and w.disabled_at is null
-     returning d.id, d.org_id, d.webhook_id, d.message_id, d.event_type, d.event_at, d.data::text as data,
-       d.attempts, w.url, w.secret`,
+     -- One row at least, to carry the shares even when nothing was taken.
+     select (select coalesce(sum(n), 0) from shares)::integer as shares, t.*
+     from (select 1) as one left join taken t on true`,
     [
       room.limit,
       leaseSeconds,
@@ -325,7 +331,10 @@ export async function claimDueDeliveries(
       room.perWebhook,
     ],
   );
-  return r.rows;
+  return {
+    claimed: r.rows.filter((x) => x.id !== null).map(({ shares: _, ...d }) => d),
+    shares: r.rows[0]?.shares ?? 0,
+  };
 }
 
 export interface AttemptOutcome {

@@ -112,7 +112,7 @@ export class WebhookWorker implements BackgroundTask {
     const before = new Map(this.inFlightByWebhook);
     const finishedBefore = this.finished;
     try {
-      const claimed = await claimDueDeliveries(
+      const { claimed, shares } = await claimDueDeliveries(
         db,
         { limit: room, perWebhook: this.settings.maxInFlightPerWebhook, inFlight: before },
         leaseSecondsOf(this.settings),
@@ -136,13 +136,16 @@ export class WebhookWorker implements BackgroundTask {
       }
       // Attempts that turn slow free their slots for the count above, with no event to say so.
       if (claimed.length > 0) setTimeout(() => this.wakeIfRoom(), this.settings.slowAttemptMs + 1).unref();
-      // The claim may have left due deliveries behind if it got all the room it asked for, or if
-      // a webhook reached its cap (counting its attempts as they were when the claim began). The
-      // attempts that free room then wake the loop; if some already ended during the claim, the
-      // next round claims again at once instead of waiting out a poll with deliveries due.
-      const cut = claimed.length >= room || this.reachedCap(before, claimed);
+      // The claim may have left due deliveries behind if it got all the room it asked for, if a
+      // webhook reached its cap (counting its attempts as they were when the claim began), or if
+      // it took fewer than it shared out (some were locked elsewhere for a moment). The attempts
+      // that free room then wake the loop. The next round runs at once if some attempts already
+      // ended during the claim, or if locked deliveries were passed over while others were taken.
+      const short = claimed.length < shares;
+      const cut = claimed.length >= room || short || this.reachedCap(before, claimed);
       this.leftDue = cut;
-      if (cut && this.finished !== finishedBefore && !this.waitsForRoom()) more = true;
+      const progress = this.finished !== finishedBefore || (short && claimed.length > 0);
+      if (cut && progress && !this.waitsForRoom()) more = true;
     } catch (e) {
       logger.warn({ err: e }, "claiming webhook deliveries failed");
     }

@@ -196,11 +196,9 @@ describe("webhook deliveries", () => {
     // A worker fans out, claims with a 1-second lease, sends, and dies before recording the outcome.
     await waitFor(async () => (await fanOutOnce(t.app.deps.db, 100)).deliveries > 0 || undefined);
     const claimedAt = Date.now();
-    const [claimed] = await claimDueDeliveries(
-      t.app.deps.db,
-      { limit: 10, perWebhook: 10, inFlight: new Map() },
-      1,
-    );
+    const {
+      claimed: [claimed],
+    } = await claimDueDeliveries(t.app.deps.db, { limit: 10, perWebhook: 10, inFlight: new Map() }, 1);
     assert.ok(claimed);
     assert.equal(claimed.attempts, 1);
     const payload = payloadOf(claimed);
