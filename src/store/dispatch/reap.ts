@@ -109,7 +109,15 @@ export async function markWorkerAlive(q: Queryable, workerId: string): Promise<v
   await q.query("update workers set heartbeat_at = now() where id = $1", [workerId]);
 }
 
+/** Days a worker's row stays after it stopped, or went silent (killed), before a starting worker deletes it. */
+export const WORKER_ROW_DAYS = 7;
+
+/** Adds a starting worker, and deletes the rows of workers long gone: one per start would pile up. */
 export async function registerWorker(q: Queryable, id: string, pid: number, host: string): Promise<void> {
+  await q.query(
+    "delete from workers where coalesce(stopped_at, heartbeat_at) < now() - make_interval(days => $1)",
+    [WORKER_ROW_DAYS],
+  );
   await q.query("insert into workers (id, pid, host) values ($1, $2, $3)", [id, pid, host]);
 }
 
