@@ -18,10 +18,8 @@ export class WebhookWorker implements BackgroundTask {
   readonly name = WEBHOOK_TASK_NAME;
   /** Rounds back to back while more is waiting, else one every pollMs (or when an attempt frees room). */
   private readonly loop = new PollLoop(async () => ((await this.tick()) ? null : this.settings.pollMs));
-  /** The attempts under way, with when each started (performance.now()). */
-  private readonly inFlight = new Map<Promise<void>, number>();
-  /** The attempts under way by webhook id: claims share the room out by them. */
-  private readonly inFlightByWebhook = new Map<string, number>();
+  /** The attempts under way: whose webhook each is (claims share the room out by them), and since when. */
+  private readonly inFlight = new Map<Promise<void>, { webhookId: string; startedAt: number }>();
   /**
    * The last round may have left due deliveries behind: it waited for room, or its claim was cut
    * short by the room or by a webhook's cap. The attempts that free room then wake the loop.
@@ -70,13 +68,20 @@ export class WebhookWorker implements BackgroundTask {
   private waitsForRoom(): boolean {
     const slowSince = performance.now() - this.settings.slowAttemptMs;
     let slow = 0;
-    for (const started of this.inFlight.values()) if (started <= slowSince) slow++;
+    for (const a of this.inFlight.values()) if (a.startedAt <= slowSince) slow++;
     return this.inFlight.size - slow > (this.settings.maxInFlight - slow) / 2;
   }
 
   /** Wakes the loop if the last round left deliveries due and there is now room to claim them. */
   private wakeIfRoom(): void {
     if (this.leftDue && !this.waitsForRoom()) this.loop.wake();
+  }
+
+  /** The attempts under way by webhook id. */
+  private inFlightByWebhook(): Map<string, number> {
+    const n = new Map<string, number>();
+    for (const { webhookId } of this.inFlight.values()) n.set(webhookId, (n.get(webhookId) ?? 0) + 1);
+    return n;
   }
 
   /** Whether a webhook had, or got to, its cap in a claim: it may have more due than it took. */
@@ -88,12 +93,6 @@ export class WebhookWorker implements BackgroundTask {
     for (const d of claimed) after.set(d.webhook_id, (after.get(d.webhook_id) ?? 0) + 1);
     for (const n of after.values()) if (n >= this.settings.maxInFlightPerWebhook) return true;
     return false;
-  }
-
-  private track(webhookId: string, by: 1 | -1): void {
-    const n = (this.inFlightByWebhook.get(webhookId) ?? 0) + by;
-    if (n > 0) this.inFlightByWebhook.set(webhookId, n);
-    else this.inFlightByWebhook.delete(webhookId);
   }
 
   /** One round: fan out what is new, then claim and start due deliveries. Returns whether more is waiting. */
@@ -109,7 +108,7 @@ export class WebhookWorker implements BackgroundTask {
     const room = this.settings.maxInFlight - this.inFlight.size;
     this.leftDue = this.waitsForRoom();
     if (this.leftDue || this.loop.stopping) return more;
-    const before = new Map(this.inFlightByWebhook);
+    const before = this.inFlightByWebhook();
     const finishedBefore = this.finished;
     try {
       const { claimed, shares } = await claimDueDeliveries(
@@ -127,12 +126,10 @@ export class WebhookWorker implements BackgroundTask {
           .catch((e) => logger.warn({ err: e, delivery: d.id }, "webhook delivery could not be recorded"))
           .finally(() => {
             this.inFlight.delete(p);
-            this.track(d.webhook_id, -1);
             this.finished++;
             this.wakeIfRoom();
           });
-        this.inFlight.set(p, performance.now());
-        this.track(d.webhook_id, 1);
+        this.inFlight.set(p, { webhookId: d.webhook_id, startedAt: performance.now() });
       }
       // Attempts that turn slow free their slots for the count above, with no event to say so.
       if (claimed.length > 0) setTimeout(() => this.wakeIfRoom(), this.settings.slowAttemptMs + 1).unref();
