@@ -19,6 +19,8 @@ interface YearTable {
 
 interface ZoneState {
   fmt: Intl.DateTimeFormat;
+  /** The name as IANA spells it, when the names given differ from it only in case; else null (a link). */
+  ianaCase: string | null;
   years: Map<number, YearTable>;
   last: YearTable | undefined;
 }
@@ -30,7 +32,6 @@ const zones = new Map<string, ZoneState>();
  */
 const byLowerCase = new Map<string, ZoneState>();
 const invalid = new Set<string>();
-const spelled = new Map<string, string>();
 /**
  * The caches here are keyed by names as callers give them (API input). IANA has about 600 names
  * with links, so only junk or letter-case variants fill a cache past this: it is then emptied
@@ -38,13 +39,13 @@ const spelled = new Map<string, string>();
  */
 const MAX_CACHED_NAMES = 4096;
 
-function remember<V>(cache: Map<string, V>, name: string, value: V): void {
+/** Empties a cache of given names that is full, before one more goes in. */
+function makeRoom(cache: Map<string, unknown> | Set<string>): void {
   if (cache.size >= MAX_CACHED_NAMES) cache.clear();
-  cache.set(name, value);
 }
 
 /** How many names the caches hold (for tests of their bound). */
-export const cachedZoneNames = (): number => zones.size + byLowerCase.size + invalid.size + spelled.size;
+export const cachedZoneNames = (): number => zones.size + byLowerCase.size + invalid.size;
 /** Bounds memory if callers probe instants across centuries; tables are cheap to rebuild. */
 const MAX_YEARS_PER_ZONE = 64;
 
@@ -66,7 +67,8 @@ export function isValidTimeZone(zone: unknown): zone is string {
   const lower = zone.toLowerCase();
   const shared = byLowerCase.get(lower);
   if (shared) {
-    remember(zones, zone, shared);
+    makeRoom(zones);
+    zones.set(zone, shared);
     return true;
   }
   try {
@@ -81,12 +83,15 @@ export function isValidTimeZone(zone: unknown): zone is string {
       minute: "numeric",
       second: "numeric",
     });
-    const state: ZoneState = { fmt, years: new Map(), last: undefined };
+    const resolved = fmt.resolvedOptions().timeZone;
+    const ianaCase = resolved.toLowerCase() === lower ? resolved : null;
+    const state: ZoneState = { fmt, ianaCase, years: new Map(), last: undefined };
     byLowerCase.set(lower, state);
-    remember(zones, zone, state);
+    makeRoom(zones);
+    zones.set(zone, state);
     return true;
   } catch {
-    if (invalid.size >= MAX_CACHED_NAMES) invalid.clear();
+    makeRoom(invalid);
     invalid.add(zone);
     return false;
   }
@@ -98,14 +103,8 @@ export function isValidTimeZone(zone: unknown): zone is string {
  * given (a link such as "US/Eastern" keeps its name).
  */
 export function zoneNameCase(zone: string): string {
-  // Asked per job of an import: each spelling is worked out once.
-  let name = spelled.get(zone);
-  if (name === undefined) {
-    const resolved = zoneState(zone).fmt.resolvedOptions().timeZone;
-    name = resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
-    remember(spelled, zone, name);
-  }
-  return name;
+  // Asked per job of an import: worked out once per zone, when its state is made.
+  return zoneState(zone).ianaCase ?? zone;
 }
 
 /** Offset straight from Intl (slow path, used only to build tables). Intl resolves whole seconds. */
