@@ -148,17 +148,18 @@ function decimalIntegers(schema: unknown, check: ValidateFunction): ValidateFunc
     const bad = integers.filter(
       (k) => typeof data?.[k] === "string" && !/^-?[0-9]+$/.test(data[k] as string),
     );
-    checkDecimal.errors = bad.map((k) => ({
-      instancePath: `/${k}`,
-      schemaPath: `#/properties/${k}/type`,
-      keyword: "type",
-      params: { type: "integer" },
-      message: "must be a whole number in decimal digits",
-    }));
-    // The other parameters' errors too, as allErrors gives them (one error per parameter).
     const ok = check(data);
-    const others = (check.errors ?? []).filter((e) => !bad.some((k) => e.instancePath === `/${k}`));
-    checkDecimal.errors = [...(checkDecimal.errors ?? []), ...others];
+    // The other parameters' errors too, as allErrors gives them (one error per parameter).
+    checkDecimal.errors = [
+      ...bad.map((k) => ({
+        instancePath: `/${k}`,
+        schemaPath: `#/properties/${k}/type`,
+        keyword: "type",
+        params: { type: "integer" },
+        message: "must be a whole number in decimal digits",
+      })),
+      ...(check.errors ?? []).filter((e) => !bad.some((k) => e.instancePath === `/${k}`)),
+    ];
     return ok && bad.length === 0;
   }) as ValidateFunction;
   return checkDecimal;

@@ -110,7 +110,7 @@ export async function markWorkerAlive(q: Queryable, workerId: string): Promise<v
 }
 
 /** Days a worker's row stays after it stopped, or went silent (killed), before a starting worker deletes it. */
-export const WORKER_ROW_DAYS = 7;
+const WORKER_ROW_DAYS = 7;
 
 /** Adds a starting worker, and deletes the rows of workers long gone: one per start would pile up. */
 export async function registerWorker(q: Queryable, id: string, pid: number, host: string): Promise<void> {
