@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { BackgroundTask } from "../../src/background.ts";
-import { fanOutOnce } from "../../src/webhooks/index.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { deliveriesOf, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
+import { deliveriesOf, fanOutDeliveries, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
 
 // A poll far longer than the wait below: the backlog must drain on the worker's own wake-ups.
 const LONG_POLL = { COBBERY_WEBHOOK_POLL_MS: "60000", COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true" };
@@ -34,11 +33,7 @@ test("a backlog of deliveries drains without waiting for the poll, over reused c
 
   // The deliveries are made first: a fan-out round can find new events held back by a transaction
   // still open elsewhere on the server (another test's), and this worker's next round is a poll away.
-  let made = 0;
-  await waitFor(async () => {
-    made += (await fanOutOnce(t.app.deps.db, 1000)).deliveries;
-    return made >= JOBS;
-  });
+  await fanOutDeliveries(t.app.deps.db, JOBS);
   // Several times the in-flight limit: the worker must claim again as attempts finish.
   task = await startWebhookTask(t);
   await waitFor(async () => rx.received.length >= JOBS, 30_000, `${JOBS} deliveries well before the poll`);

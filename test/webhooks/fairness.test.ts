@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
 import type { BackgroundTask } from "../../src/background.ts";
 import { claimDueDeliveries } from "../../src/store/index.ts";
-import { fanOutOnce } from "../../src/webhooks/index.ts";
 import { webhookSettings } from "../../src/webhooks/settings.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
-import { hookUp, Receiver, startWebhookTask } from "./helpers.ts";
+import { fanOutDeliveries, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
 
 const TIMEOUT_MS = 8000;
 const settings = { COBBERY_WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), COBBERY_WEBHOOK_POLL_MS: "50" };
@@ -22,12 +21,18 @@ const receiver = async () => {
   receivers.push(r);
   return r;
 };
-const createJobs = async (n: number): Promise<void> => {
+const createJobs = async (n: number, app = t, campaign = campaignId): Promise<void> => {
   const Jobs = Array.from({ length: n }, () => ({
     PhoneNumber: `+1617555${String(phone++).padStart(4, "0")}`,
   }));
-  const r = await t.request("POST", `/v1/campaigns/${campaignId}/jobs/batch`, { Jobs });
+  const r = await app.request("POST", `/v1/campaigns/${campaign}/jobs/batch`, { Jobs });
   assert.equal(r.body.Created, n);
+};
+/** Stops the test's webhook task; hung requests end with their receivers' connections, so it does not wait out the timeout. */
+const stopTask = async () => {
+  for (const r of receivers.splice(0)) await r.close();
+  await task?.stop();
+  task = null;
 };
 
 before(async () => {
@@ -35,10 +40,7 @@ before(async () => {
   campaignId = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
 });
 afterEach(async () => {
-  // Hung requests end with their connections, so the worker stops without waiting out the timeout.
-  for (const r of receivers.splice(0)) await r.close();
-  await task?.stop();
-  task = null;
+  await stopTask();
   for (const w of (await t.request("GET", "/v1/webhooks?Limit=1000")).body.Items)
     await t.request("DELETE", `/v1/webhooks/${w.Id}`);
 });
@@ -50,7 +52,7 @@ test("a claim shares its room between webhooks by the attempts each has under wa
   const c = await hookUp(t, await receiver(), ["job.created"]);
   const d = await hookUp(t, await receiver(), ["job.created"]);
   await createJobs(30);
-  await waitFor(async () => (await fanOutOnce(t.app.deps.db, 500)).deliveries > 0 || undefined);
+  await fanOutDeliveries(t.app.deps.db, 60);
   const count = (claimed: { webhook_id: string }[], id: string) =>
     claimed.filter((x) => x.webhook_id === id).length;
 
@@ -79,7 +81,7 @@ test(
     await hookUp(t, await receiver(), ["job.created"]);
     await hookUp(t, await receiver(), ["job.created"]);
     await createJobs(6);
-    await waitFor(async () => (await fanOutOnce(t.app.deps.db, 500)).deliveries > 0 || undefined);
+    await fanOutDeliveries(t.app.deps.db, 12);
     const room = (limit: number) => ({ limit, perWebhook: 40, inFlight: new Map<string, number>() });
     const { first, second } = await t.app.deps.db.tx(async (q) => {
       const { claimed: first } = await claimDueDeliveries(q, room(5), 60);
@@ -98,22 +100,26 @@ test(
 
 /**
  * A hanging endpoint with `backlog` deliveries due; once its attempts are open, another webhook's
- * deliveries must all arrive before any hung attempt times out.
+ * deliveries must all arrive before any hung attempt times out. With `fanOutByTest`, the test makes
+ * the deliveries itself, so that only the worker's own wake-ups can get them sent.
  */
-async function hangingBeside(backlog: number): Promise<void> {
+async function hangingBeside(backlog: number, app = t, fanOutByTest = false): Promise<void> {
   const hanging = await receiver();
   hanging.hang = true;
-  await hookUp(t, hanging, ["job.created"]);
-  await createJobs(backlog);
+  await hookUp(app, hanging, ["job.created"]);
   const healthy = await receiver();
-  await hookUp(t, healthy, ["job.canceled"]);
+  await hookUp(app, healthy, ["job.canceled"]);
+  const campaign = (await app.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+  await createJobs(backlog, app, campaign);
+  if (fanOutByTest) await fanOutDeliveries(app.app.deps.db, backlog);
 
-  task = await startWebhookTask(t);
-  const { maxInFlightPerWebhook } = webhookSettings(t.app.deps.config.webhooks);
+  task = await startWebhookTask(app);
+  const { maxInFlightPerWebhook } = webhookSettings(app.app.deps.config.webhooks);
   const open = Math.min(backlog, maxInFlightPerWebhook);
   await waitFor(async () => hanging.held >= open, 10_000, "the hanging endpoint's attempts open");
-  const jobs = (await t.request("GET", `/v1/jobs?CampaignId=${campaignId}&State=pending&Limit=5`)).body.Items;
-  for (const j of jobs) assert.equal((await t.request("POST", `/v1/jobs/${j.Id}/cancel`)).status, 200);
+  const jobs = (await app.request("GET", `/v1/jobs?CampaignId=${campaign}&Limit=5`)).body.Items;
+  for (const j of jobs) assert.equal((await app.request("POST", `/v1/jobs/${j.Id}/cancel`)).status, 200);
+  if (fanOutByTest) await fanOutDeliveries(app.app.deps.db, 5);
   await waitFor(
     async () => healthy.received.length >= 5,
     TIMEOUT_MS - 3000,
@@ -135,57 +141,16 @@ test("nor does one that hangs below its cap, holding over half the slots", async
 });
 
 test("with a long poll, a timer wakes the worker to claim for the others once hung attempts turn slow", async () => {
-  // Nothing else wakes it: the hung attempts never end, and the next poll is a minute away. The
-  // test fans out itself, so that an event held back by another test's open transaction does
-  // not wait for that poll either.
+  // Nothing else wakes it: the hung attempts never end, and the next poll is a minute away.
   const app = await startTestApp({
     ...settings,
     COBBERY_WEBHOOK_POLL_MS: "60000",
     COBBERY_ALLOW_PRIVATE_WEBHOOKS: "true",
   });
-  const hanging = await new Receiver().start();
-  const healthy = await new Receiver().start();
-  let worker: BackgroundTask | null = null;
-  const fanOut = async (n: number) => {
-    let made = 0;
-    await waitFor(async () => {
-      made += (await fanOutOnce(app.app.deps.db, 500)).deliveries;
-      return made >= n;
-    });
-  };
   try {
-    hanging.hang = true;
-    await hookUp(app, hanging, ["job.created"]);
-    await hookUp(app, healthy, ["job.canceled"]);
-    const campaign = (await app.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
-    const Jobs = Array.from({ length: 150 }, (_, i) => ({
-      PhoneNumber: `+1617556${String(i).padStart(4, "0")}`,
-    }));
-    assert.equal(
-      (await app.request("POST", `/v1/campaigns/${campaign}/jobs/batch`, { Jobs })).body.Created,
-      150,
-    );
-    await fanOut(150);
-    worker = await startWebhookTask(app);
-    const { maxInFlightPerWebhook } = webhookSettings(app.app.deps.config.webhooks);
-    await waitFor(
-      async () => hanging.held >= maxInFlightPerWebhook,
-      10_000,
-      "the hanging endpoint at its cap",
-    );
-    const jobs = (await app.request("GET", `/v1/jobs?CampaignId=${campaign}&Limit=5`)).body.Items;
-    for (const j of jobs) assert.equal((await app.request("POST", `/v1/jobs/${j.Id}/cancel`)).status, 200);
-    await fanOut(5);
-    await waitFor(
-      async () => healthy.received.length >= 5,
-      TIMEOUT_MS - 3000,
-      "the other webhook's deliveries",
-    );
-    assert.equal(hanging.held, hanging.received.length, "no hung attempt had ended yet");
+    await hangingBeside(150, app, true);
   } finally {
-    await hanging.close();
-    await healthy.close();
-    await worker?.stop();
+    await stopTask();
     await app.close();
   }
 });

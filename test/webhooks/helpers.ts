@@ -4,8 +4,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import type { BackgroundTask } from "../../src/background.ts";
-import { WEBHOOK_TASK_NAME } from "../../src/webhooks/index.ts";
-import type { TestApp } from "../helpers/app.ts";
+import type { Db } from "../../src/store/index.ts";
+import { fanOutOnce, WEBHOOK_TASK_NAME } from "../../src/webhooks/index.ts";
+import { type TestApp, waitFor } from "../helpers/app.ts";
 
 export interface Received {
   headers: Record<string, string>;
@@ -104,4 +105,20 @@ export async function deliveriesOf(t: TestApp, webhookId: string): Promise<any[]
   const r = await t.request("GET", `/v1/webhooks/${webhookId}/deliveries?Limit=1000`);
   if (r.status !== 200) throw new Error(`deliveries: ${r.status}`);
   return r.body.Items;
+}
+
+/**
+ * Fans events out until `n` deliveries were made. A round finds nothing while a transaction older
+ * than the events is open anywhere on the server (another test's, on a shared PostgreSQL).
+ */
+export async function fanOutDeliveries(db: Db, n: number): Promise<void> {
+  let made = 0;
+  await waitFor(
+    async () => {
+      made += (await fanOutOnce(db, 1000)).deliveries;
+      return made >= n;
+    },
+    20_000,
+    `${n} deliveries fanned out`,
+  );
 }

@@ -7,8 +7,8 @@ import { loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import { rebaseMovedEventCursors } from "../../src/store/index.ts";
 import { fanOutOnce } from "../../src/webhooks/index.ts";
-import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { hookUp, Receiver } from "./helpers.ts";
+import { flowCampaign, startTestApp, type TestApp } from "../helpers/app.ts";
+import { fanOutDeliveries, hookUp, Receiver } from "./helpers.ts";
 
 describe("events and cursors restored from another server", () => {
   let t: TestApp;
@@ -39,14 +39,7 @@ describe("events and cursors restored from another server", () => {
     const job = async (phone: string) =>
       (await t.request("POST", `/v1/campaigns/${cmp}/jobs`, { PhoneNumber: phone })).body.Id as string;
     const old = await job("+14155550650");
-    // Fan-out skips events while an older transaction is open anywhere on the server (another
-    // test's, on a shared PostgreSQL): it is tried until the delivery is there.
-    const fannedOut = (jobId: string) =>
-      waitFor(async () => {
-        await fanOutOnce(db, 1000);
-        return (await deliveriesAbout(jobId)) > 0 || undefined;
-      });
-    await fannedOut(old);
+    await fanOutDeliveries(db, 1);
     assert.equal(await deliveriesAbout(old), 1);
 
     // As after pg_restore on a younger server: ids far ahead of the ones it hands out now.
@@ -64,7 +57,7 @@ describe("events and cursors restored from another server", () => {
     // A process starting on the database rebases once.
     await createCore(loadConfig({ LOG_LEVEL: "silent" }), { db, logger: createLogger("silent") });
     assert.equal(await rebaseMovedEventCursors(db), false, "rebased twice");
-    await fannedOut(fresh);
+    await fanOutDeliveries(db, 1);
     assert.equal(await deliveriesAbout(fresh), 1);
     assert.equal(await deliveriesAbout(old), 1);
     const forwarding = await db.query<{ tx: string; seq: string; old_seq: string }>(
