@@ -11,7 +11,7 @@ import { type Db, openPostgres } from "../../src/store/index.ts";
 import { fanOutOnce, WEBHOOK_TASK_NAME } from "../../src/webhooks/index.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { TEST_DB } from "../helpers/db.ts";
-import { hookUp, Receiver } from "./helpers.ts";
+import { deleteWebhooks, hookUp, Receiver } from "./helpers.ts";
 
 const env = {
   LOG_LEVEL: "silent",
@@ -49,8 +49,7 @@ describe("webhook fan-out with several workers", { skip }, () => {
 
   /** Deletes every webhook and fans out what is left, so that a test starts from a quiet outbox. */
   const quiet = async () => {
-    for (const w of (await t.request("GET", "/v1/webhooks?Limit=1000")).body.Items)
-      await t.request("DELETE", `/v1/webhooks/${w.Id}`);
+    await deleteWebhooks(t);
     while ((await fanOutOnce(t.app.deps.db, 1000)).events > 0);
   };
 

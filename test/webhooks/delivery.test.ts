@@ -6,7 +6,14 @@ import { payloadOf, signedHeaders } from "../../src/webhooks/index.ts";
 import { postDelivery } from "../../src/webhooks/post.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { CONCURRENT_TRANSACTIONS, uncommitted } from "../helpers/db.ts";
-import { deliveriesOf, fanOutDeliveries, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
+import {
+  deleteWebhooks,
+  deliveriesOf,
+  fanOutDeliveries,
+  hookUp,
+  Receiver,
+  startWebhookTask,
+} from "./helpers.ts";
 
 /** Quick retries (5 ms, 300 ms, ...) and a quick poll. */
 const quick = { COBBERY_WEBHOOK_RETRY_SCALE: "0.001", COBBERY_WEBHOOK_POLL_MS: "20" };
@@ -41,9 +48,7 @@ describe("webhook deliveries", () => {
   afterEach(async () => {
     await task?.stop();
     task = null;
-    // Webhooks of one test must not receive the next test's events.
-    for (const w of (await t.request("GET", "/v1/webhooks?Limit=1000")).body.Items)
-      await t.request("DELETE", `/v1/webhooks/${w.Id}`);
+    await deleteWebhooks(t);
   });
   after(async () => {
     for (const r of receivers) await r.close();

@@ -5,7 +5,7 @@ import { claimDueDeliveries } from "../../src/store/index.ts";
 import { webhookSettings } from "../../src/webhooks/settings.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
-import { fanOutDeliveries, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
+import { deleteWebhooks, fanOutDeliveries, hookUp, Receiver, startWebhookTask } from "./helpers.ts";
 
 const TIMEOUT_MS = 8000;
 const settings = { COBBERY_WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), COBBERY_WEBHOOK_POLL_MS: "50" };
@@ -41,8 +41,7 @@ before(async () => {
 });
 afterEach(async () => {
   await stopTask();
-  for (const w of (await t.request("GET", "/v1/webhooks?Limit=1000")).body.Items)
-    await t.request("DELETE", `/v1/webhooks/${w.Id}`);
+  await deleteWebhooks(t);
 });
 after(async () => {
   await t.close();

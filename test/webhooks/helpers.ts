@@ -101,6 +101,12 @@ export async function hookUp(t: TestApp, receiver: Receiver, events: string[] = 
   return r.body;
 }
 
+/** Deletes every webhook of the app's organization: a test's webhooks must not get the next test's events. */
+export async function deleteWebhooks(t: TestApp): Promise<void> {
+  for (const w of (await t.request("GET", "/v1/webhooks?Limit=1000")).body.Items)
+    await t.request("DELETE", `/v1/webhooks/${w.Id}`);
+}
+
 export async function deliveriesOf(t: TestApp, webhookId: string): Promise<any[]> {
   const r = await t.request("GET", `/v1/webhooks/${webhookId}/deliveries?Limit=1000`);
   if (r.status !== 200) throw new Error(`deliveries: ${r.status}`);
