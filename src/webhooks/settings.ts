@@ -14,6 +14,11 @@ export interface WebhookSettings extends Readonly<Config["webhooks"]> {
    * worker no longer waits for it to end before it claims for the others.
    */
   readonly slowAttemptMs: number;
+  /**
+   * How long the room freed by a slow attempt gathers before the worker claims it: slow attempts end
+   * one by one, spread out, and a claim for each alone would be a claim per delivery.
+   */
+  readonly slowRoomGatherMs: number;
   /** Events read per fan-out transaction. */
   readonly fanOutBatch: number;
 }
@@ -23,6 +28,7 @@ export const webhookSettings = (configured: Config["webhooks"]): WebhookSettings
   maxInFlight: 60,
   maxInFlightPerWebhook: 50,
   slowAttemptMs: 1000,
+  slowRoomGatherMs: 100,
   fanOutBatch: 500,
 });
 

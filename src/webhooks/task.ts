@@ -25,8 +25,11 @@ export class WebhookWorker implements BackgroundTask {
    * short by the room or by a webhook's cap. The attempts that free room then wake the loop.
    */
   private leftDue = false;
-  /** Attempts ended so far: a claim compares it before and after. */
+  /** Attempts ended so far, and those of them that were quick: a claim compares them before and after. */
   private finished = 0;
+  private finishedQuick = 0;
+  /** Set while the room freed by slow attempts gathers before a claim (see wakeIfRoom). */
+  private gathering: ReturnType<typeof setTimeout> | null = null;
   /**
    * Attempts finish in bursts (a claim starts many at once): their outcomes are written together,
    * else one statement each would keep the pool busy and the next claim waiting.
@@ -72,9 +75,22 @@ export class WebhookWorker implements BackgroundTask {
     return this.inFlight.size - slow > (this.settings.maxInFlight - slow) / 2;
   }
 
-  /** Wakes the loop if the last round left deliveries due and there is now room to claim them. */
-  private wakeIfRoom(): void {
-    if (this.leftDue && !this.waitsForRoom()) this.loop.wake();
+  /**
+   * Wakes the loop if the last round left deliveries due and there is now room to claim them. Room
+   * freed by a slow attempt first gathers for a moment: slow attempts end one by one, and claiming
+   * as each ends would take one delivery per claim. Room freed by a quick attempt is claimed at once
+   * (with whatever room has gathered), so a hanging endpoint does not slow the others' deliveries.
+   */
+  private wakeIfRoom(freedBySlow = false): void {
+    if (!this.leftDue || this.waitsForRoom()) return;
+    if (!freedBySlow) {
+      this.loop.wake();
+      return;
+    }
+    this.gathering ??= setTimeout(() => {
+      this.gathering = null;
+      this.wakeIfRoom();
+    }, this.settings.slowRoomGatherMs).unref();
   }
 
   /** The attempts under way by webhook id. */
@@ -98,6 +114,9 @@ export class WebhookWorker implements BackgroundTask {
   /** One round: fan out what is new, then claim and start due deliveries. Returns whether more is waiting. */
   async tick(): Promise<boolean> {
     const { db, logger } = this.deps;
+    // This round claims whatever room has gathered.
+    if (this.gathering) clearTimeout(this.gathering);
+    this.gathering = null;
     let more = false;
     try {
       const f = await fanOutOnce(db, this.settings.fanOutBatch);
@@ -110,6 +129,7 @@ export class WebhookWorker implements BackgroundTask {
     if (this.leftDue || this.loop.stopping) return more;
     const before = this.inFlightByWebhook();
     const finishedBefore = this.finished;
+    const quickBefore = this.finishedQuick;
     try {
       const { claimed, shares } = await claimDueDeliveries(
         db,
@@ -125,9 +145,12 @@ export class WebhookWorker implements BackgroundTask {
         })
           .catch((e) => logger.warn({ err: e, delivery: d.id }, "webhook delivery could not be recorded"))
           .finally(() => {
+            const slow =
+              performance.now() - (this.inFlight.get(p)?.startedAt ?? 0) >= this.settings.slowAttemptMs;
             this.inFlight.delete(p);
             this.finished++;
-            this.wakeIfRoom();
+            if (!slow) this.finishedQuick++;
+            this.wakeIfRoom(slow);
           });
         this.inFlight.set(p, { webhookId: d.webhook_id, startedAt: performance.now() });
       }
@@ -136,13 +159,15 @@ export class WebhookWorker implements BackgroundTask {
       // The claim may have left due deliveries behind if it got all the room it asked for, if a
       // webhook reached its cap (counting its attempts as they were when the claim began), or if
       // it took fewer than it shared out (some were locked elsewhere for a moment). The attempts
-      // that free room then wake the loop. The next round runs at once if some attempts already
-      // ended during the claim, or if locked deliveries were passed over while others were taken.
+      // that free room then wake the loop. The next round runs at once if quick attempts already
+      // ended during the claim, or if locked deliveries were passed over while others were taken;
+      // after the room that slow ones freed during the claim has gathered.
       const short = claimed.length < shares;
       const cut = claimed.length >= room || short || this.reachedCap(before, claimed);
       this.leftDue = cut;
-      const progress = this.finished !== finishedBefore || (short && claimed.length > 0);
+      const progress = this.finishedQuick !== quickBefore || (short && claimed.length > 0);
       if (cut && progress && !this.waitsForRoom()) more = true;
+      else if (this.finished !== finishedBefore) this.wakeIfRoom(true);
     } catch (e) {
       logger.warn({ err: e }, "claiming webhook deliveries failed");
     }

@@ -34,6 +34,8 @@ export class Receiver {
   connections = 0;
   /** While true, requests are read and recorded but never answered (an endpoint that hangs). */
   hang = false;
+  /** How long the n-th request waits for its answer (an endpoint that takes its time); none by default. */
+  delayMs: (n: number) => number = () => 0;
   /** Requests being held unanswered now, and the most held at once. */
   held = 0;
   maxHeld = 0;
@@ -62,9 +64,15 @@ export class Receiver {
           res.on("close", () => this.held--);
           return;
         }
-        const reply = this.respond(r, this.received.length);
-        res.writeHead(reply.status, reply.headers ?? {});
-        res.end();
+        const n = this.received.length;
+        const answer = () => {
+          const reply = this.respond(r, n);
+          res.writeHead(reply.status, reply.headers ?? {});
+          res.end();
+        };
+        const delay = this.delayMs(n);
+        if (delay > 0) setTimeout(answer, delay);
+        else answer();
       });
     });
     this.server.on("connection", () => this.connections++);
