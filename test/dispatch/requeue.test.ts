@@ -195,6 +195,37 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     );
   });
 
+  for (const [phone, givenBack] of [
+    ["+14155550419", "its dial"],
+    ["+14155550420", "the reaper"],
+  ] as const)
+    test(`a job canceled and retried between its claim and its dial, the claim given back by ${givenBack}: MaxAttempts after the retry, not one more`, async () => {
+      const db = t.database.db;
+      const campaign = await newCampaign(t, { MaxAttempts: 1, RetryDelaySeconds: 0 });
+      const job = await newJob(t, campaign, { PhoneNumber: phone });
+      const claims = await claimDueJobs(db, claimOpts("w", 1));
+      assert.equal(claims.length, 1);
+      assert.equal((await t.request("POST", `/v1/jobs/${job.Id}/cancel`)).status, 200);
+      assert.equal((await t.request("POST", `/v1/jobs/${job.Id}/retry`)).body.State, "pending");
+      // The stale claim dials nothing and gives its attempt back.
+      if (givenBack === "its dial")
+        assert.deepEqual(await dialClaims(db, t.app.telephony, claims, silent), []);
+      else {
+        await sleep(1_100);
+        assert.equal(await reapExpiredLeases(db), 1);
+      }
+
+      // The retry's one attempt: unanswered, and then no attempt is left.
+      const again = await claimDueJobs(db, claimOpts("w"));
+      assert.equal((await dialClaims(db, t.app.telephony, again, silent)).length, 1);
+      const ended = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+      assert.deepEqual(
+        [ended.State, ended.FailureReason, ended.Attempts],
+        ["failed", "max_attempts_exceeded", 1],
+      );
+      assert.deepEqual(await claimedJobIds("w"), []);
+    });
+
   test(
     "a pause waits for a dial under way, so no call starts after the pause commits",
     CONCURRENT_TRANSACTIONS,
@@ -287,18 +318,26 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     assert.deepEqual(await claimedJobIds("w"), [job.Id]);
   });
 
-  test("a claim's next call time worked out with windows changed since is made due now instead", async () => {
+  test("a next call time worked out with windows changed since is not written: a retry due tomorrow stays tomorrow", async () => {
     const db = t.database.db;
-    const campaign = await newCampaign(t);
+    const campaign = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 86_400 });
     const job = await newJob(t, campaign, { PhoneNumber: "+14155550406" });
-    const version = await windowsVersion(campaign);
-    const later = new Date(Date.now() + 3_600_000);
-    await db.tx((q) => rescheduleJobs(q, [{ id: job.Id, at: later, version }]));
-    assert.equal((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt, later.toISOString());
+    // One unanswered attempt (the simulator's numbers that are not registered ring out): retried in a day.
+    const claims = await claimDueJobs(db, claimOpts("w"));
+    assert.equal((await dialClaims(db, t.app.telephony, claims, silent)).length, 1);
+    const retried = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.equal(retried.State, "pending");
+    const tomorrow = Date.parse(retried.NextCallAt);
+    assert.ok(tomorrow > Date.now() + 86_000_000, retried.NextCallAt);
+
+    // A rescheduling that read the windows before a second change committed, and writes after
+    // that change's own rescheduling: its time is stale, and the job keeps the one it has.
+    const stale = await windowsVersion(campaign);
     await t.request("PATCH", `/v1/campaigns/${campaign}`, { Schedule: { BlackoutDates: ["2031-01-01"] } });
-    await db.tx((q) => rescheduleJobs(q, [{ id: job.Id, at: later, version }]));
-    const at = Date.parse((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt);
-    assert.ok(at <= Date.now() + 1_000, new Date(at).toISOString());
+    assert.equal(Date.parse((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt), tomorrow);
+    await db.tx((q) => rescheduleJobs(q, [{ id: job.Id, at: new Date(), version: stale }]));
+    assert.equal(Date.parse((await t.request("GET", `/v1/jobs/${job.Id}`)).body.NextCallAt), tomorrow);
+    assert.deepEqual(await claimedJobIds("w2"), [], "a retry due tomorrow is not dialed now");
     await t.request("POST", `/v1/jobs/${job.Id}/cancel`);
   });
 

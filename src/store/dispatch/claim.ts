@@ -190,8 +190,11 @@ export async function takeJobs(
 
 /**
  * Sets jobs' next call time (their window's next opening; null when it never opens), worked out
- * with version `version` of their campaign's windows: if they changed since, the job is due now
- * instead, and the next claim places it by the windows as they are.
+ * with version `version` of their campaign's windows. If they changed since, the time is not written:
+ * the change reschedules every waiting job after it commits, and this job has either been done by it
+ * already (its time must stay) or will be. A job still due (a claim's) is then looked at again by
+ * the next claim. Made due now instead, a job waiting for a retry or a call-back in the future would
+ * be dialed at once: the claim checks the windows, not when the job is due.
  */
 export async function rescheduleJobs(
   q: Queryable,
@@ -199,7 +202,7 @@ export async function rescheduleJobs(
 ): Promise<void> {
   if (items.length === 0) return;
   await q.query(
-    `update jobs j set next_call_at = case when c.schedule_version = x.version then x.at else now() end,
+    `update jobs j set next_call_at = case when c.schedule_version = x.version then x.at else j.next_call_at end,
        updated_at = now()
      from jsonb_to_recordset($1::jsonb) as x(id text, at timestamptz, version integer), campaigns c
      where j.id = x.id and c.id = j.campaign_id`,

@@ -81,7 +81,8 @@ export async function markDialed(
 /**
  * Closes the Call rows of claims that were not dialed because the job stopped being ours, and
  * releases the lease of jobs that are still ours but ended meanwhile (canceled, opted out), giving
- * back the attempt their claim counted.
+ * back the attempt their claim counted. A retry since (cancel, then retry) counted it in the
+ * attempts it started from: they lose it too, else the retry would allow one attempt more.
  */
 export async function abandonCalls(q: Queryable, calls: readonly ClaimedCall[]): Promise<void> {
   if (calls.length === 0) return;
@@ -91,7 +92,8 @@ export async function abandonCalls(q: Queryable, calls: readonly ClaimedCall[]):
        update calls set status = 'canceled', end_reason = 'canceled', ended_at = now(), duration_seconds = 0
        from x where calls.id = x.call_id and calls.fence = x.fence and coalesce(calls.ended_at is null, false) returning 1
      )
-     update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null, attempts = attempts - 1
+     update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null, attempts = attempts - 1,
+       attempts_base = least(attempts_base, attempts - 1)
      from x where jobs.id = x.job_id and jobs.fence = x.fence`,
     [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, call_id: c.callId, fence: c.fence })))],
   );

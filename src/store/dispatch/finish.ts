@@ -178,6 +178,8 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
      released as (
        update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null,
          attempts = jobs.attempts - case when x.undialed then 1 else 0 end,
+         -- a retry since the claim started counting from the attempt given back here (abandonCalls)
+         attempts_base = case when x.undialed then least(jobs.attempts_base, jobs.attempts - 1) else jobs.attempts_base end,
          result = case when jobs.state = 'deleted' then jobs.result else coalesce(x.result, jobs.result) end,
          conversation = case when jobs.state = 'deleted' then jobs.conversation else coalesce(x.conversation, jobs.conversation) end
        from x where jobs.id = x.job_id and jobs.fence = x.fence and (jobs.state <> 'in_progress' or x.decision = 'none')
