@@ -18,6 +18,12 @@ export const LIMITS = {
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** Characters as people count them (code points): an emoji is one, though JavaScript's length says 2. */
+const characters = (s: string): number => [...s].length;
+
+/** Whether a string has more than `max` characters; most strings are decided by their length alone. */
+const longerThan = (s: string, max: number): boolean => s.length > max && characters(s) > max;
+
 export function checkMetadata(value: unknown, path: string, out: ErrorDetail[]): void {
   if (!isPlainObject(value)) {
     out.push({ Path: path, Message: 'must be a JSON object of non-PII values, e.g. {"zip": "94110"}.' });
@@ -29,14 +35,14 @@ export function checkMetadata(value: unknown, path: string, out: ErrorDetail[]):
   }
   for (const k of keys) {
     const p = `${path}/${escapePointer(k)}`;
-    if (k.length === 0 || k.length > LIMITS.metadataKeyLength) {
+    if (k.length === 0 || longerThan(k, LIMITS.metadataKeyLength)) {
       out.push({ Path: p, Message: `keys must be 1 to ${LIMITS.metadataKeyLength} characters long.` });
     }
     const v = value[k];
-    if (typeof v === "string" && v.length > LIMITS.metadataStringLength) {
+    if (typeof v === "string" && longerThan(v, LIMITS.metadataStringLength)) {
       out.push({
         Path: p,
-        Message: `is ${v.length} characters long; string values are limited to ${LIMITS.metadataStringLength}.`,
+        Message: `is ${characters(v)} characters long; string values are limited to ${LIMITS.metadataStringLength}.`,
       });
     }
   }
@@ -84,7 +90,7 @@ export function checkText(
     return;
   }
   const max = opts.max ?? LIMITS.shortText;
-  if (value.length > max) out.push({ Path: path, Message: `is longer than ${max} characters.` });
+  if (longerThan(value, max)) out.push({ Path: path, Message: `is longer than ${max} characters.` });
   if (opts.required && value.trim() === "") out.push({ Path: path, Message: "must not be empty." });
   else if (opts.notBlank && value.trim() === "")
     out.push({ Path: path, Message: "must not be blank: give a value, or null for none." });

@@ -62,6 +62,20 @@ describe("jobs", () => {
     assert.match(big.body.Error.Details[0].Message, /8 KiB/);
   });
 
+  test("Metadata limits count characters, not UTF-16 code units: 500 emoji fit, 501 do not", async () => {
+    const emoji = "\u{1F600}";
+    const key = emoji.repeat(40);
+    const fits = await create({ PhoneNumber: "+14155550127", Metadata: { [key]: emoji.repeat(500) } });
+    assert.equal(fits.status, 201, JSON.stringify(fits.body));
+    assert.equal(fits.body.Metadata[key], emoji.repeat(500));
+    const over = await create({ PhoneNumber: "+14155550128", Metadata: { a: emoji.repeat(501) } });
+    assert.equal(over.status, 400);
+    assert.deepEqual(
+      over.body.Error.Details.map((d: { Path: string; Message: string }) => [d.Path, d.Message]),
+      [["/Metadata/a", "is 501 characters long; string values are limited to 500."]],
+    );
+  });
+
   test("a body that is not JSON, or too large, gets the error format", async () => {
     const r = await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, "{not json");
     assert.equal(r.status, 400);
