@@ -277,6 +277,28 @@ describe("campaigns", () => {
     assert.equal(resume.status, 409);
   });
 
+  test("archived, a campaign's waiting jobs show no next call, and its ended jobs cannot be retried", async () => {
+    const c = (await t.request("POST", "/v1/campaigns", flowCampaign())).body;
+    const add = async (body: object) => (await t.request("POST", `/v1/campaigns/${c.Id}/jobs`, body)).body;
+    const waiting = await add({ PhoneNumber: "+14155550124" });
+    const test = await add({ PhoneNumber: "+14155550125", TestJob: true });
+    const canceled = await add({ PhoneNumber: "+14155550126" });
+    assert.ok(waiting.NextCallAt && test.NextCallAt);
+    assert.equal((await t.request("POST", `/v1/jobs/${canceled.Id}/cancel`)).status, 200);
+
+    const archived = await t.request("PATCH", `/v1/campaigns/${c.Id}`, { Status: "archived" });
+    assert.equal(archived.body.Status, "archived");
+    for (const j of [waiting, test]) {
+      const now = (await t.request("GET", `/v1/jobs/${j.Id}`)).body;
+      assert.deepEqual([now.State, now.NextCallAt], ["pending", null], j.Id);
+    }
+    const retry = await t.request("POST", `/v1/jobs/${canceled.Id}/retry`);
+    assert.equal(retry.status, 409);
+    assert.match(retry.body.Error.Message, /archived/);
+    // Cancel still ends a waiting job.
+    assert.equal((await t.request("POST", `/v1/jobs/${waiting.Id}/cancel`)).body.State, "canceled");
+  });
+
   test("preview renders the first turn and lists missing variables", async () => {
     const c = (
       await t.request(

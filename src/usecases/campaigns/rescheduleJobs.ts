@@ -11,7 +11,8 @@ export const windowsChanged = (a: Schedule, b: Schedule): boolean =>
 
 /**
  * After the calling windows change, every waiting job's NextCallAt is recomputed from when it is
- * due, so that it again shows the earliest time it may be dialed. Runs in chunks: a campaign may
+ * due, so that it again shows the earliest time it may be dialed; after the campaign is archived,
+ * it is null for all of them (test jobs too): an archived campaign places no calls. Runs in chunks: a campaign may
  * hold millions of jobs. Each chunk reads the schedule as it is then, and waits for jobs a claim
  * holds (a claim is short): one that claim leaves waiting was scheduled with the windows it read,
  * and is done again here. Jobs in a call then are scheduled when it ends, by the version check
@@ -23,13 +24,14 @@ export async function rescheduleCampaignJobs(ctx: Ctx, campaignId: string): Prom
   for (;;) {
     const n = await ctx.deps.db.tx(async (q) => {
       const now = await dbNow(q);
-      const c = await q.query<{ schedule: Schedule; schedule_version: number }>(
-        "select schedule, schedule_version from campaigns where id = $1",
+      const c = await q.query<{ schedule: Schedule; schedule_version: number; status: string }>(
+        "select schedule, schedule_version, status from campaigns where id = $1",
         [campaignId],
       );
       const campaign = c.rows[0];
       if (!campaign) return 0;
       const { schedule, schedule_version: version } = campaign;
+      const archived = campaign.status === "archived";
       const r = await q.query<{
         id: string;
         due_at: Date;
@@ -37,13 +39,17 @@ export async function rescheduleCampaignJobs(ctx: Ctx, campaignId: string): Prom
         phone_number: string | null;
       }>(
         `select id, due_at, time_zone, phone_number from jobs
-         where campaign_id = $1 and org_id = $2 and state = 'pending' and not test_job and id > $3
+         where campaign_id = $1 and org_id = $2 and state = 'pending' and ($4 or not test_job) and id > $3
          order by id limit 5000 for update`,
-        [campaignId, ctx.orgId, after],
+        [campaignId, ctx.orgId, after, archived],
       );
       if (r.rows.length === 0) return 0;
       after = r.rows.at(-1)!.id;
-      const items = r.rows.map((j) => ({ id: j.id, at: waitingJobNextCall(j, schedule, now), version }));
+      const items = r.rows.map((j) => ({
+        id: j.id,
+        at: archived ? null : waitingJobNextCall(j, schedule, now),
+        version,
+      }));
       await rescheduleJobs(q, items);
       return r.rows.length;
     });

@@ -40,7 +40,8 @@ export async function updateCampaign({
     );
     return { before: current, updated: next };
   });
-  if (windowsChanged(before.Schedule, updated.Schedule)) {
+  const archived = updated.Status === "archived" && before.Status !== "archived";
+  if (archived || windowsChanged(before.Schedule, updated.Schedule)) {
     await rescheduleCampaignJobs(ctx, id);
   }
   return updated;

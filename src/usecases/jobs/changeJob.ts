@@ -71,6 +71,9 @@ export async function retryJob({ ctx, id }: { ctx: Ctx; id: string }): Promise<J
   return ctx.deps.db.tx(async (q) => {
     const campaign = await windowsHeld(q, ctx, id);
     const row = await lockedJob(q, ctx, id);
+    // Its key-share lock holds the status: archiving waits for this retry, and then makes its NextCallAt null.
+    if (campaign.Status === "archived" && (row.state === "failed" || row.state === "canceled"))
+      throw conflict("The job's campaign is archived: it places no more calls.");
     const optedOut = await q.query("select 1 from opt_outs where org_id = $1 and phone_number = $2", [
       ctx.orgId,
       row.phone_number,
