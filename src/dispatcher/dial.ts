@@ -72,8 +72,6 @@ export async function dialClaims(
   claims: readonly Claim[],
   logger: Logger,
   opts: {
-    /** The database's clock, as the worker estimates it (no round trip). */
-    dbTime?: () => Date;
     /** Whether the worker began to stop: then nothing is dialed, and the claims go back to pending. */
     stopping?: () => boolean;
     /**
@@ -84,11 +82,13 @@ export async function dialClaims(
     dialBy?: number;
   } = {},
 ): Promise<DialedCall[]> {
-  const { dbTime = () => new Date(), stopping = () => false } = opts;
+  const { stopping = () => false } = opts;
   if (claims.length === 0) return [];
   return db.tx(async (q) => {
-    const ours = await lockForDial(q, claims.map(claimedCall));
-    const now = dbTime();
+    const locked = await lockForDial(q, claims.map(claimedCall));
+    const { ours } = locked;
+    // Every scheduling decision uses database time: the host's clock may step (NTP, a VM resumed).
+    const now = locked.now ?? new Date(0);
     const toDial: Claim[] = [];
     const held: Claim[] = [];
     for (const c of claims) {

@@ -50,8 +50,6 @@ export class Dispatcher {
   private readonly loop = new PollLoop(() => this.claimRound());
   private timers: NodeJS.Timeout[] = [];
   private unlisten: Array<() => Promise<void>> = [];
-  /** Database time minus process time, refreshed often: scheduling uses database time. */
-  private clockOffsetMs = 0;
   /** The jobs this worker is still working on (job id → fencing token): only their leases are renewed. */
   private readonly held = new Map<string, number>();
   /** When a stop under way stops waiting for live calls (Date.now() milliseconds). */
@@ -73,16 +71,11 @@ export class Dispatcher {
     this.closer = new CallCloser(deps.db);
   }
 
-  private dbTime(): Date {
-    return new Date(Date.now() + this.clockOffsetMs);
-  }
-
   async start(): Promise<void> {
     const { db, logger } = this.deps;
     await registerWorker(db, this.id, process.pid, os.hostname());
     // The contacts' zones come from a data set of a few MB: read now, not by the first claim.
     loadPhoneZones();
-    this.clockOffsetMs = (await dbNow(db)).getTime() - Date.now();
     this.unlisten.push(await db.listen(DUE_CHANNEL, () => this.nudge()));
     this.unlisten.push(
       await db.listen(HANGUP_CHANNEL, (callId) => {
@@ -140,7 +133,6 @@ export class Dispatcher {
       for (const c of claims) this.held.set(c.job.id, c.fence);
       // A stop that began during the claim dials none of it: the claims go back to pending.
       const dialed = await dialClaims(db, this.deps.telephony, claims, logger, {
-        dbTime: () => this.dbTime(),
         stopping: () => this.loop.stopping,
         // Half the lease after the claim began: the leases are still ours with room to spare.
         dialBy: claimedAt + (this.opts.leaseSeconds * 1000) / 2,
@@ -153,7 +145,6 @@ export class Dispatcher {
       this.inFlight -= claims.length - dialed.length;
       const dialedIds = new Set(dialed.map((d) => d.claim.job.id));
       for (const c of claims) if (!dialedIds.has(c.job.id)) this.unhold(c.job.id, c.fence);
-      if (claims[0]) this.clockOffsetMs = claims[0].claimedAt.getTime() - Date.now();
       for (const d of dialed) {
         this.deps.metrics?.callPlaced((d.dialedAt.getTime() - d.claim.job.next_call_at.getTime()) / 1000);
         if (d.placed.ended) {
@@ -173,7 +164,8 @@ export class Dispatcher {
   private async follow(d: DialedCall): Promise<void> {
     try {
       const outcome = await d.placed.outcome();
-      if (outcome.kind === "unanswered") await this.closer.close(closeUnanswered(d, outcome, this.dbTime()));
+      if (outcome.kind === "unanswered")
+        await this.closer.close(closeUnanswered(d, outcome, await dbNow(this.deps.db)));
       else {
         await markAnswered(this.deps.db, {
           callId: d.claim.callId,

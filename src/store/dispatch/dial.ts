@@ -25,15 +25,16 @@ export interface ClaimedCall {
  * commits first and is seen here. Holding these locks while the carrier takes the calls means no
  * call starts after such a change commits. KEY SHARE, not SHARE: a claim's FOR NO KEY UPDATE of
  * the campaigns (lockLiveCounts) does not wait for it, so the two cannot deadlock whatever order
- * their rows come in.
+ * their rows come in. `now` is the database's clock once the locks are held (null when none is ours):
+ * the dial's time, from which a call that ends at once is retried.
  */
 export async function lockForDial(
   q: Queryable,
   calls: readonly ClaimedCall[],
-): Promise<Map<string, CampaignStatus>> {
-  if (calls.length === 0) return new Map();
-  const r = await q.query<{ call_id: string; status: CampaignStatus }>(
-    `select x.call_id, c.status from jobs j
+): Promise<{ ours: Map<string, CampaignStatus>; now: Date | null }> {
+  if (calls.length === 0) return { ours: new Map(), now: null };
+  const r = await q.query<{ call_id: string; status: CampaignStatus; now: Date }>(
+    `select x.call_id, c.status, clock_timestamp() as now from jobs j
      join jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint) on j.id = x.job_id
      join campaigns c on c.id = j.campaign_id
      where j.fence = x.fence and coalesce(j.state = 'in_progress', false) and j.live_call_id = x.call_id
@@ -41,7 +42,7 @@ export async function lockForDial(
      for update of j for key share of c`,
     [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, call_id: c.callId, fence: c.fence })))],
   );
-  return new Map(r.rows.map((x) => [x.call_id, x.status]));
+  return { ours: new Map(r.rows.map((x) => [x.call_id, x.status])), now: r.rows[0]?.now ?? null };
 }
 
 /** Records that the carrier took these calls (the claim counted their attempts), with call.started. */
