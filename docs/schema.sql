@@ -328,6 +328,7 @@ CREATE TABLE public.calls (
     carrier_call_id text COLLATE pg_catalog."C",
     dialed_at timestamp with time zone,
     local_hour smallint,
+    dial_started_at timestamp with time zone,
     CONSTRAINT calls_answered_by_check CHECK ((answered_by = ANY (ARRAY['human'::text, 'voicemail'::text, 'unknown'::text]))),
     CONSTRAINT calls_direction_check CHECK ((direction = ANY (ARRAY['outbound'::text, 'inbound'::text]))),
     CONSTRAINT calls_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'ringing'::text, 'in_progress'::text, 'completed'::text, 'busy'::text, 'no_answer'::text, 'failed'::text, 'canceled'::text, 'rejected'::text])))

@@ -11,6 +11,13 @@ import { type Db, dbNow, notifyHangups } from "../store/index.ts";
  * The worker holding a dialed call is asked to hang it up: one that was only paused may still be on
  * the line with the contact.
  */
+/**
+ * Whether a lost job's call may have been dialed: recorded as dialed, or its dial to a carrier
+ * outside the database had begun (the worker may have been lost before it recorded the answer).
+ * Such an attempt counts and is never dialed again.
+ */
+const mayBeDialed = (j: LostJob): boolean => j.dialed_at !== null || j.dial_started_at !== null;
+
 export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
   return (await recoverLeases(db, limit)).length;
 }
@@ -23,7 +30,7 @@ export async function handBackLeases(db: Db, workerId: string): Promise<string[]
   const dialed: string[] = [];
   for (;;) {
     const lost = await recoverLeases(db, 500, workerId);
-    dialed.push(...lost.flatMap((j) => (j.call_id !== null && j.dialed_at !== null ? [j.call_id] : [])));
+    dialed.push(...lost.flatMap((j) => (j.call_id !== null && mayBeDialed(j) ? [j.call_id] : [])));
     if (lost.length < 500) return dialed;
   }
 }
@@ -40,7 +47,7 @@ async function recoverLeases(db: Db, limit: number, owner?: string): Promise<Los
         release.push({ id: j.id, fence: j.fence });
         continue;
       }
-      const dialed = j.dialed_at !== null;
+      const dialed = mayBeDialed(j);
       const connectedMs = j.answered_at ? Math.max(0, now.getTime() - j.answered_at.getTime()) : 0;
       closes.push({
         callId: j.call_id,
@@ -71,7 +78,7 @@ async function recoverLeases(db: Db, limit: number, owner?: string): Promise<Los
     await releaseLeases(q, release);
     await notifyHangups(
       q,
-      lost.map((j) => (j.dialed_at !== null ? j.call_id : null)),
+      lost.map((j) => (mayBeDialed(j) ? j.call_id : null)),
     );
     return lost;
   });

@@ -136,6 +136,7 @@ export class Dispatcher {
         stopping: () => this.loop.stopping,
         // Half the lease after the claim began: the leases are still ours with room to spare.
         dialBy: claimedAt + (this.opts.leaseSeconds * 1000) / 2,
+        leaseSeconds: this.opts.leaseSeconds,
       }).catch((e) => {
         // The leases expire and the reaper hands the claims back: nothing is dialed twice.
         if (e instanceof DialStalled) logger.warn({ worker: this.id, claims: claims.length }, e.message);

@@ -73,6 +73,13 @@ export interface PlacedCall {
 export interface Telephony {
   readonly name: string;
   /**
+   * Whether placing calls writes only through the PlacementContext, so that a dial transaction
+   * rolled back leaves no call placed (the simulator). Any other carrier places calls that no
+   * rollback takes back: the dispatcher first commits that their dial begins, then hands them over
+   * (see dialClaims).
+   */
+  readonly placesInTransaction?: boolean;
+  /**
    * Hands calls to the carrier. Resolves once the carrier has taken them (not when they are
    * answered). A call the carrier refuses outright resolves with an unanswered outcome.
    */

@@ -45,6 +45,39 @@ export async function lockForDial(
   return { ours: new Map(r.rows.map((x) => [x.call_id, x.status])), now: r.rows[0]?.now ?? null };
 }
 
+/**
+ * Commits that the dial of these calls begins, before a carrier outside the database takes them: from
+ * here each may have been dialed (the reaper counts its attempt and never dials it again).
+ */
+export async function markDialStarted(q: Queryable, calls: readonly ClaimedCall[]): Promise<void> {
+  if (calls.length === 0) return;
+  await q.query(
+    `update calls set dial_started_at = clock_timestamp()
+     from jsonb_to_recordset($1::jsonb) as x(call_id text, fence bigint)
+     where calls.id = x.call_id and calls.fence = x.fence and coalesce(calls.ended_at is null, false)`,
+    [JSON.stringify(calls.map((c) => ({ call_id: c.callId, fence: c.fence })))],
+  );
+}
+
+/**
+ * Extends the leases of jobs whose calls a carrier has just taken, in the dial's transaction. Their
+ * rows were locked while the carrier worked, so the worker's renewals (SKIP LOCKED) passed them by:
+ * a carrier slower than the lease would otherwise leave them to the reaper as soon as this commits.
+ */
+export async function extendDialLeases(
+  q: Queryable,
+  calls: readonly ClaimedCall[],
+  leaseSeconds: number,
+): Promise<void> {
+  if (calls.length === 0) return;
+  await q.query(
+    `update jobs set lease_expires_at = clock_timestamp() + make_interval(secs => $2)
+     from jsonb_to_recordset($1::jsonb) as x(job_id text, fence bigint)
+     where jobs.id = x.job_id and jobs.fence = x.fence`,
+    [JSON.stringify(calls.map((c) => ({ job_id: c.jobId, fence: c.fence }))), leaseSeconds],
+  );
+}
+
 /** Records that the carrier took these calls (the claim counted their attempts), with call.started. */
 export async function markDialed(
   q: Queryable,

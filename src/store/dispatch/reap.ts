@@ -15,6 +15,8 @@ export interface LostJob {
   schedule_version: number;
   call_id: string | null;
   dialed_at: Date | null;
+  /** Set once a dial to a carrier outside the database began: the call may have been placed. */
+  dial_started_at: Date | null;
   answered_at: Date | null;
   answered_by: string | null;
   call_started_at: Date | null;
@@ -42,10 +44,10 @@ export async function takeOverLeases(q: Queryable, limit: number, owner?: string
      ),
      calls_bumped as (
        update calls c set fence = b.fence from bumped b where c.id = b.live_call_id and coalesce(c.ended_at is null, false)
-       returning c.id, c.dialed_at, c.answered_at, c.answered_by, c.started_at, c.direction
+       returning c.id, c.dialed_at, c.dial_started_at, c.answered_at, c.answered_by, c.started_at, c.direction
      )
      select b.id, b.state, b.fence, b.test_job, b.attempts, b.attempts_base, b.time_zone, b.phone_number,
-       cmp.schedule, cmp.schedule_version, cb.id as call_id, cb.dialed_at, cb.answered_at, cb.answered_by, cb.started_at as call_started_at, cb.direction
+       cmp.schedule, cmp.schedule_version, cb.id as call_id, cb.dialed_at, cb.dial_started_at, cb.answered_at, cb.answered_by, cb.started_at as call_started_at, cb.direction
      from bumped b join campaigns cmp on cmp.id = b.campaign_id
      left join calls_bumped cb on cb.id = b.live_call_id`,
     owner === undefined ? [limit] : [limit, owner],

@@ -43,6 +43,8 @@ function unanswered(start: Date, answer: SimCallBehaviour["Answer"]): Unanswered
  */
 export class SimCarrier implements Telephony {
   readonly name = "sim";
+  /** Its calls are rows of the dial's transaction: they commit or roll back with it. */
+  readonly placesInTransaction = true;
   private readonly live = new Map<string, SimMedia>();
 
   /**

@@ -1,0 +1,124 @@
+// A carrier outside the database (any real one) may take its time to accept calls, and cannot take a
+// call back when the transaction that records it rolls back. The dispatcher must neither lose a
+// live worker's call to the reaper nor dial an attempt twice.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Dispatcher } from "../../src/dispatcher/index.ts";
+import { reapExpiredLeases } from "../../src/dispatcher/reaper.ts";
+import { createLogger } from "../../src/logging/index.ts";
+import { openPostgres, type Queryable } from "../../src/store/index.ts";
+import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
+import { jobEnded, newCampaign, newJob, startTestApp, waitFor } from "../helpers/app.ts";
+import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
+
+const LEASE_SECONDS = 2;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Takes the calls at once (the phones ring) but answers the API only after `delayMs`; its calls never end. */
+class SlowCarrier implements Telephony {
+  readonly name = "slow-test";
+  readonly placed: string[] = [];
+  readonly hungUp: string[] = [];
+  constructor(private readonly delayMs: number) {}
+
+  async placeCalls(requests: readonly OutboundCallRequest[]): Promise<PlacedCall[]> {
+    this.placed.push(...requests.map((r) => r.callId));
+    await sleep(this.delayMs);
+    return requests.map((r) => ({
+      callId: r.callId,
+      carrierCallId: `slow-${r.callId}`,
+      outcome: () => new Promise<CallOutcome>(() => {}),
+    }));
+  }
+
+  async hangup(callId: string): Promise<void> {
+    this.hungUp.push(callId);
+  }
+}
+
+type CallRow = { id: string; status: string; end_reason: string | null; dialed: boolean };
+const callsOf = async (db: Queryable, jobId: string): Promise<CallRow[]> =>
+  (
+    await db.query<CallRow>(
+      "select id, status, end_reason, dialed_at is not null as dialed from calls where job_id = $1 order by started_at",
+      [jobId],
+    )
+  ).rows;
+
+test("a carrier slower than the lease: the live worker keeps its call", CONCURRENT_TRANSACTIONS, async () => {
+  const t = await startTestApp();
+  const carrier = new SlowCarrier(LEASE_SECONDS * 1500);
+  const d = new Dispatcher(
+    { db: t.database.db, telephony: carrier, logger: createLogger("silent"), onAnswered: async () => {} },
+    { batchSize: 10, maxInFlight: 10, leaseSeconds: LEASE_SECONDS, pollMs: 20, orgMaxConcurrentCalls: 100 },
+  );
+  try {
+    const campaign = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 3600 });
+    await d.start();
+    // Another worker's reaper, looking often: it takes over any lease it finds expired.
+    let reaping = true;
+    const otherReaper = (async () => {
+      while (reaping) {
+        await reapExpiredLeases(t.database.db);
+        await sleep(100);
+      }
+    })();
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550111" });
+    await waitFor(async () => (await callsOf(t.database.db, job.Id))[0]?.dialed === true, 15_000, "the dial");
+    await sleep(LEASE_SECONDS * 1500);
+    reaping = false;
+    await otherReaper;
+    const calls = await callsOf(t.database.db, job.Id);
+    assert.deepEqual(
+      calls.map((c) => [c.status, c.end_reason]),
+      [["ringing", null]],
+    );
+    assert.equal((await t.request("GET", `/v1/jobs/${job.Id}`)).body.State, "in_progress");
+    assert.deepEqual(carrier.hungUp, []);
+  } finally {
+    await d.stop(0);
+    await t.close();
+  }
+});
+
+test(
+  "a dial transaction rolled back after the carrier took the call: the attempt counts and is never dialed again",
+  CONCURRENT_TRANSACTIONS,
+  async () => {
+    const t = await startTestApp();
+    // The server rolls back a transaction idle for 2 leases (in production, at least a minute): the
+    // carrier answers the API later than that.
+    const db = await openPostgres(t.database.url ?? "", 10, {
+      idleInTransactionMs: 2 * LEASE_SECONDS * 1000,
+    });
+    const carrier = new SlowCarrier(2 * LEASE_SECONDS * 1000 + 1000);
+    const d = new Dispatcher(
+      { db, telephony: carrier, logger: createLogger("silent"), onAnswered: async () => {} },
+      { batchSize: 10, maxInFlight: 10, leaseSeconds: LEASE_SECONDS, pollMs: 20, orgMaxConcurrentCalls: 100 },
+    );
+    try {
+      const campaign = await newCampaign(t, { MaxAttempts: 1 });
+      await d.start();
+      const job = await newJob(t, campaign, { PhoneNumber: "+14155550112" });
+      const ended = await jobEnded(t, job.Id, 30_000);
+      assert.deepEqual(
+        [ended.State, ended.FailureReason, ended.Attempts],
+        ["failed", "max_attempts_exceeded", 1],
+      );
+      // Recovered as a lost worker's call that may have been placed: never dialed again.
+      const calls = await callsOf(db, job.Id);
+      assert.deepEqual(
+        calls.map((c) => [c.status, c.end_reason]),
+        [["failed", "worker_lost"]],
+      );
+      assert.equal(carrier.placed.length, 1);
+      // The call the carrier took was hung up (by the worker that could not record it, and again
+      // on the reaper's notice).
+      assert.deepEqual([...new Set(carrier.hungUp)], carrier.placed);
+    } finally {
+      await d.stop(0);
+      await db.close();
+      await t.close();
+    }
+  },
+);
