@@ -1,5 +1,5 @@
 import { mayDial } from "../domain/campaign.ts";
-import { attemptsUsedText, hasAttemptLeft } from "../domain/outcomes.ts";
+import { hasAttemptLeft, noAttemptLeft } from "../domain/outcomes.ts";
 import { newId } from "../ids/index.ts";
 import { jobZones, resolveNextOpen } from "../schedule/index.ts";
 import {
@@ -123,13 +123,7 @@ function check(job: DueJob, now: Date): Verdict {
   if (job.opted_out) {
     return { kind: "fail", reason: "opted_out", message: "The number is on the opt-out list." };
   }
-  if (!hasAttemptLeft({ ...job, phone_number: job.phone_number }, job.schedule)) {
-    return {
-      kind: "fail",
-      reason: "max_attempts_exceeded",
-      message: `No attempt is left: ${attemptsUsedText(job, job.schedule)}.`,
-    };
-  }
+  if (!hasAttemptLeft(job, job.schedule)) return { kind: "fail", ...noAttemptLeft(job, job.schedule) };
   if (job.test_job) return { kind: "dial" };
   const next = resolveNextOpen(job.schedule, job.zones, now);
   // A schedule that never opens (changed since this job was scheduled) leaves it waiting with

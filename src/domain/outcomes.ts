@@ -91,3 +91,9 @@ export const requeue = (
 /** The attempt may be placed: attempts left, or a call-back the contact asked for. */
 export const hasAttemptLeft = (job: AttemptedJob & { callback_due: boolean }, schedule: Schedule): boolean =>
   job.test_job || job.callback_due || job.attempts - job.attempts_base < schedule.MaxAttempts;
+
+/** How a waiting job with no attempt left ends (it came due, or MaxAttempts was lowered). */
+export const noAttemptLeft = (job: AttemptedJob, schedule: Schedule) => ({
+  reason: "max_attempts_exceeded",
+  message: `No attempt is left: ${attemptsUsedText(job, schedule)}.`,
+});

@@ -9,7 +9,7 @@ export * from "./campaigns.ts";
 export * from "./conversations.ts";
 export type { Db, Queryable, QueryResult, Row } from "./db.ts";
 export { PG_UNIQUE_VIOLATION, pgConstraint, pgErrorCode } from "./db.ts";
-export { rescheduleJobs } from "./dispatch/claim.ts";
+export { failDueJobs, rescheduleJobs } from "./dispatch/claim.ts";
 export { rebaseMovedEventCursors } from "./eventCursors.ts";
 export * from "./events.ts";
 export * from "./eventsQuery.ts";

@@ -341,6 +341,30 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     await t.request("POST", `/v1/jobs/${job.Id}/cancel`);
   });
 
+  test("lowering MaxAttempts fails at once the waiting jobs it leaves with no attempt, not when they come due", async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 3600 });
+    const tried = await newJob(t, campaign, { PhoneNumber: "+14155550421" });
+    // One unanswered attempt: retried in an hour.
+    assert.equal(
+      (await dialClaims(db, t.app.telephony, await claimDueJobs(db, claimOpts("w")), silent)).length,
+      1,
+    );
+    const untried = await newJob(t, campaign, { PhoneNumber: "+14155550422" });
+
+    const patched = await t.request("PATCH", `/v1/campaigns/${campaign}`, { Schedule: { MaxAttempts: 1 } });
+    assert.equal(patched.status, 200);
+    const ended = (await t.request("GET", `/v1/jobs/${tried.Id}`)).body;
+    assert.deepEqual(
+      [ended.State, ended.FailureReason, ended.NextCallAt, ended.FailureMessage],
+      ["failed", "max_attempts_exceeded", null, "No attempt is left: 1 attempt placed; MaxAttempts is 1."],
+    );
+    const waiting = (await t.request("GET", `/v1/jobs/${untried.Id}`)).body;
+    assert.equal(waiting.State, "pending");
+    assert.ok(waiting.NextCallAt);
+    await t.request("POST", `/v1/jobs/${untried.Id}/cancel`);
+  });
+
   test(
     "a change of windows waits for a job a claim holds, then schedules it too",
     CONCURRENT_TRANSACTIONS,

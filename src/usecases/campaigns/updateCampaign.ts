@@ -41,7 +41,8 @@ export async function updateCampaign({
     return { before: current, updated: next };
   });
   const archived = updated.Status === "archived" && before.Status !== "archived";
-  if (archived || windowsChanged(before.Schedule, updated.Schedule)) {
+  const fewerAttempts = updated.Schedule.MaxAttempts < before.Schedule.MaxAttempts;
+  if (archived || fewerAttempts || windowsChanged(before.Schedule, updated.Schedule)) {
     await rescheduleCampaignJobs(ctx, id);
   }
   return updated;
