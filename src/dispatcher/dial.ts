@@ -114,8 +114,12 @@ export async function dialClaims(
       dialLocked(q, telephony, starting, logger, { ...opts, dialBy: undefined }, (p) => taken.push(...p)),
     );
   } catch (e) {
-    // Not recorded: the carrier's calls are hung up, and the reaper counts their attempts.
+    // Not recorded: the carrier's calls are hung up, and the reaper counts their attempts. A dial
+    // that stalled before the carrier took anything placed nothing: its start is taken back, so
+    // that the reaper gives the attempts back (unless it took the jobs over meanwhile).
     await Promise.allSettled(taken.map((p) => telephony.hangup(p.callId)));
+    if (e instanceof DialStalled && taken.length === 0)
+      await db.tx((q) => markDialStarted(q, starting.map(claimedCall), false)).catch(() => {});
     throw e;
   }
 }
@@ -131,6 +135,7 @@ async function lockStillOurs(
   opts: DialOptions,
 ): Promise<{ toDial: Claim[]; now: Date }> {
   const { stopping = () => false } = opts;
+  const lockAskedAt = performance.now();
   const locked = await lockForDial(q, claims.map(claimedCall));
   const { ours } = locked;
   // Every scheduling decision uses database time: the host's clock may step (NTP, a VM resumed).
@@ -148,8 +153,14 @@ async function lockStillOurs(
     q,
     held.map((c) => notDialed(c, now)),
   );
-  if (toDial.length > 0 && opts.dialBy !== undefined && performance.now() > opts.dialBy)
-    throw new DialStalled(toDial.length);
+  // A worker frozen since it asked for the locks (the answer waited in its socket) may have lost
+  // them: the server rolls back a transaction idle for twice the lease, and a cancel may have
+  // committed since. Half a lease is far from normal and far from that.
+  const now2 = performance.now();
+  const stalled =
+    (opts.dialBy !== undefined && now2 > opts.dialBy) ||
+    (opts.leaseSeconds !== undefined && now2 - lockAskedAt > (opts.leaseSeconds * 1000) / 2);
+  if (toDial.length > 0 && stalled) throw new DialStalled(toDial.length);
   return { toDial, now };
 }
 

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { Dispatcher } from "../../src/dispatcher/index.ts";
 import { reapExpiredLeases } from "../../src/dispatcher/reaper.ts";
 import { createLogger } from "../../src/logging/index.ts";
-import { openPostgres, type Queryable } from "../../src/store/index.ts";
+import { type Db, openPostgres, type Queryable } from "../../src/store/index.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { jobEnded, newCampaign, newJob, startTestApp, waitFor } from "../helpers/app.ts";
 import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
@@ -118,6 +118,72 @@ test(
     } finally {
       await d.stop(0);
       await db.close();
+      await t.close();
+    }
+  },
+);
+
+/**
+ * The database, except that the answer to the dial's second lock (its second transaction) reaches
+ * the worker `ms` late: the worker froze (SIGSTOP, a stalled VM) with the answer in its socket.
+ */
+function frozenAtSecondLock(db: Db, ms: number): Db {
+  let locks = 0;
+  const late = (q: Queryable): Queryable => ({
+    exec: (sql) => q.exec(sql),
+    async query<T>(sql: string, params?: readonly unknown[]) {
+      const r = await q.query<T>(sql, params);
+      if (/for update of j for key share of c/.test(sql) && ++locks === 2) await sleep(ms);
+      return r;
+    },
+  });
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === "tx") return <T>(fn: (q: Queryable) => Promise<T>) => target.tx((q) => fn(late(q)));
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
+test(
+  "a worker frozen in the second dial transaction past the idle timeout dials nothing after a cancel commits",
+  CONCURRENT_TRANSACTIONS,
+  async () => {
+    const t = await startTestApp();
+    const raw = await openPostgres(t.database.url ?? "", 10, {
+      idleInTransactionMs: 2 * LEASE_SECONDS * 1000,
+    });
+    const carrier = new SlowCarrier(0);
+    const d = new Dispatcher(
+      {
+        db: frozenAtSecondLock(raw, 3 * LEASE_SECONDS * 1000),
+        telephony: carrier,
+        logger: createLogger("silent"),
+        onAnswered: async () => {},
+      },
+      { batchSize: 10, maxInFlight: 10, leaseSeconds: LEASE_SECONDS, pollMs: 20, orgMaxConcurrentCalls: 100 },
+    );
+    try {
+      const campaign = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 3600 });
+      await d.start();
+      const job = await newJob(t, campaign, { PhoneNumber: "+14155550113" });
+      await waitFor(async () => (await t.request("GET", `/v1/jobs/${job.Id}`)).body.State === "in_progress");
+      // While the worker is frozen, the server rolls back its transaction, and the job is canceled.
+      await sleep(2 * LEASE_SECONDS * 1000 + 500);
+      assert.equal((await t.request("POST", `/v1/jobs/${job.Id}/cancel`)).body.State, "canceled");
+      // The worker wakes; the reaper then closes the claim it gave up.
+      await waitFor(
+        async () => (await callsOf(raw, job.Id))[0]?.status === "canceled",
+        15_000,
+        "the claim closed",
+      );
+      assert.deepEqual(carrier.placed, []);
+      // Never dialed: its attempt is given back.
+      assert.equal((await t.request("GET", `/v1/jobs/${job.Id}`)).body.Attempts, 0);
+    } finally {
+      await d.stop(0);
+      await raw.close();
       await t.close();
     }
   },

@@ -46,16 +46,21 @@ export async function lockForDial(
 }
 
 /**
- * Commits that the dial of these calls begins, before a carrier outside the database takes them: from
- * here each may have been dialed (the reaper counts its attempt and never dials it again).
+ * Marks that the dial of these calls begins, committed before a carrier outside the database takes
+ * them: from then on each may have been dialed (the reaper counts its attempt and never dials it
+ * again). With `begins` false, takes the mark back from calls the carrier was never given (fenced).
  */
-export async function markDialStarted(q: Queryable, calls: readonly ClaimedCall[]): Promise<void> {
+export async function markDialStarted(
+  q: Queryable,
+  calls: readonly ClaimedCall[],
+  begins = true,
+): Promise<void> {
   if (calls.length === 0) return;
   await q.query(
-    `update calls set dial_started_at = clock_timestamp()
+    `update calls set dial_started_at = case when $2 then clock_timestamp() end
      from jsonb_to_recordset($1::jsonb) as x(call_id text, fence bigint)
      where calls.id = x.call_id and calls.fence = x.fence and coalesce(calls.ended_at is null, false)`,
-    [JSON.stringify(calls.map((c) => ({ call_id: c.callId, fence: c.fence })))],
+    [JSON.stringify(calls.map((c) => ({ call_id: c.callId, fence: c.fence }))), begins],
   );
 }
 
