@@ -22,7 +22,7 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 const characters = (s: string): number => [...s].length;
 
 /** Whether a string has more than `max` characters; most strings are decided by their length alone. */
-const longerThan = (s: string, max: number): boolean => s.length > max && characters(s) > max;
+export const longerThan = (s: string, max: number): boolean => s.length > max && characters(s) > max;
 
 export function checkMetadata(value: unknown, path: string, out: ErrorDetail[]): void {
   if (!isPlainObject(value)) {

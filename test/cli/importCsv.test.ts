@@ -113,6 +113,12 @@ test("header: unknown, duplicate and missing columns are refused with the allowe
   assert.throws(() => csvColumns(["ContactName"]), /PhoneNumber column is missing/);
   assert.throws(() => csvColumns(["PhoneNumber", "PhoneNumber"]), /appears twice/);
   assert.throws(() => csvColumns(["PhoneNumber", `metadata.${"k".repeat(41)}`]), /at most 40 characters/);
+  // Characters as the API counts them: 40 emoji are 40 characters (80 UTF-16 units).
+  const emojiKey = "\u{1F600}".repeat(40);
+  assert.deepEqual(csvColumns(["PhoneNumber", `metadata.${emojiKey}`])[1], {
+    kind: "metadata",
+    key: emojiKey,
+  });
 });
 
 test("rows: booleans, empty cells and Metadata/Data keys", () => {

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { parseJobInput } from "../../domain/jobInput.ts";
-import { checkStorable, LIMITS } from "../../domain/limits.ts";
+import { checkStorable, LIMITS, longerThan } from "../../domain/limits.ts";
 import type { ErrorDetail } from "../../errors/index.ts";
 
 /**
@@ -69,7 +69,7 @@ export function csvColumns(header: string[]): Column[] {
     if (m) {
       const key = m[2]!;
       if (key === "") problems.push(`column ${i + 1} "${name}" has no key after the dot`);
-      else if (m[1] === "metadata" && key.length > LIMITS.metadataKeyLength) {
+      else if (m[1] === "metadata" && longerThan(key, LIMITS.metadataKeyLength)) {
         problems.push(`column ${i + 1}: Metadata keys are at most ${LIMITS.metadataKeyLength} characters`);
       }
       return { kind: m[1] as "metadata" | "data", key };
