@@ -1,5 +1,5 @@
 import { requeue, retryOrFail } from "../domain/outcomes.ts";
-import { jobZones } from "../schedule/index.ts";
+import { contactLocalHour, jobZones } from "../schedule/index.ts";
 import { type CallClose, closeCalls } from "../store/dispatch/finish.ts";
 import { type LostJob, releaseLeases, takeOverLeases } from "../store/dispatch/reap.ts";
 import { type Db, dbNow, notifyHangups } from "../store/index.ts";
@@ -62,6 +62,16 @@ async function recoverLeases(db: Db, limit: number, owner?: string): Promise<Los
         durationSeconds: Math.round(connectedMs / 1000),
         billedSeconds: Math.ceil(connectedMs / 1000),
         undialed: j.direction === "outbound" && !dialed,
+        // A dial that began but was never recorded counts as a call placed (usage, analytics,
+        // call.started), at the time it began, like the attempt it counts as.
+        ...(j.dialed_at === null && j.dial_started_at !== null
+          ? {
+              dialed: {
+                carrierCallId: "",
+                localHour: contactLocalHour(jobZones(j, j.schedule), j.schedule.TimeZone, j.dial_started_at),
+              },
+            }
+          : {}),
         // Read a moment ago, without a lock: the close checks it under one.
         scheduleVersion: j.schedule_version,
         decision:

@@ -112,6 +112,17 @@ test(
         [["failed", "worker_lost"]],
       );
       assert.equal(carrier.placed.length, 1);
+      // It counts as a call placed, as it counts as an attempt: in usage, analytics and events.
+      assert.equal((await t.request("GET", `/v1/usage?CampaignId=${campaign}`)).body.Calls, 1);
+      assert.equal((await t.request("GET", `/v1/campaigns/${campaign}/analytics`)).body.Calls.Total, 1);
+      const events = await db.query<{ event: string }>(
+        "select event from events where call_id = $1 and event like 'call.%' order by seq",
+        [calls[0]?.id],
+      );
+      assert.deepEqual(
+        events.rows.map((e) => e.event),
+        ["call.started", "call.ended"],
+      );
       // The call the carrier took was hung up (by the worker that could not record it, and again
       // on the reaper's notice).
       assert.deepEqual([...new Set(carrier.hungUp)], carrier.placed);

@@ -94,7 +94,8 @@ export async function markDialed(
   await q.query(
     `with x as (select * from jsonb_to_recordset($1::jsonb) as x(job_id text, call_id text, fence bigint, carrier_call_id text, local_hour smallint)),
      c as (
-       update calls set status = 'ringing', dialed_at = clock_timestamp(), carrier_call_id = x.carrier_call_id,
+       update calls set status = 'ringing', dialed_at = coalesce(calls.dial_started_at, clock_timestamp()),
+         carrier_call_id = x.carrier_call_id,
          local_hour = x.local_hour
        from x where calls.id = x.call_id and calls.fence = x.fence and coalesce(calls.ended_at is null, false)
        returning calls.id, calls.org_id, calls.campaign_id, calls.job_id, calls.test_job, calls.attempt

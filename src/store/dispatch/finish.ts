@@ -139,7 +139,8 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
      c as (
        update calls set status = x.status, end_reason = x.end_reason, answered_by = x.answered_by,
          answered_at = x.answered_at, ended_at = x.ended_at, duration_seconds = x.duration, billed_seconds = x.billed,
-         dialed_at = case when x.carrier_call_id is null then calls.dialed_at else clock_timestamp() end,
+         -- dialed now; by a carrier outside the database, when its dial began
+         dialed_at = case when x.carrier_call_id is null then calls.dialed_at else coalesce(calls.dial_started_at, clock_timestamp()) end,
          carrier_call_id = coalesce(x.carrier_call_id, calls.carrier_call_id),
          local_hour = coalesce(x.local_hour, calls.local_hour),
          -- a job whose PII was deleted during the call keeps no transcript
