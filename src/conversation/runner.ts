@@ -13,7 +13,7 @@ import { renderTemplate, templateScope } from "../templates/index.ts";
 import { type ActorResult, runConversation } from "./actor.ts";
 import { type ConversationState, emptyState } from "./agent.ts";
 import { type Analysis, analyzeCall, contactZonesOf } from "./analysis.ts";
-import { buildAgent, modelFor } from "./buildAgent.ts";
+import { buildAgent } from "./buildAgent.ts";
 import { finishConversation } from "./finish.ts";
 import { extractResult, judgeObjective, summarizeCalls, transcriptText } from "./llmAnalysis.ts";
 import { TranscriptWriter } from "./transcriptWriter.ts";
@@ -165,8 +165,10 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     const endReason = result.endedBy === "agent" && state.finished ? "completed" : END_REASON[result.endedBy];
     const status = result.endedBy === "canceled" ? "canceled" : "completed";
     try {
-      const llm =
-        deps.config.llm && deps.llm ? { client: deps.llm, model: modelFor(job, deps.config) } : null;
+      // With no model for this campaign (none configured, none on the Agent), the analysis runs
+      // without the LLM, as with no LLM at all: a flow campaign never needs one.
+      const model = job.campaign.Agent.Model ?? deps.config.llm?.model ?? null;
+      const llm = deps.config.llm && deps.llm && model !== null ? { client: deps.llm, model } : null;
       const objective = job.campaign.CampaignObjectivePrompt;
       // A step the LLM could not answer (failures past the client's retries, output off the
       // schema twice) leaves its part to what the call itself collected; operators see it here.

@@ -6,7 +6,13 @@ import { checkText, checkUnknownFields, LIMITS } from "./limits.ts";
 
 const AGENT_FIELDS = ["Type", "Prompt", "FirstMessage", "VoicemailMessage", "Model", "Flow"] as const;
 
-export function validateAgent(a: Agent, path: string, llmConfigured: boolean): ErrorDetail[] {
+/** What the deployment's LLM settings allow: an endpoint (COBBERY_LLM_BASE_URL), and a default model. */
+export interface LlmSettings {
+  llmConfigured: boolean;
+  defaultModel: boolean;
+}
+
+export function validateAgent(a: Agent, path: string, llm: LlmSettings): ErrorDetail[] {
   const out: ErrorDetail[] = [];
   checkUnknownFields(a as unknown as Record<string, unknown>, AGENT_FIELDS, path, out);
   checkText(a.FirstMessage, `${path}/FirstMessage`, out, { nullable: true, max: 4000 });
@@ -29,11 +35,17 @@ export function validateAgent(a: Agent, path: string, llmConfigured: boolean): E
           Message: "is required for an llm agent: the system prompt (a template).",
         });
       }
-      if (!llmConfigured) {
+      if (!llm.llmConfigured) {
         out.push({
           Path: `${path}/Type`,
           Message:
             'is "llm" but no LLM is configured: set COBBERY_LLM_BASE_URL (and COBBERY_LLM_API_KEY, COBBERY_LLM_MODEL), or use a "flow" agent.',
+        });
+      } else if (!llm.defaultModel && a.Model === null) {
+        out.push({
+          Path: `${path}/Model`,
+          Message:
+            "is required: no default model is configured (set COBBERY_LLM_MODEL, or give the model here).",
         });
       }
       break;

@@ -1,6 +1,6 @@
 import type { ErrorDetail } from "../errors/index.ts";
 import { validateSchedule, zoneNameCase } from "../schedule/index.ts";
-import { validateAgent } from "./agent.ts";
+import { type LlmSettings, validateAgent } from "./agent.ts";
 import { validateAnalysisSchema } from "./analysisSchema.ts";
 import type { Flow } from "./flow.ts";
 import type { Parsed } from "./jobInput.ts";
@@ -135,7 +135,7 @@ export function mergeCampaign(base: CampaignSettings | null, raw: Record<string,
 export function parseCampaign(
   base: CampaignSettings | null,
   raw: unknown,
-  opts: { llmConfigured: boolean },
+  opts: LlmSettings,
 ): Parsed<CampaignSettings> {
   if (!isPlainObject(raw)) return { ok: false, details: [{ Path: "/", Message: "must be a JSON object." }] };
   const out: ErrorDetail[] = [];
@@ -155,7 +155,7 @@ export function parseCampaign(
   checkText(s.Name, "/Name", out, { required: true });
   if (!CAMPAIGN_STATUSES.includes(s.Status))
     out.push({ Path: "/Status", Message: `must be one of ${CAMPAIGN_STATUSES.join(", ")}.` });
-  out.push(...validateAgent(s.Agent, "/Agent", opts.llmConfigured));
+  out.push(...validateAgent(s.Agent, "/Agent", opts));
   out.push(...validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema"));
   checkText(s.CampaignObjectivePrompt, "/CampaignObjectivePrompt", out, {
     nullable: true,
@@ -167,6 +167,12 @@ export function parseCampaign(
       Path: "/CampaignObjectivePrompt",
       Message:
         "needs an LLM to judge the objective, and none is configured: set COBBERY_LLM_BASE_URL (and COBBERY_LLM_API_KEY, COBBERY_LLM_MODEL), or leave CampaignObjectivePrompt null.",
+    });
+  } else if (typeof s.CampaignObjectivePrompt === "string" && !opts.defaultModel && s.Agent.Model === null) {
+    out.push({
+      Path: "/CampaignObjectivePrompt",
+      Message:
+        "needs a model to judge the objective, and no default model is configured: set COBBERY_LLM_MODEL, or the Agent's Model.",
     });
   }
   if (!INBOUND_MODES.includes(s.InboundMode))

@@ -3,9 +3,10 @@ import { conflict, validationFailed } from "../../errors/index.ts";
 import { newId } from "../../ids/index.ts";
 import { type Campaign, claimNumbers, insertCampaign } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
+import { llmSettings } from "./llmSettings.ts";
 
 export async function createCampaign({ ctx, input }: { ctx: Ctx; input: unknown }): Promise<Campaign> {
-  const parsed = parseCampaign(null, input, { llmConfigured: ctx.deps.config.llm !== null });
+  const parsed = parseCampaign(null, input, llmSettings(ctx.deps.config));
   if (!parsed.ok) throw validationFailed(parsed.details);
   const settings = parsed.value;
   return ctx.deps.db.tx(async (q) => {

@@ -9,6 +9,7 @@ import {
 } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 import { ensureNumbersFree } from "./createCampaign.ts";
+import { llmSettings } from "./llmSettings.ts";
 import { rescheduleCampaignJobs, windowsChanged } from "./rescheduleJobs.ts";
 
 /** PATCH: replaces the top-level fields given; Agent and Schedule merge field by field. */
@@ -26,7 +27,7 @@ export async function updateCampaign({
     if (!current) throw notFound("Campaign", id);
     if (current.Status === "archived")
       throw conflict("The campaign is archived: it can no longer be changed.");
-    const parsed = parseCampaign(current, input, { llmConfigured: ctx.deps.config.llm !== null });
+    const parsed = parseCampaign(current, input, llmSettings(ctx.deps.config));
     if (!parsed.ok) throw validationFailed(parsed.details);
     // Archiving releases the campaign's numbers; otherwise they must still be free.
     if (parsed.value.Status === "archived") await claimNumbers(q, id, []);
