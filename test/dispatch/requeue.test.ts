@@ -6,6 +6,7 @@ import pg from "pg";
 import { claimDueJobs } from "../../src/dispatcher/claim.ts";
 import { dialClaims } from "../../src/dispatcher/dial.ts";
 import { reapExpiredLeases } from "../../src/dispatcher/reaper.ts";
+import { closeUnanswered } from "../../src/dispatcher/unanswered.ts";
 import { DEFAULT_SCHEDULE } from "../../src/domain/campaign.ts";
 import { retryOrFail } from "../../src/domain/outcomes.ts";
 import { createLogger } from "../../src/logging/index.ts";
@@ -16,6 +17,7 @@ import { type CallClose, closeCalls } from "../../src/store/dispatch/finish.ts";
 import { resumeForInbound } from "../../src/store/inbound.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { newCampaign, newJob, simContact, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { RecordingCarrier } from "../helpers/carriers.ts";
 import { CONCURRENT_TRANSACTIONS, closeWindowsUncommitted } from "../helpers/db.ts";
 
 const silent = createLogger("silent");
@@ -363,6 +365,43 @@ describe("claims not dialed after all, and schedules that stop opening", () => {
     assert.equal(waiting.State, "pending");
     assert.ok(waiting.NextCallAt);
     await t.request("POST", `/v1/jobs/${untried.Id}/cancel`);
+  });
+
+  for (const [change, patch, phone] of [
+    ["MaxAttempts lowered to the attempts placed", { Schedule: { MaxAttempts: 1 } }, "+14155550423"],
+    ["the campaign archived", { Status: "archived" }, "+14155550424"],
+  ] as const)
+    test(`${change} while a call rings: its unanswered end obeys the change`, async () => {
+      const db = t.database.db;
+      const carrier = new RecordingCarrier();
+      const campaign = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 3600 });
+      const job = await newJob(t, campaign, { PhoneNumber: phone });
+      const [d] = await dialClaims(db, carrier, await claimDueJobs(db, claimOpts("w")), silent);
+      assert.ok(d);
+      assert.equal((await t.request("PATCH", `/v1/campaigns/${campaign}`, patch)).status, 200);
+      const ending = d.placed.outcome();
+      assert.ok(carrier.release(d.claim.callId));
+      const outcome = await ending;
+      assert.equal(outcome.kind, "unanswered");
+      if (outcome.kind === "unanswered") await closeCalls(db, [closeUnanswered(d, outcome, new Date())]);
+      const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+      if (change === "the campaign archived") assert.deepEqual([j.State, j.NextCallAt], ["pending", null]);
+      else
+        assert.deepEqual(
+          [j.State, j.FailureReason, j.FailureMessage],
+          ["failed", "max_attempts_exceeded", "No attempt is left: 1 attempt placed; MaxAttempts is 1."],
+        );
+    });
+
+  test("a campaign archived between the claim and the dial: the claim goes back with no next call time", async () => {
+    const db = t.database.db;
+    const campaign = await newCampaign(t);
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550425" });
+    const claims = await claimDueJobs(db, claimOpts("w"));
+    assert.equal((await t.request("PATCH", `/v1/campaigns/${campaign}`, { Status: "archived" })).status, 200);
+    assert.deepEqual(await dialClaims(db, t.app.telephony, claims, silent), []);
+    const j = (await t.request("GET", `/v1/jobs/${job.Id}`)).body;
+    assert.deepEqual([j.State, j.NextCallAt, j.Attempts], ["pending", null, 0]);
   });
 
   test(

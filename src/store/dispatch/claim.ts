@@ -194,7 +194,8 @@ export async function takeJobs(
  * the change reschedules every waiting job after it commits, and this job has either been done by it
  * already (its time must stay) or will be. A job still due (a claim's) is then looked at again by
  * the next claim. Made due now instead, a job waiting for a retry or a call-back in the future would
- * be dialed at once: the claim checks the windows, not when the job is due.
+ * be dialed at once: the claim checks the windows, not when the job is due. A job of a campaign
+ * archived since waits with none (archiving's own rescheduling may have passed it already).
  */
 export async function rescheduleJobs(
   q: Queryable,
@@ -202,7 +203,8 @@ export async function rescheduleJobs(
 ): Promise<void> {
   if (items.length === 0) return;
   await q.query(
-    `update jobs j set next_call_at = case when c.schedule_version = x.version then x.at else j.next_call_at end,
+    `update jobs j set next_call_at = case when c.status = 'archived' then null
+         when c.schedule_version = x.version then x.at else j.next_call_at end,
        updated_at = now()
      from jsonb_to_recordset($1::jsonb) as x(id text, at timestamptz, version integer), campaigns c
      where j.id = x.id and c.id = j.campaign_id`,

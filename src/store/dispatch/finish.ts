@@ -1,4 +1,6 @@
-import { laterOf, type Schedule, waitingJobNextCall } from "../../schedule/index.ts";
+import type { Schedule } from "../../domain/campaign.ts";
+import { hasAttemptLeft, noAttemptLeft } from "../../domain/outcomes.ts";
+import { laterOf, waitingJobNextCall } from "../../schedule/index.ts";
 import type { TranscriptEntry } from "../calls.ts";
 import type { Queryable } from "../db.ts";
 
@@ -127,7 +129,7 @@ export async function closeCalls(q: Queryable, items: readonly CallClose[]): Pro
  */
 export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]): Promise<number> {
   if (items.length === 0) return 0;
-  const placed = await placeStaleCloses(q, items);
+  const { placed, failed } = await reviseCloses(q, items);
   const r = await q.query<{ n: number }>(
     `with x as (
        select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,
@@ -156,7 +158,7 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
            when 'complete' then 'completed' when 'restore' then coalesce(jobs.resumed_from, 'pending') else jobs.state end,
          next_call_at = case
            -- worked out with windows changed since (a pending job an inbound call restores keeps
-           -- one so worked out): the time placeStaleCloses found by the windows as they are
+           -- one so worked out): the time reviseCloses found by the windows as they are (null: archived)
            when x.stale and (x.decision <> 'restore' or jobs.resumed_from = 'pending') then x.placed_at
            when x.decision = 'restore' then jobs.next_call_at
            else x.next_call_at end,
@@ -210,54 +212,79 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
        returning 1
      )
      select count(*)::int as n from c`,
-    [JSON.stringify(items.map((i, ord) => closeRow(i, ord, placed)))],
+    [
+      JSON.stringify(
+        items.map((i, ord) => {
+          const fail = failed.get(i);
+          return closeRow(fail ? { ...i, decision: { kind: "fail", ...fail } } : i, ord, placed);
+        }),
+      ),
+    ],
   );
   return r.rows[0]?.n ?? 0;
 }
 
 /**
- * The closes whose next call time was worked out with windows changed since (a version older than
- * their campaign's), each with its time placed again by the windows as they are, from the time it
- * wanted (a test job's, which ignores windows, is that time; null when no window opens). The
- * campaigns are key-share-locked (id order) first: a change of windows (FOR UPDATE) then commits
- * either before, and is read here, or after this transaction, whose jobs are pending by then and
- * rescheduled by it.
+ * What became of the closes' decisions since they were worked out: a retry, requeue or restore
+ * whose campaign was archived meanwhile waits with no next call time; a retry (not a call-back) left
+ * with no attempt by a lower MaxAttempts fails instead; and one whose time was worked out with
+ * windows changed since (a version older than their campaign's) has its time placed again by the
+ * windows as they are, from the time it wanted (a test job's, which ignores windows, is that time;
+ * null when no window opens). The campaigns are key-share-locked (id order) first: a change
+ * (FOR UPDATE) then commits either before, and is read here, or after this transaction, whose jobs
+ * are pending by then and rescheduled by it.
  */
-async function placeStaleCloses(
+async function reviseCloses(
   q: Queryable,
   items: readonly CallClose[],
-): Promise<Map<CallClose, Date | null>> {
+): Promise<{
+  placed: Map<CallClose, Date | null>;
+  failed: Map<CallClose, { reason: string; message: string }>;
+}> {
   const placed = new Map<CallClose, Date | null>();
+  const failed = new Map<CallClose, { reason: string; message: string }>();
   const checked = items.filter(
     (i) => i.scheduleVersion !== undefined && ["retry", "requeue", "restore"].includes(i.decision.kind),
   );
-  if (checked.length === 0) return placed;
+  if (checked.length === 0) return { placed, failed };
   const r = await q.query<{
     job_id: string;
     version: number;
+    status: string;
     schedule: Schedule;
     due_at: Date;
     time_zone: string | null;
     phone_number: string | null;
     test_job: boolean;
+    attempts: number;
+    attempts_base: number;
     now: Date;
   }>(
     `with c as (
-       select id, schedule, schedule_version from campaigns
+       select id, status, schedule, schedule_version from campaigns
        where id in (select campaign_id from jobs where id = any($1::text[])) order by id for key share
      )
-     select j.id as job_id, c.schedule_version as version, c.schedule, j.due_at, j.time_zone, j.phone_number,
-       j.test_job, now() as now
+     select j.id as job_id, c.schedule_version as version, c.status, c.schedule, j.due_at, j.time_zone,
+       j.phone_number, j.test_job, j.attempts, j.attempts_base, now() as now
      from jobs j join c on c.id = j.campaign_id where j.id = any($1::text[])`,
     [checked.map((i) => i.jobId)],
   );
   const jobs = new Map(r.rows.map((row) => [row.job_id, row]));
   for (const i of checked) {
     const j = jobs.get(i.jobId);
-    if (!j || j.version === i.scheduleVersion) continue;
-    // A retry's wanted time is the one it brings; a requeue or restore keeps the job's.
-    const wanted = { ...j, due_at: i.decision.kind === "retry" ? i.decision.due : j.due_at };
-    placed.set(i, j.test_job ? laterOf(wanted.due_at, j.now) : waitingJobNextCall(wanted, j.schedule, j.now));
+    if (!j) continue;
+    const d = i.decision;
+    if (j.status === "archived") placed.set(i, null);
+    else if (d.kind === "retry" && !d.callback && !hasAttemptLeft({ ...j, callback_due: false }, j.schedule))
+      failed.set(i, noAttemptLeft(j, j.schedule));
+    else if (j.version !== i.scheduleVersion) {
+      // A retry's wanted time is the one it brings; a requeue or restore keeps the job's.
+      const wanted = { ...j, due_at: d.kind === "retry" ? d.due : j.due_at };
+      placed.set(
+        i,
+        j.test_job ? laterOf(wanted.due_at, j.now) : waitingJobNextCall(wanted, j.schedule, j.now),
+      );
+    }
   }
-  return placed;
+  return { placed, failed };
 }
