@@ -14,11 +14,11 @@ export const windowsChanged = (a: Schedule, b: Schedule): boolean =>
  * After the calling windows change, every waiting job's NextCallAt is recomputed from when it is
  * due, so that it again shows the earliest time it may be dialed; after the campaign is archived,
  * it is null for all of them (test jobs too): an archived campaign places no calls. Jobs left
- * with no attempt (MaxAttempts lowered) fail `max_attempts_exceeded` now, as they would when due. Runs in chunks: a campaign may
- * hold millions of jobs. Each chunk reads the schedule as it is then, and waits for jobs a claim
- * holds (a claim is short): one that claim leaves waiting was scheduled with the windows it read,
- * and is done again here. Jobs in a call then are scheduled when it ends, by the version check
- * (rescheduleJobs, closeCalls).
+ * with no attempt (MaxAttempts lowered) fail `max_attempts_exceeded` now, as they would when due.
+ * Runs in chunks: a campaign may hold millions of jobs. Each chunk reads the schedule as it is
+ * then, and waits for jobs a claim holds (a claim is short): one that claim leaves waiting was
+ * scheduled with the windows it read, and is done again here. Jobs in a call then are scheduled
+ * when it ends, by the close's revision (reviseCloses) and the version check (rescheduleJobs).
  */
 export async function rescheduleCampaignJobs(ctx: Ctx, campaignId: string): Promise<number> {
   let after = "";
