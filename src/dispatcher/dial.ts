@@ -108,18 +108,25 @@ export async function dialClaims(
   });
   if (starting.length === 0) return [];
   const taken: PlacedCall[] = [];
+  let handedOver = false;
   try {
     // Checked again under the locks: a cancel, opt-out or pause committed since is still obeyed.
-    return await db.tx((q) =>
-      dialLocked(q, telephony, starting, logger, { ...opts, dialBy: undefined }, (p) => taken.push(...p)),
-    );
+    return await db.tx(async (q) => {
+      const { toDial, now } = await lockStillOurs(q, starting, { ...opts, dialBy: undefined });
+      // A worker frozen while the answer waited in its socket may have lost its transaction (the
+      // server rolls back one idle for twice the lease), its locks with it, and a cancel may have
+      // committed since: this fails then, before the carrier is given anything. A live worker that
+      // only waited for the locks goes on.
+      if (toDial.length > 0) await q.query("select 1");
+      handedOver = toDial.length > 0;
+      return placeAndRecord(q, telephony, toDial, now, logger, opts, (p) => taken.push(...p));
+    });
   } catch (e) {
     // Not recorded: the carrier's calls are hung up, and the reaper counts their attempts. A dial
-    // that stalled before the carrier took anything placed nothing: its start is taken back, so
-    // that the reaper gives the attempts back (unless it took the jobs over meanwhile).
+    // that failed before the carrier was given anything placed nothing: its start is taken back,
+    // so that the reaper gives the attempts back (unless it took the jobs over meanwhile).
     await Promise.allSettled(taken.map((p) => telephony.hangup(p.callId)));
-    if (e instanceof DialStalled && taken.length === 0)
-      await db.tx((q) => markDialStarted(q, starting.map(claimedCall), false)).catch(() => {});
+    if (!handedOver) await db.tx((q) => markDialStarted(q, starting.map(claimedCall), false)).catch(() => {});
     throw e;
   }
 }
@@ -135,7 +142,6 @@ async function lockStillOurs(
   opts: DialOptions,
 ): Promise<{ toDial: Claim[]; now: Date }> {
   const { stopping = () => false } = opts;
-  const lockAskedAt = performance.now();
   const locked = await lockForDial(q, claims.map(claimedCall));
   const { ours } = locked;
   // Every scheduling decision uses database time: the host's clock may step (NTP, a VM resumed).
@@ -153,14 +159,8 @@ async function lockStillOurs(
     q,
     held.map((c) => notDialed(c, now)),
   );
-  // A worker frozen since it asked for the locks (the answer waited in its socket) may have lost
-  // them: the server rolls back a transaction idle for twice the lease, and a cancel may have
-  // committed since. Half a lease is far from normal and far from that.
-  const now2 = performance.now();
-  const stalled =
-    (opts.dialBy !== undefined && now2 > opts.dialBy) ||
-    (opts.leaseSeconds !== undefined && now2 - lockAskedAt > (opts.leaseSeconds * 1000) / 2);
-  if (toDial.length > 0 && stalled) throw new DialStalled(toDial.length);
+  if (toDial.length > 0 && opts.dialBy !== undefined && performance.now() > opts.dialBy)
+    throw new DialStalled(toDial.length);
   return { toDial, now };
 }
 
@@ -171,9 +171,21 @@ async function dialLocked(
   claims: readonly Claim[],
   logger: Logger,
   opts: DialOptions,
-  onTaken: (placed: PlacedCall[]) => void = () => {},
 ): Promise<DialedCall[]> {
   const { toDial, now } = await lockStillOurs(q, claims, opts);
+  return placeAndRecord(q, telephony, toDial, now, logger, opts);
+}
+
+/** Hands calls whose jobs this transaction holds to the carrier, and records the dials. */
+async function placeAndRecord(
+  q: Queryable,
+  telephony: Telephony,
+  toDial: readonly Claim[],
+  now: Date,
+  logger: Logger,
+  opts: DialOptions,
+  onTaken: (placed: PlacedCall[]) => void = () => {},
+): Promise<DialedCall[]> {
   if (toDial.length === 0) return [];
   let placed: PlacedCall[];
   try {

@@ -3,6 +3,7 @@
 // live worker's call to the reaper nor dial an attempt twice.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import pg from "pg";
 import { Dispatcher } from "../../src/dispatcher/index.ts";
 import { reapExpiredLeases } from "../../src/dispatcher/reaper.ts";
 import { createLogger } from "../../src/logging/index.ts";
@@ -196,6 +197,88 @@ test(
     } finally {
       await d.stop(0);
       await raw.close();
+      await t.close();
+    }
+  },
+);
+
+/** The database, running `then()` once the first transaction that marked a dial's start committed. */
+function afterDialStart(db: Db, then: () => Promise<void>): Db {
+  let done = false;
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === "tx")
+        return async <T>(fn: (q: Queryable) => Promise<T>) => {
+          let marked = false;
+          const r = await target.tx((q) =>
+            fn({
+              exec: (sql) => q.exec(sql),
+              query: <R>(sql: string, params?: readonly unknown[]) => {
+                if (/set dial_started_at = case when/.test(sql)) marked = true;
+                return q.query<R>(sql, params);
+              },
+            }),
+          );
+          if (marked && !done) {
+            done = true;
+            await then();
+          }
+          return r;
+        };
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
+test(
+  "a live worker whose dial waits for its locks longer than half a lease still dials",
+  CONCURRENT_TRANSACTIONS,
+  async () => {
+    const t = await startTestApp();
+    const lease = 4;
+    let campaign = "";
+    // Once the dial's start is committed, another session holds the campaign FOR UPDATE (as a
+    // PATCH does) for three quarters of a lease: the dial's second transaction waits for it.
+    let held: Promise<void> | null = null;
+    const holdCampaign = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: t.database.url ?? "" });
+      await c.connect();
+      await c.query("begin");
+      await c.query("select 1 from campaigns where id = $1 for update", [campaign]);
+      held = sleep(lease * 750).then(async () => {
+        await c.query("commit");
+        await c.end();
+      });
+    };
+    const carrier = new SlowCarrier(0);
+    const d = new Dispatcher(
+      {
+        db: afterDialStart(t.database.db, holdCampaign),
+        telephony: carrier,
+        logger: createLogger("silent"),
+        onAnswered: async () => {},
+      },
+      { batchSize: 10, maxInFlight: 10, leaseSeconds: lease, pollMs: 20, orgMaxConcurrentCalls: 100 },
+    );
+    try {
+      campaign = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 3600 });
+      await d.start();
+      const job = await newJob(t, campaign, { PhoneNumber: "+14155550114" });
+      await waitFor(async () => held !== null, 10_000, "the campaign held");
+      await held;
+      await waitFor(async () => carrier.placed.length === 1, 10_000, "the dial, once the lock is free");
+      await waitFor(
+        async () => (await callsOf(t.database.db, job.Id))[0]?.dialed === true,
+        10_000,
+        "the record",
+      );
+      assert.deepEqual(
+        (await callsOf(t.database.db, job.Id)).map((c) => [c.status, c.end_reason]),
+        [["ringing", null]],
+      );
+    } finally {
+      await d.stop(0);
       await t.close();
     }
   },
