@@ -152,23 +152,28 @@ export function parseCampaign(
     out.push({ Path: "/Schedule", Message: "must be an object." });
   if (out.length > 0) return { ok: false, details: out };
   const s = mergeCampaign(base, raw);
+  // The LLM settings are checked against what this request sets: a PATCH that leaves the Agent and
+  // the objective as they are (a rename, an archive) is not refused for settings changed since.
+  // Such a campaign fails its jobs configuration_error when it runs, and is paused with a reason.
+  const setsLlmUse = base === null || raw.Agent !== undefined || raw.CampaignObjectivePrompt !== undefined;
+  const llm: LlmSettings = setsLlmUse ? opts : { llmConfigured: true, defaultModel: true };
   checkText(s.Name, "/Name", out, { required: true });
   if (!CAMPAIGN_STATUSES.includes(s.Status))
     out.push({ Path: "/Status", Message: `must be one of ${CAMPAIGN_STATUSES.join(", ")}.` });
-  out.push(...validateAgent(s.Agent, "/Agent", opts));
+  out.push(...validateAgent(s.Agent, "/Agent", llm));
   out.push(...validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema"));
   checkText(s.CampaignObjectivePrompt, "/CampaignObjectivePrompt", out, {
     nullable: true,
     notBlank: true,
     max: LIMITS.longText,
   });
-  if (typeof s.CampaignObjectivePrompt === "string" && !opts.llmConfigured) {
+  if (typeof s.CampaignObjectivePrompt === "string" && !llm.llmConfigured) {
     out.push({
       Path: "/CampaignObjectivePrompt",
       Message:
         "needs an LLM to judge the objective, and none is configured: set COBBERY_LLM_BASE_URL (and COBBERY_LLM_API_KEY, COBBERY_LLM_MODEL), or leave CampaignObjectivePrompt null.",
     });
-  } else if (typeof s.CampaignObjectivePrompt === "string" && !opts.defaultModel && s.Agent.Model === null) {
+  } else if (typeof s.CampaignObjectivePrompt === "string" && !llm.defaultModel && s.Agent.Model === null) {
     out.push({
       Path: "/CampaignObjectivePrompt",
       Message:

@@ -47,3 +47,24 @@ test("a flow campaign's answered call is analysed without the LLM, not failed fo
   assert.deepEqual(ended.Result, { household_size: 3 });
   assert.equal((await t.request("GET", `/v1/campaigns/${campaign.Id}`)).body.Status, "active");
 });
+
+test("a campaign stored with an objective before the default model was unset: renamed and archived, its jobs failed configuration_error, not completed unjudged", async () => {
+  const campaign = (await t.request("POST", "/v1/campaigns", flowCampaign())).body;
+  // As if created while COBBERY_LLM_MODEL was set.
+  await t.database.db.query("update campaigns set objective_prompt = 'Got the size' where id = $1", [
+    campaign.Id,
+  ]);
+  const renamed = await t.request("PATCH", `/v1/campaigns/${campaign.Id}`, { Name: "Renamed" });
+  assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+
+  await simContact(t, "+14155550132", [{ Answer: "human", Replies: ["yes", "3"] }]);
+  const job = (await t.request("POST", `/v1/campaigns/${campaign.Id}/jobs`, { PhoneNumber: "+14155550132" }))
+    .body;
+  const ended = await jobEnded(t, job.Id);
+  assert.deepEqual([ended.State, ended.FailureReason], ["failed", "configuration_error"]);
+  assert.match(ended.FailureMessage, /COBBERY_LLM_MODEL/);
+  assert.equal((await t.request("GET", `/v1/campaigns/${campaign.Id}`)).body.Status, "paused");
+
+  const archived = await t.request("PATCH", `/v1/campaigns/${campaign.Id}`, { Status: "archived" });
+  assert.equal(archived.status, 200, JSON.stringify(archived.body));
+});
