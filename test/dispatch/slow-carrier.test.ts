@@ -9,7 +9,7 @@ import { reapExpiredLeases } from "../../src/dispatcher/reaper.ts";
 import { createLogger } from "../../src/logging/index.ts";
 import { type Db, openPostgres, type Queryable } from "../../src/store/index.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
-import { jobEnded, newCampaign, newJob, startTestApp, waitFor } from "../helpers/app.ts";
+import { jobEnded, newCampaign, newJob, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
 
 const LEASE_SECONDS = 2;
@@ -36,6 +36,13 @@ class SlowCarrier implements Telephony {
     this.hungUp.push(callId);
   }
 }
+
+/**
+ * The test's database as the server sees a worker's connections: a transaction idle for 2 leases
+ * is rolled back (in production, at least a minute).
+ */
+const withIdleTimeout = (t: TestApp): Promise<Db> =>
+  openPostgres(t.database.url ?? "", 10, { idleInTransactionMs: 2 * LEASE_SECONDS * 1000 });
 
 type CallRow = { id: string; status: string; end_reason: string | null; dialed: boolean };
 const callsOf = async (db: Queryable, jobId: string): Promise<CallRow[]> =>
@@ -87,11 +94,8 @@ test(
   CONCURRENT_TRANSACTIONS,
   async () => {
     const t = await startTestApp();
-    // The server rolls back a transaction idle for 2 leases (in production, at least a minute): the
-    // carrier answers the API later than that.
-    const db = await openPostgres(t.database.url ?? "", 10, {
-      idleInTransactionMs: 2 * LEASE_SECONDS * 1000,
-    });
+    // The carrier answers the API later than the server's idle timeout.
+    const db = await withIdleTimeout(t);
     const carrier = new SlowCarrier(2 * LEASE_SECONDS * 1000 + 1000);
     const d = new Dispatcher(
       { db, telephony: carrier, logger: createLogger("silent"), onAnswered: async () => {} },
@@ -136,24 +140,47 @@ test(
 );
 
 /**
+ * The database, with hooks: `afterQuery` runs (awaited) after each statement of a transaction,
+ * before the caller sees its answer; `afterCommit` after each transaction, with its statements.
+ */
+function hooked(
+  db: Db,
+  hooks: { afterQuery?: (sql: string) => Promise<void>; afterCommit?: (sqls: string[]) => Promise<void> },
+): Db {
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === "tx")
+        return async <T>(fn: (q: Queryable) => Promise<T>) => {
+          const sqls: string[] = [];
+          const r = await target.tx((q) =>
+            fn({
+              exec: (sql) => q.exec(sql),
+              async query<R>(sql: string, params?: readonly unknown[]) {
+                const answer = await q.query<R>(sql, params);
+                sqls.push(sql);
+                await hooks.afterQuery?.(sql);
+                return answer;
+              },
+            }),
+          );
+          await hooks.afterCommit?.(sqls);
+          return r;
+        };
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
+/**
  * The database, except that the answer to the dial's second lock (its second transaction) reaches
  * the worker `ms` late: the worker froze (SIGSTOP, a stalled VM) with the answer in its socket.
  */
 function frozenAtSecondLock(db: Db, ms: number): Db {
   let locks = 0;
-  const late = (q: Queryable): Queryable => ({
-    exec: (sql) => q.exec(sql),
-    async query<T>(sql: string, params?: readonly unknown[]) {
-      const r = await q.query<T>(sql, params);
+  return hooked(db, {
+    afterQuery: async (sql) => {
       if (/for update of j for key share of c/.test(sql) && ++locks === 2) await sleep(ms);
-      return r;
-    },
-  });
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === "tx") return <T>(fn: (q: Queryable) => Promise<T>) => target.tx((q) => fn(late(q)));
-      const v = Reflect.get(target, prop);
-      return typeof v === "function" ? v.bind(target) : v;
     },
   });
 }
@@ -163,9 +190,7 @@ test(
   CONCURRENT_TRANSACTIONS,
   async () => {
     const t = await startTestApp();
-    const raw = await openPostgres(t.database.url ?? "", 10, {
-      idleInTransactionMs: 2 * LEASE_SECONDS * 1000,
-    });
+    const raw = await withIdleTimeout(t);
     const carrier = new SlowCarrier(0);
     const d = new Dispatcher(
       {
@@ -205,28 +230,11 @@ test(
 /** The database, running `then()` once the first transaction that marked a dial's start committed. */
 function afterDialStart(db: Db, then: () => Promise<void>): Db {
   let done = false;
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === "tx")
-        return async <T>(fn: (q: Queryable) => Promise<T>) => {
-          let marked = false;
-          const r = await target.tx((q) =>
-            fn({
-              exec: (sql) => q.exec(sql),
-              query: <R>(sql: string, params?: readonly unknown[]) => {
-                if (/set dial_started_at = case when/.test(sql)) marked = true;
-                return q.query<R>(sql, params);
-              },
-            }),
-          );
-          if (marked && !done) {
-            done = true;
-            await then();
-          }
-          return r;
-        };
-      const v = Reflect.get(target, prop);
-      return typeof v === "function" ? v.bind(target) : v;
+  return hooked(db, {
+    afterCommit: async (sqls) => {
+      if (done || !sqls.some((sql) => /set dial_started_at = case when/.test(sql))) return;
+      done = true;
+      await then();
     },
   });
 }
