@@ -5,19 +5,19 @@ import { type LostJob, releaseLeases, takeOverLeases } from "../store/dispatch/r
 import { type Db, dbNow, notifyHangups } from "../store/index.ts";
 
 /**
- * Recovers the attempts of workers that stopped (crash, SIGKILL, a pause past the lease): the live
- * call is closed as worker_lost and never dialed again; an attempt that was dialed counts and is
- * retried or failed like an unanswered one; one that was not dialed goes back to pending as it was.
- * The worker holding a dialed call is asked to hang it up: one that was only paused may still be on
- * the line with the contact.
- */
-/**
  * Whether a lost job's call may have been dialed: recorded as dialed, or its dial to a carrier
  * outside the database had begun (the worker may have been lost before it recorded the answer).
  * Such an attempt counts and is never dialed again.
  */
 const mayBeDialed = (j: LostJob): boolean => j.dialed_at !== null || j.dial_started_at !== null;
 
+/**
+ * Recovers the attempts of workers that stopped (crash, SIGKILL, a pause past the lease): the live
+ * call is closed as worker_lost and never dialed again; an attempt that was dialed counts and is
+ * retried or failed like an unanswered one; one that was not dialed goes back to pending as it was.
+ * The worker holding a dialed call is asked to hang it up: one that was only paused may still be on
+ * the line with the contact.
+ */
 export async function reapExpiredLeases(db: Db, limit = 500): Promise<number> {
   return (await recoverLeases(db, limit)).length;
 }
