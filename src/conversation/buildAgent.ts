@@ -21,9 +21,13 @@ export interface AgentContext {
   signal?: AbortSignal;
 }
 
+/** The model the campaign names, else the configured default; null when neither is set. */
+export const campaignModel = (job: JobContext, config: Config): string | null =>
+  job.campaign.Agent.Model ?? config.llm?.model ?? null;
+
 /** The model an llm agent or the analysis uses, or a configuration error naming what to set. */
 export function modelFor(job: JobContext, config: Config): string {
-  const model = job.campaign.Agent.Model ?? config.llm?.model ?? null;
+  const model = campaignModel(job, config);
   if (!config.llm) {
     throw new LlmError(
       "configuration",

@@ -13,7 +13,7 @@ import { renderTemplate, templateScope } from "../templates/index.ts";
 import { type ActorResult, runConversation } from "./actor.ts";
 import { type ConversationState, emptyState } from "./agent.ts";
 import { type Analysis, analyzeCall, contactZonesOf } from "./analysis.ts";
-import { buildAgent, modelFor } from "./buildAgent.ts";
+import { buildAgent, campaignModel, modelFor } from "./buildAgent.ts";
 import { finishConversation } from "./finish.ts";
 import { extractResult, judgeObjective, summarizeCalls, transcriptText } from "./llmAnalysis.ts";
 import { TranscriptWriter } from "./transcriptWriter.ts";
@@ -168,7 +168,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       // With no model for this campaign (none configured, none on the Agent), the analysis runs
       // without the LLM, as with no LLM at all, unless it must judge an objective: modelFor then
       // fails the job configuration_error and pauses the campaign.
-      const modelKnown = (job.campaign.Agent.Model ?? deps.config.llm?.model ?? null) !== null;
+      const modelKnown = campaignModel(job, deps.config) !== null;
       const llm =
         deps.config.llm && deps.llm && (modelKnown || job.campaign.CampaignObjectivePrompt !== null)
           ? { client: deps.llm, model: modelFor(job, deps.config) }
