@@ -100,15 +100,19 @@ export async function dialClaims(
   opts: DialOptions = {},
 ): Promise<DialedCall[]> {
   if (claims.length === 0) return [];
-  if (telephony.placesInTransaction) return db.tx((q) => dialLocked(q, telephony, claims, logger, opts));
+  if (telephony.placesInTransaction)
+    return db.tx(async (q) => {
+      const { toDial, now } = await lockStillOurs(q, claims, opts);
+      return placeAndRecord(q, telephony, toDial, now, logger, opts);
+    });
   const starting = await db.tx(async (q) => {
     const { toDial } = await lockStillOurs(q, claims, opts);
     await markDialStarted(q, toDial.map(claimedCall));
     return toDial;
   });
   if (starting.length === 0) return [];
+  // What the carrier was given (its answer, or the refusals standing for it): nothing until then.
   const taken: PlacedCall[] = [];
-  let handedOver = false;
   try {
     // Checked again under the locks: a cancel, opt-out or pause committed since is still obeyed.
     return await db.tx(async (q) => {
@@ -118,7 +122,6 @@ export async function dialClaims(
       // committed since: this fails then, before the carrier is given anything. A live worker that
       // only waited for the locks goes on.
       if (toDial.length > 0) await q.query("select 1");
-      handedOver = toDial.length > 0;
       return placeAndRecord(q, telephony, toDial, now, logger, opts, (p) => taken.push(...p));
     });
   } catch (e) {
@@ -126,7 +129,8 @@ export async function dialClaims(
     // that failed before the carrier was given anything placed nothing: its start is taken back,
     // so that the reaper gives the attempts back (unless it took the jobs over meanwhile).
     await Promise.allSettled(taken.map((p) => telephony.hangup(p.callId)));
-    if (!handedOver) await db.tx((q) => markDialStarted(q, starting.map(claimedCall), false)).catch(() => {});
+    if (taken.length === 0)
+      await db.tx((q) => markDialStarted(q, starting.map(claimedCall), false)).catch(() => {});
     throw e;
   }
 }
@@ -162,18 +166,6 @@ async function lockStillOurs(
   if (toDial.length > 0 && opts.dialBy !== undefined && performance.now() > opts.dialBy)
     throw new DialStalled(toDial.length);
   return { toDial, now };
-}
-
-/** Hands the claims still ours to the carrier while holding their locks, and records the dials. */
-async function dialLocked(
-  q: Queryable,
-  telephony: Telephony,
-  claims: readonly Claim[],
-  logger: Logger,
-  opts: DialOptions,
-): Promise<DialedCall[]> {
-  const { toDial, now } = await lockStillOurs(q, claims, opts);
-  return placeAndRecord(q, telephony, toDial, now, logger, opts);
 }
 
 /** Hands calls whose jobs this transaction holds to the carrier, and records the dials. */
