@@ -51,11 +51,12 @@ export async function rescheduleCampaignJobs(ctx: Ctx, campaignId: string): Prom
       );
       if (r.rows.length === 0) return 0;
       after = r.rows.at(-1)!.id;
-      const spent = archived ? [] : r.rows.filter((j) => !hasAttemptLeft(j, schedule));
-      const waiting = archived ? r.rows : r.rows.filter((j) => hasAttemptLeft(j, schedule));
+      // An archived campaign's jobs only wait: it places no calls, so none runs out of attempts.
+      const spent = new Set(archived ? [] : r.rows.filter((j) => !hasAttemptLeft(j, schedule)));
+      const waiting = r.rows.filter((j) => !spent.has(j));
       await failDueJobs(
         q,
-        spent.map((j) => ({ id: j.id, ...noAttemptLeft(j, schedule) })),
+        [...spent].map((j) => ({ id: j.id, ...noAttemptLeft(j, schedule) })),
       );
       await rescheduleJobs(
         q,
