@@ -10,6 +10,7 @@ import { createLogger } from "../../src/logging/index.ts";
 import { type Db, openPostgres, type Queryable } from "../../src/store/index.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
 import { jobEnded, newCampaign, newJob, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { QUICK_DISPATCH } from "../helpers/carriers.ts";
 import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
 
 const LEASE_SECONDS = 2;
@@ -44,6 +45,13 @@ class SlowCarrier implements Telephony {
 const withIdleTimeout = (t: TestApp): Promise<Db> =>
   openPostgres(t.database.url ?? "", 10, { idleInTransactionMs: 2 * LEASE_SECONDS * 1000 });
 
+/** A worker on `db` and `carrier` with small claims, a 20 ms poll and a short lease. */
+const dispatcher = (db: Db, carrier: Telephony, leaseSeconds = LEASE_SECONDS): Dispatcher =>
+  new Dispatcher(
+    { db, telephony: carrier, logger: createLogger("silent"), onAnswered: async () => {} },
+    { ...QUICK_DISPATCH, leaseSeconds },
+  );
+
 type CallRow = { id: string; status: string; end_reason: string | null; dialed: boolean };
 const callsOf = async (db: Queryable, jobId: string): Promise<CallRow[]> =>
   (
@@ -56,10 +64,7 @@ const callsOf = async (db: Queryable, jobId: string): Promise<CallRow[]> =>
 test("a carrier slower than the lease: the live worker keeps its call", CONCURRENT_TRANSACTIONS, async () => {
   const t = await startTestApp();
   const carrier = new SlowCarrier(LEASE_SECONDS * 1500);
-  const d = new Dispatcher(
-    { db: t.database.db, telephony: carrier, logger: createLogger("silent"), onAnswered: async () => {} },
-    { batchSize: 10, maxInFlight: 10, leaseSeconds: LEASE_SECONDS, pollMs: 20, orgMaxConcurrentCalls: 100 },
-  );
+  const d = dispatcher(t.database.db, carrier);
   try {
     const campaign = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 3600 });
     await d.start();
@@ -97,10 +102,7 @@ test(
     // The carrier answers the API later than the server's idle timeout.
     const db = await withIdleTimeout(t);
     const carrier = new SlowCarrier(2 * LEASE_SECONDS * 1000 + 1000);
-    const d = new Dispatcher(
-      { db, telephony: carrier, logger: createLogger("silent"), onAnswered: async () => {} },
-      { batchSize: 10, maxInFlight: 10, leaseSeconds: LEASE_SECONDS, pollMs: 20, orgMaxConcurrentCalls: 100 },
-    );
+    const d = dispatcher(db, carrier);
     try {
       const campaign = await newCampaign(t, { MaxAttempts: 1 });
       await d.start();
@@ -192,15 +194,7 @@ test(
     const t = await startTestApp();
     const raw = await withIdleTimeout(t);
     const carrier = new SlowCarrier(0);
-    const d = new Dispatcher(
-      {
-        db: frozenAtSecondLock(raw, 3 * LEASE_SECONDS * 1000),
-        telephony: carrier,
-        logger: createLogger("silent"),
-        onAnswered: async () => {},
-      },
-      { batchSize: 10, maxInFlight: 10, leaseSeconds: LEASE_SECONDS, pollMs: 20, orgMaxConcurrentCalls: 100 },
-    );
+    const d = dispatcher(frozenAtSecondLock(raw, 3 * LEASE_SECONDS * 1000), carrier);
     try {
       const campaign = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 3600 });
       await d.start();
@@ -260,15 +254,7 @@ test(
       });
     };
     const carrier = new SlowCarrier(0);
-    const d = new Dispatcher(
-      {
-        db: afterDialStart(t.database.db, holdCampaign),
-        telephony: carrier,
-        logger: createLogger("silent"),
-        onAnswered: async () => {},
-      },
-      { batchSize: 10, maxInFlight: 10, leaseSeconds: lease, pollMs: 20, orgMaxConcurrentCalls: 100 },
-    );
+    const d = dispatcher(afterDialStart(t.database.db, holdCampaign), carrier, lease);
     try {
       campaign = await newCampaign(t, { MaxAttempts: 3, RetryDelaySeconds: 3600 });
       await d.start();
