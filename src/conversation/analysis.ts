@@ -1,4 +1,4 @@
-import { isPlainObject } from "../domain/limits.ts";
+import { fieldSchemas } from "../domain/analysisSchema.ts";
 import { retryOrFail } from "../domain/outcomes.ts";
 import { jobZones, nextOpenTime } from "../schedule/index.ts";
 import type { JobContext } from "../store/conversations.ts";
@@ -45,6 +45,19 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
     ...base,
     decision: { kind: "fail", reason, message },
   });
+  // With CampaignObjectivePrompt set, a job that would complete is judged first (a test job's
+  // call-back included: it would complete too).
+  const judged = async (complete: Analysis): Promise<Analysis> => {
+    if (!a.judgeObjective) return complete;
+    const met = await a.judgeObjective();
+    if (met === false) {
+      return {
+        ...fail("campaign_objective_missed", "The conversation did not meet the campaign's objective."),
+        objectiveMet: false,
+      };
+    }
+    return { ...complete, objectiveMet: met };
+  };
 
   if (a.endedBy === "canceled") return { ...base, decision: { kind: "none" } };
   const intent = state.intent;
@@ -65,11 +78,11 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
         ? wantsCall.at
         : null;
     if (job.test_job) {
-      return {
+      return judged({
         ...base,
         decision: { kind: "complete", callback: true },
         eventProps: { callback_at: (at ?? wantsCall.at)?.toISOString() ?? null },
-      };
+      });
     }
     if (job.callbacks < schedule.MaxCallbacks) {
       const due = at ?? new Date(a.now.getTime() + schedule.RetryDelaySeconds * 1000);
@@ -78,17 +91,7 @@ export async function analyzeCall(a: AnalysisInput): Promise<Analysis> {
     }
     return { ...base, decision: retryOrFail(job, schedule, "callbacks_used", a.now) };
   }
-  if (state.finished) {
-    if (!a.judgeObjective) return { ...base, decision: { kind: "complete" } };
-    const met = await a.judgeObjective();
-    if (met === false) {
-      return {
-        ...fail("campaign_objective_missed", "The conversation did not meet the campaign's objective."),
-        objectiveMet: false,
-      };
-    }
-    return { ...base, decision: { kind: "complete" }, objectiveMet: met };
-  }
+  if (state.finished) return judged({ ...base, decision: { kind: "complete" } });
   // Unfinished: the contact hung up, the call ran out of time, or an answer never parsed.
   if (a.direction === "inbound") return { ...base, decision: { kind: "restore" } };
   const hangupOptOut = job.hangup_opt_out ?? job.campaign.HangupOptOut;
@@ -116,7 +119,7 @@ function buildResult(
   answers: Record<string, unknown>,
   extracted: Record<string, unknown> | null,
 ): Record<string, unknown> {
-  const props = isPlainObject(schema.properties) ? schema.properties : {};
+  const props = fieldSchemas(schema);
   const out: Record<string, unknown> = {};
   for (const [name, propSchema] of Object.entries(props)) {
     const candidates = [extracted?.[name], answers[name], previous?.[name]];

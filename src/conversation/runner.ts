@@ -150,7 +150,22 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     } catch (e) {
       const endedAt = await call.media.hangup().catch(() => clock);
       transcripts.forget(call.callId);
-      await failForError(call, job, e, said, laterOf(endedAt, clock));
+      // What the call collected before it broke (answers, a stated intent) is kept, as after a call.
+      const kept = await analyzeCall({
+        job,
+        direction: call.direction,
+        endedBy: "agent",
+        state,
+        now: await dbNow(deps.db),
+      });
+      await failForError(call, job, e, {
+        transcript: said,
+        endedAt: laterOf(endedAt, clock),
+        endReason: "agent_hangup",
+        status: "completed",
+        state,
+        analysis: kept,
+      });
       return;
     } finally {
       clearTimeout(timer);
@@ -168,9 +183,14 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       // With no model for this campaign (none configured, none on the Agent), the analysis runs
       // without the LLM, as with no LLM at all, unless it must judge an objective: modelFor then
       // fails the job configuration_error and pauses the campaign.
+      // A canceled call (a cancel, an opt-out, a PII deletion) decides nothing: its words are not
+      // sent to the LLM.
       const modelKnown = campaignModel(job, deps.config) !== null;
       const llm =
-        deps.config.llm && deps.llm && (modelKnown || job.campaign.CampaignObjectivePrompt !== null)
+        result.endedBy !== "canceled" &&
+        deps.config.llm &&
+        deps.llm &&
+        (modelKnown || job.campaign.CampaignObjectivePrompt !== null)
           ? { client: deps.llm, model: modelFor(job, deps.config) }
           : null;
       const objective = job.campaign.CampaignObjectivePrompt;
@@ -214,11 +234,13 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         now,
         extracted,
       });
-      await failForError(call, job, e, result.transcript, result.endedAt, {
-        state,
-        analysis: withoutLlm,
+      await failForError(call, job, e, {
+        transcript: result.transcript,
+        endedAt: result.endedAt,
         endReason,
         status,
+        state,
+        analysis: withoutLlm,
       });
       return;
     }
@@ -252,21 +274,26 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
   }
 
   /**
-   * A call that broke: a configuration error (the LLM rejects the key, the model does not exist)
-   * fails the job configuration_error and pauses the campaign so the other jobs wait; any other
-   * failure leaves an unfinished attempt. When it broke in the analysis after the call, `after`
-   * carries what the call decided without the LLM: an intent the contact stated (an opt-out, a
-   * call-back, ...) still decides the job, the number goes on the opt-out list, and the answers
-   * collected are kept in Result.
+   * A call that broke, during the conversation or in the analysis after it. `broke.analysis` is
+   * what the call decided without the LLM: an intent the contact stated (an opt-out, a call-back,
+   * ...) still decides the job, the number goes on the opt-out list, and the answers collected are
+   * kept in Result. Otherwise a configuration error (the LLM rejects the key, the model does not
+   * exist) fails the job configuration_error and pauses the campaign so the other jobs wait (an
+   * inbound call leaves its job as it was: the call brought no outcome), and any other failure
+   * leaves an unfinished attempt.
    */
   async function failForError(
     call: ConnectedCall,
     job: JobContext,
     e: unknown,
-    transcript: TranscriptEntry[],
-    endedAt: Date,
-    /** The call ended as `endReason` says; its analysis broke. */
-    after?: { state: ConversationState; analysis: Analysis; endReason: string; status: string },
+    broke: {
+      transcript: TranscriptEntry[];
+      endedAt: Date;
+      endReason: string;
+      status: string;
+      state: ConversationState;
+      analysis: Analysis;
+    },
   ): Promise<void> {
     const configuration = isLlmError(e) && e.kind === "configuration";
     deps.logger.warn(
@@ -279,35 +306,34 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       "conversation failed",
     );
     const message = configuration ? (e as Error).message : "The agent failed during the call.";
-    const stated = after?.state.intent ? after.analysis : null;
+    const stated = broke.state.intent ? broke.analysis : null;
+    const decision: JobDecision = stated
+      ? stated.decision
+      : !configuration
+        ? await unfinished(call, job, "unfinished")
+        : call.direction === "inbound"
+          ? { kind: "restore" }
+          : { kind: "fail", reason: "configuration_error", message };
     await finishConversation(
       deps.db,
       {
-        ...closeTimes(call, endedAt),
+        ...closeTimes(call, broke.endedAt),
         scheduleVersion: job.schedule_version,
-        status: after?.status ?? "completed",
-        endReason: after?.endReason ?? "agent_hangup",
+        status: broke.status,
+        endReason: broke.endReason,
         answeredBy: "human",
-        decision: stated
-          ? stated.decision
-          : configuration
-            ? { kind: "fail", reason: "configuration_error", message }
-            : await unfinished(call, job, "unfinished"),
-        transcript,
+        decision,
+        transcript: broke.transcript,
         ...(stated ? { eventProps: stated.eventProps } : {}),
-        ...(after
-          ? {
-              analysis: {
-                result: after.analysis.result,
-                summary: null,
-                objectiveMet: null,
-                conversation: {
-                  answers: serializable(after.state.answers),
-                  answeredNodes: after.state.answeredNodes,
-                },
-              },
-            }
-          : {}),
+        analysis: {
+          result: broke.analysis.result,
+          summary: null,
+          objectiveMet: null,
+          conversation: {
+            answers: serializable(broke.state.answers),
+            answeredNodes: broke.state.answeredNodes,
+          },
+        },
       },
       stated?.optOut
         ? { orgId: job.org_id, campaignId: job.campaign.Id, phone: job.phone_number, testJob: job.test_job }

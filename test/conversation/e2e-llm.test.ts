@@ -481,13 +481,12 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     assert.ok(took < 4_000, `the call ended ${took} ms after the cancel`);
   });
 
-  test("a canceled call whose analysis then fails keeps Status canceled", async () => {
-    const cmp = await llmCampaign();
+  test("a canceled call sends nothing more to the LLM: no extraction, summary or judgement", async () => {
+    const cmp = await llmCampaign({ CampaignObjectivePrompt: "The contact answered." });
     scripts.Late = {
       agent: (step) =>
         step === 0 ? { content: "Hello, do you have a minute?" } : { content: "Hm.", delayMs: 8_000 },
     };
-    fake.reply((body) => (kind(body) === "extraction" ? { status: 401 } : handler(body)));
     await api.sim("+14155550693", [{ Answer: "human", Replies: ["sure", "go on"] }]);
     const job = await api.job(cmp.Id, { PhoneNumber: "+14155550693", ContactName: "Late" });
     const lateTurns = () => requestsOf("agent").filter((r) => scriptOf(r.body) === scripts.Late).length;
@@ -498,6 +497,9 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
       return calls[0]?.EndedAt ? calls : undefined;
     }, 20_000);
     assert.deepEqual([call.Status, call.EndReason], ["canceled", "canceled"]);
+    // The close is the last write: whatever the analysis asked came before it.
+    const asked = fake.requests.filter((r) => kind(r.body) !== "agent").map((r) => kind(r.body));
+    assert.deepEqual(asked, [], "the canceled call's words were sent on");
   });
 
   test("a save_answer whose Value does not fit its field is refused to the model, which can ask again", async () => {
@@ -653,5 +655,65 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
       new Intl.DateTimeFormat("en-US", { timeZone: NY, weekday: "long" }).format(stated),
       "the weekday is New York's",
     );
+  });
+
+  test("an LLM failure during the call keeps the answers saved before it in Result", async () => {
+    for (const [i, failure] of [{ status: 500 }, { status: 401 }].entries()) {
+      const cmp = await llmCampaign();
+      const name = `Broke${i}`;
+      scripts[name] = {
+        agent: (step) =>
+          step === 0
+            ? { content: "Hi, how many people live in your household?" }
+            : step === 1
+              ? { toolCalls: [{ name: "save_answer", arguments: { Field: "household_size", Value: 4 } }] }
+              : (failure as FakeReply),
+      };
+      const phone = `+1415555093${i}`;
+      await api.sim(phone, [{ Answer: "human", Replies: ["Four of us", "and what else?"] }]);
+      const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: phone, ContactName: name })).Id);
+      assert.equal(j.State, "failed");
+      assert.equal(j.FailureReason, failure.status === 401 ? "configuration_error" : "max_attempts_exceeded");
+      assert.deepEqual(j.Result, { household_size: 4, income_band: null, notes: null }, JSON.stringify(j));
+      if (failure.status === 401) await t.request("POST", `/v1/campaigns/${cmp.Id}/resume`);
+    }
+  });
+
+  test("a configuration error on an inbound call pauses the campaign and leaves its completed job as it was", async () => {
+    const cmp = await llmCampaign({
+      InboundMode: "lookup",
+      PhoneNumbers: ["+14155550934"],
+      CampaignObjectivePrompt: "The contact gave their household size.",
+    });
+    scripts.Ines = surveyScript("Ines");
+    fallback.objective = true;
+    await api.sim("+14155550935", [{ Answer: "human", Replies: ["Three"] }]);
+    const job = await api.job(cmp.Id, { PhoneNumber: "+14155550935", ContactName: "Ines" });
+    const done = await api.ended(job.Id);
+    assert.deepEqual([done.State, done.ObjectiveMet], ["completed", true]);
+    fake.reply(() => ({ status: 401 }));
+    const r = await api.inbound("+14155550935", "+14155550934", ["hello, you called me"]);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.JobId, job.Id);
+    const after = await api.getJob(job.Id);
+    assert.deepEqual(
+      [after.State, after.ObjectiveMet, after.FailureReason, after.Result.household_size],
+      ["completed", true, null, 3],
+    );
+    const c = (await t.request("GET", `/v1/campaigns/${cmp.Id}`)).body;
+    assert.equal(c.Status, "paused");
+    assert.match(c.StatusReason, /COBBERY_LLM_API_KEY/);
+  });
+
+  test("a test job's call-back is judged against the objective, as a job that would complete", async () => {
+    const cmp = await api.campaign(surveyCampaign({ CampaignObjectivePrompt: "The contact answered." }));
+    fallback.objective = false;
+    await api.sim("+14155550936", [{ Answer: "human", Replies: ["call me back tomorrow at 5pm"] }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550936", TestJob: true })).Id);
+    assert.deepEqual(
+      [j.State, j.FailureReason, j.ObjectiveMet],
+      ["failed", "campaign_objective_missed", false],
+    );
+    assert.equal(requestsOf("objective").length, 1);
   });
 });
