@@ -1,3 +1,4 @@
+import { sharedDefinitions } from "../domain/analysisSchema.ts";
 import { isPlainObject } from "../domain/limits.ts";
 import type { ChatMessage, LlmClient } from "../llm/index.ts";
 import { isLlmError } from "../llm/index.ts";
@@ -16,6 +17,8 @@ export const transcriptText = (calls: TranscriptEntry[][]): string =>
 function extractionSchema(analysisSchema: Record<string, unknown>): Record<string, unknown> {
   const props = isPlainObject(analysisSchema.properties) ? analysisSchema.properties : {};
   return {
+    // The properties' "$ref"s point into the AnalysisSchema's root, which this schema stands in for.
+    ...sharedDefinitions(analysisSchema),
     type: "object",
     properties: Object.fromEntries(
       Object.entries(props).map(([k, s]) => [k, { anyOf: [s, { type: "null" }] }]),
@@ -23,6 +26,29 @@ function extractionSchema(analysisSchema: Record<string, unknown>): Record<strin
     required: Object.keys(props),
     additionalProperties: false,
   };
+}
+
+/**
+ * Whether every object in the schema is closed (all its properties required, additionalProperties
+ * false), as a strict json_schema answer needs: an endpoint refuses a strict request for any other
+ * schema. A user's AnalysisSchema may nest open objects; those are asked for without strict, and
+ * the answer is still checked here.
+ */
+export function fitsStrictMode(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.every(fitsStrictMode);
+  if (!isPlainObject(schema)) return true;
+  if (isPlainObject(schema.properties)) {
+    const required = Array.isArray(schema.required) ? schema.required : [];
+    const keys = Object.keys(schema.properties);
+    if (schema.additionalProperties !== false || !keys.every((k) => required.includes(k))) return false;
+  } else if (schema.type === "object" && schema.additionalProperties !== false) {
+    return false;
+  }
+  const nested = ["properties", "$defs", "definitions"].flatMap((k) =>
+    isPlainObject(schema[k]) ? Object.values(schema[k]) : [],
+  );
+  const children = ["items", "prefixItems", "anyOf", "oneOf", "allOf", "not"].map((k) => schema[k]);
+  return [...nested, ...children].every(fitsStrictMode);
 }
 
 /** A configuration error (bad key, unknown model) must reach the caller; other failures give null. */
@@ -42,7 +68,12 @@ async function askJson(
   if (!validate) return null;
   // Invalid output is asked for once more, then given up (the caller falls back to nulls).
   for (let attempt = 0; attempt < 2; attempt++) {
-    const r = await llm.chat({ model, messages, jsonSchema: { name, schema }, temperature: 0 });
+    const r = await llm.chat({
+      model,
+      messages,
+      jsonSchema: { name, schema, strict: fitsStrictMode(schema) },
+      temperature: 0,
+    });
     try {
       const parsed = JSON.parse(r.content ?? "");
       if (validate(parsed)) return parsed as Record<string, unknown>;

@@ -35,6 +35,23 @@ export function validateAnalysisSchema(schema: unknown, path: string): ErrorDeta
   return [];
 }
 
-/** The schema of each Result field (the AnalysisSchema's properties). */
-export const fieldSchemas = (schema: Record<string, unknown>): Record<string, unknown> =>
-  isPlainObject(schema.properties) ? schema.properties : {};
+/** The AnalysisSchema's shared definitions, which its properties may point to with "$ref". */
+export function sharedDefinitions(schema: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ["$defs", "definitions"]) if (isPlainObject(schema[key])) out[key] = schema[key];
+  return out;
+}
+
+/**
+ * The schema of each Result field (the AnalysisSchema's properties), each standing alone: the
+ * root's shared definitions come along, so that a "$ref": "#/$defs/..." still resolves when the
+ * field's schema is compiled or sent by itself.
+ */
+export function fieldSchemas(schema: Record<string, unknown>): Record<string, unknown> {
+  const props = isPlainObject(schema.properties) ? schema.properties : {};
+  const shared = sharedDefinitions(schema);
+  if (Object.keys(shared).length === 0) return props;
+  return Object.fromEntries(
+    Object.entries(props).map(([name, s]) => [name, isPlainObject(s) ? { ...shared, ...s } : s]),
+  );
+}

@@ -236,12 +236,15 @@ function requestBody(req: ChatRequest): Record<string, unknown> {
           })),
         }
       : {}),
-    // strict: the schema must list every property in `required` and set additionalProperties false.
     ...(req.jsonSchema
       ? {
           response_format: {
             type: "json_schema",
-            json_schema: { name: req.jsonSchema.name, schema: req.jsonSchema.schema, strict: true },
+            json_schema: {
+              name: req.jsonSchema.name,
+              schema: req.jsonSchema.schema,
+              strict: req.jsonSchema.strict ?? true,
+            },
           },
         }
       : {}),

@@ -24,8 +24,12 @@ export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   tools?: ToolSpec[];
-  /** Ask for a JSON answer that follows this schema (`response_format: json_schema`, strict). */
-  jsonSchema?: { name: string; schema: Record<string, unknown> };
+  /**
+   * Ask for a JSON answer that follows this schema (`response_format: json_schema`). `strict`
+   * (default true) asks the endpoint to enforce it, which needs every object closed: all its
+   * properties required and additionalProperties false.
+   */
+  jsonSchema?: { name: string; schema: Record<string, unknown>; strict?: boolean };
   stream?: boolean;
   temperature?: number;
   /** Aborting it rejects the call with the signal's reason (not an LlmError). */

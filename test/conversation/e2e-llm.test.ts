@@ -716,4 +716,53 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     );
     assert.equal(requestsOf("objective").length, 1);
   });
+
+  test("an AnalysisSchema with $defs: the extraction is asked with them and its values checked against them", async () => {
+    const schema = {
+      type: "object",
+      $defs: { band: { type: "string", enum: ["low", "mid", "high"] } },
+      properties: { size: { type: "integer" }, band: { $ref: "#/$defs/band" } },
+    };
+    const cmp = await llmCampaign({ AnalysisSchema: schema });
+    scripts.Defs = {
+      agent: (step) =>
+        step === 0
+          ? { content: "Hi, what is your band?" }
+          : step === 1
+            ? { toolCalls: [{ name: "save_answer", arguments: { Field: "band", Value: "banana" } }] }
+            : { content: "Bye.", toolCalls: [{ name: "end_call", arguments: {} }] },
+    };
+    fallback.extraction = { size: 2, band: "mid" };
+    await api.sim("+14155550937", [{ Answer: "human", Replies: ["mid, two of us", "ok"] }]);
+    const j = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550937", ContactName: "Defs" })).Id,
+    );
+    assert.deepEqual(j.Result, { size: 2, band: "mid" });
+    const [extraction] = requestsOf("extraction");
+    assert.ok(extraction, "the extraction was asked");
+    assert.deepEqual(extraction.body.response_format.json_schema.schema.$defs, schema.$defs);
+    const refused = requestsOf("agent")
+      .flatMap((r) => r.body.messages)
+      .find((m: { role: string }) => m.role === "tool");
+    assert.match(String(refused?.content), /not|fit|invalid/i, "banana was refused to the model");
+  });
+
+  test("an extraction schema with an open object is asked without strict; a closed one with strict", async () => {
+    const open = {
+      type: "object",
+      properties: { address: { type: "object", properties: { city: { type: "string" } } } },
+    };
+    for (const [phone, schema, strict] of [
+      ["+14155550938", SURVEY_SCHEMA, true],
+      ["+14155550939", open, false],
+    ] as const) {
+      fake.reset();
+      fake.reply(handler);
+      const cmp = await llmCampaign({ AnalysisSchema: schema });
+      await api.sim(phone, [{ Answer: "human", Replies: ["hello"] }]);
+      await api.ended((await api.job(cmp.Id, { PhoneNumber: phone, ContactName: `S${phone.slice(-1)}` })).Id);
+      const [extraction] = requestsOf("extraction");
+      assert.equal(extraction?.body.response_format.json_schema.strict, strict, JSON.stringify(schema));
+    }
+  });
 });
