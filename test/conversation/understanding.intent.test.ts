@@ -30,6 +30,12 @@ const CASES: ReadonlyArray<readonly [string, string | null]> = [
   ["never call here again", "opt_out"],
   ["dont contact me", "opt_out"],
   ["I want to opt out", "opt_out"],
+  ["Don't ever call me again", "opt_out"],
+  ["never ever call me again", "opt_out"],
+  ["please don't ever call this number again", "opt_out"],
+  ["don't ever contact me again", "opt_out"],
+  ["don't you dare call me again", "opt_out"],
+  ["do not ever call again", "opt_out"],
   // wrong_contact
   ["wrong number", "wrong_contact"],
   ["there is no one by that name", "wrong_contact"],

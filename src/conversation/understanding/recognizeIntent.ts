@@ -24,8 +24,10 @@ const re = (source: string) => new RegExp(source);
 /** "stop calling me", "remove me from your list", "do not call me again", "unsubscribe". */
 const OPT_OUT = [
   re(`\\b(?:stop|quit|cease) ${CALL}\\b`),
-  re(`\\b(?:do not|never|no more|please do not|i do not want you to) ${CALL} ${ME}${AFTER}`),
-  re(`\\b(?:do not|never) ${CALL} (?:again|anymore|any more|back)\\b`),
+  re(
+    `\\b(?:do not|never|no more|please do not|i do not want you to)(?: ever)*(?: you dare)? ${CALL} ${ME}${AFTER}`,
+  ),
+  re(`\\b(?:do not|never)(?: ever)*(?: you dare)? ${CALL} (?:again|anymore|any more|back)\\b`),
   re(
     `\\b(?:i do not|we do not|i never|we never) want (?:any )?(?:more |another |your )?(?:calls?|phone calls?|to be (?:called|contacted))\\b(?! (?:right )?now)`,
   ),
