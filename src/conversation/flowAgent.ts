@@ -41,6 +41,14 @@ export class FlowAgent implements ConversationAgent {
     return this.o.state;
   }
 
+  /**
+   * The flow's node by id, own keys only: "toString" or "__proto__" name no node (a flow saved
+   * before such names were refused would otherwise say an inherited function's "Say").
+   */
+  private nodeAt(id: string): FlowNode | undefined {
+    return Object.hasOwn(this.o.flow.Nodes, id) ? this.o.flow.Nodes[id] : undefined;
+  }
+
   async open(): Promise<AgentStep> {
     return this.begin(this.o.flow.Start);
   }
@@ -55,7 +63,7 @@ export class FlowAgent implements ConversationAgent {
     const ended = this.checkIntent(turn);
     if (ended) return ended;
     const id = this.node;
-    const node = id === null ? undefined : this.o.flow.Nodes[id];
+    const node = id === null ? undefined : this.nodeAt(id);
     if (id === null || !node) return { say: [], next: "end" };
     const parsed = this.parse(node, turn);
     if (!parsed.ok) {
@@ -80,11 +88,12 @@ export class FlowAgent implements ConversationAgent {
 
   private checkIntent(turn: HeardTurn): AgentStep | null {
     if (turn.kind !== "speech") return null;
-    const current = this.node === null ? undefined : this.o.flow.Nodes[this.node];
+    const current = this.node === null ? undefined : this.nodeAt(this.node);
     const intent = recognizeIntent(turn.text, { now: this.o.now(), timeZone: this.o.timeZone });
     if (!intent) return null;
-    // On a question about when to call back, a call-back request is the answer, not an interruption.
-    if (intent.kind === "callback" && intent.at !== null && current?.Expect === "datetime") return null;
+    // On a question about when to call back (a schedule_call node), a call-back request is the
+    // answer, not an interruption; on any other question it is a request like any other.
+    if (intent.kind === "callback" && intent.at !== null && current?.Action === "schedule_call") return null;
     this.state.intent = intent;
     return { say: [closingLine(intent)], next: "end" };
   }
@@ -110,7 +119,7 @@ export class FlowAgent implements ConversationAgent {
     let id = start;
     const seen = new Set<string>();
     for (;;) {
-      const node = this.o.flow.Nodes[id];
+      const node = this.nodeAt(id);
       // Back at a node already passed (a loop): walking from it says its lines again.
       if (seen.has(id)) return { id, opening: [] };
       if (!node || node.End) return { id, opening };
@@ -124,13 +133,12 @@ export class FlowAgent implements ConversationAgent {
           if (line.trim() !== "") opening.push(line);
         }
       } else {
-        const branch = answered[id];
+        const branch = Object.hasOwn(answered, id) ? answered[id] : undefined;
         if (branch === undefined) return { id, opening };
-        if (node.Action === "schedule_call" && (lastQuestion === null || this.branchedTo(lastQuestion, id))) {
-          const back = lastQuestion ?? id;
+        if (node.Action === "schedule_call" && lastQuestion !== null && this.branchedTo(lastQuestion, id)) {
           delete answered[id];
-          delete answered[back];
-          return { id: back, opening };
+          delete answered[lastQuestion];
+          return { id: lastQuestion, opening };
         }
         lastQuestion = id;
         next = nextOf(node, branch);
@@ -142,8 +150,8 @@ export class FlowAgent implements ConversationAgent {
 
   /** Whether question `from` chose `to` among other nodes by its answer ("no" → "later"). */
   private branchedTo(from: string, to: string): boolean {
-    const node = this.o.flow.Nodes[from];
-    const branch = this.state.answeredNodes[from];
+    const node = this.nodeAt(from);
+    const branch = Object.hasOwn(this.state.answeredNodes, from) ? this.state.answeredNodes[from] : undefined;
     if (!node || branch === undefined || typeof node.Next !== "object") return false;
     return nextOf(node, branch) === to && Object.values(node.Next).some((n) => n !== to);
   }
@@ -154,7 +162,7 @@ export class FlowAgent implements ConversationAgent {
     const seen = new Set<string>();
     while (id !== undefined && !seen.has(id)) {
       seen.add(id);
-      const node: FlowNode | undefined = this.o.flow.Nodes[id];
+      const node: FlowNode | undefined = this.nodeAt(id);
       if (!node) break;
       const line = this.o.render(node.Say);
       if (line.trim() !== "") said.push(line);

@@ -42,7 +42,7 @@ export function validateFlow(raw: unknown, path: string): ErrorDetail[] {
   }
   const ids = Object.keys(nodes);
   const mustName = (v: unknown, p: string): void => {
-    if (typeof v !== "string" || !(v in nodes)) {
+    if (typeof v !== "string" || !Object.hasOwn(nodes, v)) {
       out.push({ Path: p, Message: `must name a node of Flow.Nodes (${ids.slice(0, 10).join(", ")}).` });
     }
   };

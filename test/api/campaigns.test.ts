@@ -152,6 +152,9 @@ describe("campaigns", () => {
     await refused({ Expect: "number", Next: { "3": "a" } }, ["/Agent/Flow/Nodes/q/Next"]);
     await refused({ Expect: "number", Next: { "03": "a", default: "b" } }, ["/Agent/Flow/Nodes/q/Next/03"]);
     await refused({ Expect: "text", Next: { done: "a", default: "b" } }, ["/Agent/Flow/Nodes/q/Next/done"]);
+    // Names every object inherits are no node ids.
+    await refused({ Expect: "yes_no", Next: { yes: "toString", no: "b" } }, ["/Agent/Flow/Nodes/q/Next/yes"]);
+    await refused({ Next: "__proto__" }, ["/Agent/Flow/Nodes/q/Next"]);
     const ok = {
       Start: "q",
       Nodes: {

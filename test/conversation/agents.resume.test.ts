@@ -96,6 +96,48 @@ test("a schedule_call on a straight path is passed on the call-back call; one a 
   const again = await opening(branched, { intro: "no", later: "default" });
   assert.deepEqual(again.step, { say: ["Two minutes?"], next: "listen" });
   assert.deepEqual(again.state.answeredNodes, {});
+
+  // The first question itself: no question branched to it, so the call-back call goes on past it.
+  const first: Flow = {
+    Start: "when",
+    Nodes: {
+      when: { Say: "When suits you?", Expect: "datetime", Action: "schedule_call", Next: "q" },
+      q: { Say: "Do you rent?", Expect: "yes_no", Next: "bye" },
+      bye: { Say: "Bye.", End: true },
+    },
+  };
+  const past = await opening(first, { when: "default" });
+  assert.deepEqual(past.step, { say: ["Do you rent?"], next: "listen" });
+});
+
+test("a call-back request with a time is the answer on a schedule_call node, and a call-back on any other datetime node", async () => {
+  const flow = (action: boolean): Flow => ({
+    Start: "moved",
+    Nodes: {
+      moved: {
+        Say: action ? "When should we call back?" : "When did you move in?",
+        Expect: "datetime",
+        Save: "at",
+        ...(action ? { Action: "schedule_call" as const } : {}),
+        Next: "pets",
+      },
+      pets: { Say: "Any pets?", Expect: "yes_no", Next: "bye" },
+      bye: { Say: "Bye.", End: true },
+    },
+  });
+  const heard = { kind: "speech" as const, text: "call me back tomorrow at 5pm" };
+  const asked = flowAgent(flow(false));
+  await asked.open();
+  const interrupted = await asked.hear(heard);
+  assert.equal(interrupted.next, "end");
+  assert.equal(asked.state.intent?.kind, "callback");
+  assert.equal(asked.state.answers.at, undefined, "not saved as the move-in date");
+
+  const scheduling = flowAgent(flow(true));
+  await scheduling.open();
+  assert.deepEqual(await scheduling.hear(heard), { say: ["Any pets?"], next: "listen" });
+  assert.equal(scheduling.state.intent, null);
+  assert.ok(scheduling.state.scheduleCallAt instanceof Date);
 });
 
 test("a flow that loops back to its greeting says the greeting once", async () => {
