@@ -23,7 +23,16 @@ const CASES: ReadonlyArray<readonly [string, string | null]> = [
   ["over", "over 60k"],
   ["undr 30k", "under 30k"],
   ["ovr 60k", "over 60k"],
+  // the thousands left implied, as people say them
+  ["over sixty", "over 60k"],
+  ["thirty to sixty", "30k to 60k"],
+  ["30k-60k", "30k to 60k"],
+  ["under thirty", "under 30k"],
+  ["less than thirty", "under 30k"],
+  ["between thirty and sixty", "30k to 60k"],
+  ["30 to 60", "30k to 60k"],
   // ambiguous or not a choice
+  ["under forty", null],
   ["under 40k", null],
   ["under 30k or over 60k", null],
   ["60k", null],

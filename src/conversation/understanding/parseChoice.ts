@@ -57,7 +57,7 @@ const ORDINALS: Record<string, number> = {
  * second end carries the thousands the first one gets them too ("thirty to sixty thousand").
  */
 function canonical(text: string): string[] {
-  const t = normalize(text.replace(/(\d)\s*[-\u2013]\s*(?=\d|\$)/g, "$1 to ").replace(/\$/g, " "));
+  const t = normalize(text.replace(/(\d(?:\s*k)?)\s*[-\u2013]\s*(?=\d|\$)/gi, "$1 to ").replace(/\$/g, " "));
   const words = t === "" ? [] : t.split(" ");
   const spans = findNumbers(words);
   const out: string[] = [];
@@ -167,6 +167,30 @@ export function parseChoice(text: string, choices: readonly string[]): string | 
   const said = canonical(text);
   if (said.length === 0) return null;
   const forms = choiceForms(choices);
+  const found = matchChoice(said, choices, forms);
+  if (found !== null) return found;
+  const inThousands = thousandsImplied(said, forms);
+  return inThousands ? matchChoice(inThousands, choices, forms) : null;
+}
+
+/**
+ * The answer with its numbers in thousands, when the choices speak in thousands and the answer
+ * leaves them implied ("over sixty" for "over 60k", "thirty to sixty" for "30k-60k"); null when
+ * the choices hold any other number or the answer says one of the choices' own numbers.
+ */
+function thousandsImplied(said: readonly string[], forms: readonly string[][]): string[] | null {
+  const theirs = forms.flat().filter(isNumeric);
+  if (theirs.length === 0 || theirs.some((n) => Number(n) < 1000 || Number(n) % 1000 !== 0)) return null;
+  const ours = said.filter(isNumeric);
+  if (ours.length === 0 || ours.some((n) => Number(n) >= 1000 || theirs.includes(n))) return null;
+  return said.map((w) => (isNumeric(w) ? String(Number(w) * 1000) : w));
+}
+
+function matchChoice(
+  said: readonly string[],
+  choices: readonly string[],
+  forms: readonly string[][],
+): string | null {
   const pickOne = (i: number | null) => (i === null ? null : (choices[i] ?? null));
 
   const exact = forms.map((f, i) => (f.join(" ") === said.join(" ") ? i : -1)).filter((i) => i >= 0);
