@@ -1,8 +1,8 @@
 import type { ErrorDetail } from "../errors/index.ts";
 import { validateSchedule, zoneNameCase } from "../schedule/index.ts";
 import { type LlmSettings, validateAgent } from "./agent.ts";
-import { validateAnalysisSchema } from "./analysisSchema.ts";
-import type { Flow } from "./flow.ts";
+import { fieldSchemas, validateAnalysisSchema } from "./analysisSchema.ts";
+import { checkSavesFitSchema, type Flow } from "./flow.ts";
 import type { Parsed } from "./jobInput.ts";
 import { checkBoolean, checkText, checkUnknownFields, isPlainObject, LIMITS } from "./limits.ts";
 import { checkPhoneNumber } from "./phone.ts";
@@ -160,8 +160,15 @@ export function parseCampaign(
   checkText(s.Name, "/Name", out, { required: true });
   if (!CAMPAIGN_STATUSES.includes(s.Status))
     out.push({ Path: "/Status", Message: `must be one of ${CAMPAIGN_STATUSES.join(", ")}.` });
-  out.push(...validateAgent(s.Agent, "/Agent", llm));
-  out.push(...validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema"));
+  const agentAndSchema = [
+    ...validateAgent(s.Agent, "/Agent", llm),
+    ...validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema"),
+  ];
+  out.push(...agentAndSchema);
+  // Checked when the request sets either side (a rename leaves a campaign stored before as it is).
+  const setsSaves = base === null || raw.Agent !== undefined || raw.AnalysisSchema !== undefined;
+  if (agentAndSchema.length === 0 && setsSaves && s.Agent.Flow)
+    out.push(...checkSavesFitSchema(s.Agent.Flow, fieldSchemas(s.AnalysisSchema), "/Agent/Flow"));
   checkText(s.CampaignObjectivePrompt, "/CampaignObjectivePrompt", out, {
     nullable: true,
     notBlank: true,

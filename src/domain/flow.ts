@@ -209,3 +209,40 @@ function endReachable(flow: Flow): boolean {
   }
   return false;
 }
+
+/** The JSON type of the answer each Expect saves (a datetime is saved as its ISO 8601 text). */
+const SAVED_TYPE: Record<ExpectKind, "string" | "boolean" | "number"> = {
+  text: "string",
+  yes_no: "boolean",
+  number: "number",
+  choice: "string",
+  datetime: "string",
+};
+
+/**
+ * Each Save into an AnalysisSchema property whose `type` cannot hold what the node's Expect saves
+ * (a yes_no's boolean into a "string" field): Result would read null for every answer, silently.
+ */
+export function checkSavesFitSchema(
+  flow: Flow,
+  properties: Record<string, unknown>,
+  path: string,
+): ErrorDetail[] {
+  const out: ErrorDetail[] = [];
+  for (const [id, node] of Object.entries(flow.Nodes)) {
+    if (node.Save === undefined || node.Expect === undefined || !Object.hasOwn(properties, node.Save))
+      continue;
+    const schema = properties[node.Save];
+    const declared = isPlainObject(schema) ? schema.type : undefined;
+    const types = typeof declared === "string" ? [declared] : Array.isArray(declared) ? declared : null;
+    if (types === null) continue;
+    const saved = SAVED_TYPE[node.Expect];
+    const fits = types.includes(saved) || (saved === "number" && types.includes("integer"));
+    if (fits) continue;
+    out.push({
+      Path: `${path}/Nodes/${escapePointer(id)}/Save`,
+      Message: `saves a ${saved} ("Expect": "${node.Expect}"), which the AnalysisSchema property "${node.Save}" (type ${JSON.stringify(declared)}) cannot hold: change that property's type or the node's Expect.`,
+    });
+  }
+  return out;
+}

@@ -56,6 +56,27 @@ describe("campaigns", () => {
     for (const d of r.body.Error.Details) assert.ok(d.Message.length > 5);
   });
 
+  test("a Save into an AnalysisSchema property whose type cannot hold the answer is refused, on create and PATCH", async () => {
+    const schema = (type: unknown) => ({ type: "object", properties: { household_size: { type } } });
+    const r = await t.request("POST", "/v1/campaigns", flowCampaign({ AnalysisSchema: schema("string") }));
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.deepEqual(
+      r.body.Error.Details.map((d: { Path: string }) => d.Path),
+      ["/Agent/Flow/Nodes/size/Save"],
+    );
+    assert.match(r.body.Error.Details[0].Message, /number.*"household_size"/);
+    for (const fits of ["integer", ["number", "null"], undefined]) {
+      const ok = await t.request("POST", "/v1/campaigns", flowCampaign({ AnalysisSchema: schema(fits) }));
+      assert.equal(ok.status, 201, `${JSON.stringify(fits)}: ${JSON.stringify(ok.body)}`);
+    }
+    const created = await t.request("POST", "/v1/campaigns", flowCampaign());
+    const patched = await t.request("PATCH", `/v1/campaigns/${created.body.Id}`, {
+      AnalysisSchema: schema("boolean"),
+    });
+    assert.equal(patched.status, 400, JSON.stringify(patched.body));
+    assert.equal(patched.body.Error.Details[0].Path, "/Agent/Flow/Nodes/size/Save");
+  });
+
   test("a misspelt field of a window is refused, not stored and ignored", async () => {
     const s = flowCampaign().Schedule as Record<string, unknown>;
     const windows = [{ Days: ["mon"], Start: "09:00", End: "11:00", Strat: "08:00" }];
