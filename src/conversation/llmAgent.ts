@@ -91,12 +91,21 @@ export class LlmAgent implements ConversationAgent {
       role: "user",
       content: turn.kind === "speech" ? turn.text : "(the contact says nothing)",
     });
-    const step = await this.think();
+    const optOut: Intent = { kind: "opt_out" };
+    const noMoreCalls = turn.kind === "speech" && asksNoMoreCalls(turn.text);
+    let step: AgentStep;
+    try {
+      step = await this.think();
+    } catch (e) {
+      // The model failed on this turn: a clear request for no more calls still stands, and the
+      // call's close reads it from the state.
+      if (noMoreCalls) this.state.intent = optOut;
+      throw e;
+    }
     // The model decides the call, but a clear request for no more calls that it let pass (it went
     // on talking, with no ending of its own) is not left to it: the contact is opted out. An
     // ending the model chose (a call-back, an end_call, its own opt-out) stands.
-    if (turn.kind === "speech" && step.next === "listen" && asksNoMoreCalls(turn.text)) {
-      const optOut: Intent = { kind: "opt_out" };
+    if (noMoreCalls && step.next === "listen") {
       this.state.intent = optOut;
       return { say: [closingLine(optOut)], next: "end" };
     }

@@ -28,26 +28,43 @@ function extractionSchema(analysisSchema: Record<string, unknown>): Record<strin
   };
 }
 
+/** Keywords a strict json_schema answer cannot be asked with. */
+const NOT_STRICT = [
+  "allOf",
+  "oneOf",
+  "not",
+  "if",
+  "then",
+  "else",
+  "patternProperties",
+  "dependentSchemas",
+  "dependentRequired",
+  "unevaluatedProperties",
+  "propertyNames",
+  "contains",
+];
+
 /**
- * Whether every object in the schema is closed (all its properties required, additionalProperties
- * false), as a strict json_schema answer needs: an endpoint refuses a strict request for any other
- * schema. A user's AnalysisSchema may nest open objects; those are asked for without strict, and
- * the answer is still checked here.
+ * Whether the schema can be asked for strictly: every object closed (all its properties required,
+ * additionalProperties false) and no keyword strict mode refuses. An endpoint refuses a strict
+ * request for any other schema. A user's AnalysisSchema may hold such parts; those are asked for
+ * without strict, and the answer is still checked here.
  */
 export function fitsStrictMode(schema: unknown): boolean {
   if (Array.isArray(schema)) return schema.every(fitsStrictMode);
   if (!isPlainObject(schema)) return true;
-  if (isPlainObject(schema.properties)) {
+  if (NOT_STRICT.some((k) => schema[k] !== undefined)) return false;
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  if (isPlainObject(schema.properties) || types.includes("object")) {
+    const props = isPlainObject(schema.properties) ? schema.properties : {};
     const required = Array.isArray(schema.required) ? schema.required : [];
-    const keys = Object.keys(schema.properties);
-    if (schema.additionalProperties !== false || !keys.every((k) => required.includes(k))) return false;
-  } else if (schema.type === "object" && schema.additionalProperties !== false) {
-    return false;
+    if (schema.additionalProperties !== false || !Object.keys(props).every((k) => required.includes(k)))
+      return false;
   }
   const nested = ["properties", "$defs", "definitions"].flatMap((k) =>
     isPlainObject(schema[k]) ? Object.values(schema[k]) : [],
   );
-  const children = ["items", "prefixItems", "anyOf", "oneOf", "allOf", "not"].map((k) => schema[k]);
+  const children = ["items", "prefixItems", "anyOf"].map((k) => schema[k]);
   return [...nested, ...children].every(fitsStrictMode);
 }
 

@@ -306,7 +306,13 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       "conversation failed",
     );
     const message = configuration ? (e as Error).message : "The agent failed during the call.";
-    const stated = broke.state.intent ? broke.analysis : null;
+    // A job the stated intent would complete (a test job's call-back) must first be judged against
+    // the objective, which a configuration error prevents: it fails like the others.
+    const unjudged =
+      configuration &&
+      broke.analysis.decision.kind === "complete" &&
+      job.campaign.CampaignObjectivePrompt !== null;
+    const stated = broke.state.intent && !unjudged ? broke.analysis : null;
     const decision: JobDecision = stated
       ? stated.decision
       : !configuration

@@ -52,6 +52,18 @@ export function fieldSchemas(schema: Record<string, unknown>): Record<string, un
   const shared = sharedDefinitions(schema);
   if (Object.keys(shared).length === 0) return props;
   return Object.fromEntries(
-    Object.entries(props).map(([name, s]) => [name, isPlainObject(s) ? { ...shared, ...s } : s]),
+    Object.entries(props).map(([name, s]) => [name, isPlainObject(s) ? withShared(s, shared) : s]),
   );
+}
+
+/** A field's schema with the root's definitions added to its own (its own win on a name clash). */
+function withShared(
+  field: Record<string, unknown>,
+  shared: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = { ...field };
+  for (const [key, defs] of Object.entries(shared)) {
+    out[key] = isPlainObject(field[key]) ? { ...(defs as Record<string, unknown>), ...field[key] } : defs;
+  }
+  return out;
 }

@@ -166,7 +166,10 @@ export function parseCampaign(
   ];
   out.push(...agentAndSchema);
   // Checked when the request sets either side (a rename leaves a campaign stored before as it is).
-  const setsSaves = base === null || raw.Agent !== undefined || raw.AnalysisSchema !== undefined;
+  const setsSaves =
+    base === null ||
+    (isPlainObject(raw.Agent) && raw.Agent.Flow !== undefined) ||
+    raw.AnalysisSchema !== undefined;
   if (agentAndSchema.length === 0 && setsSaves && s.Agent.Flow)
     out.push(...checkSavesFitSchema(s.Agent.Flow, fieldSchemas(s.AnalysisSchema), "/Agent/Flow"));
   checkText(s.CampaignObjectivePrompt, "/CampaignObjectivePrompt", out, {

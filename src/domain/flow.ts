@@ -233,16 +233,28 @@ export function checkSavesFitSchema(
     if (node.Save === undefined || node.Expect === undefined || !Object.hasOwn(properties, node.Save))
       continue;
     const schema = properties[node.Save];
-    const declared = isPlainObject(schema) ? schema.type : undefined;
+    if (!isPlainObject(schema)) continue;
+    const p = `${path}/Nodes/${escapePointer(id)}/Save`;
+    const declared = schema.type;
     const types = typeof declared === "string" ? [declared] : Array.isArray(declared) ? declared : null;
-    if (types === null) continue;
     const saved = SAVED_TYPE[node.Expect];
-    const fits = types.includes(saved) || (saved === "number" && types.includes("integer"));
-    if (fits) continue;
-    out.push({
-      Path: `${path}/Nodes/${escapePointer(id)}/Save`,
-      Message: `saves a ${saved} ("Expect": "${node.Expect}"), which the AnalysisSchema property "${node.Save}" (type ${JSON.stringify(declared)}) cannot hold: change that property's type or the node's Expect.`,
-    });
+    if (types !== null && !types.includes(saved) && !(saved === "number" && types.includes("integer"))) {
+      out.push({
+        Path: p,
+        Message: `saves a ${saved} ("Expect": "${node.Expect}"), which the AnalysisSchema property "${node.Save}" (type ${JSON.stringify(declared)}) cannot hold: change that property's type or the node's Expect.`,
+      });
+      continue;
+    }
+    // A choice is saved as written in Choices: each must be one the property's enum allows.
+    const allowed = Array.isArray(schema.enum) ? schema.enum : null;
+    const outside =
+      node.Expect === "choice" && allowed ? (node.Choices ?? []).filter((c) => !allowed.includes(c)) : [];
+    if (outside.length > 0) {
+      out.push({
+        Path: p,
+        Message: `saves the choice ${JSON.stringify(outside[0])}, which is not in the "enum" of the AnalysisSchema property "${node.Save}": make Choices and the enum the same words.`,
+      });
+    }
   }
   return out;
 }

@@ -75,6 +75,37 @@ describe("campaigns", () => {
     });
     assert.equal(patched.status, 400, JSON.stringify(patched.body));
     assert.equal(patched.body.Error.Details[0].Path, "/Agent/Flow/Nodes/size/Save");
+
+    // A campaign stored before this check keeps taking PATCHes that leave its flow and schema alone.
+    await t.database.db.query("update campaigns set analysis_schema = $1 where id = $2", [
+      JSON.stringify(schema("string")),
+      created.body.Id,
+    ]);
+    const firstMessage = await t.request("PATCH", `/v1/campaigns/${created.body.Id}`, {
+      Agent: { FirstMessage: "Hello there." },
+    });
+    assert.equal(firstMessage.status, 200, JSON.stringify(firstMessage.body));
+
+    // A choice is saved as written: each must be in the property's enum.
+    const choiceFlow = (choices: string[]) =>
+      flowCampaign({
+        Agent: {
+          Type: "flow",
+          Flow: {
+            Start: "q",
+            Nodes: {
+              q: { Say: "Rent or own?", Expect: "choice", Choices: choices, Save: "tenure", Next: "bye" },
+              bye: { Say: "Bye.", End: true },
+            },
+          },
+        },
+        AnalysisSchema: { type: "object", properties: { tenure: { type: "string", enum: ["rent", "own"] } } },
+      });
+    const outside = await t.request("POST", "/v1/campaigns", choiceFlow(["Rent", "Own"]));
+    assert.equal(outside.status, 400, JSON.stringify(outside.body));
+    assert.equal(outside.body.Error.Details[0].Path, "/Agent/Flow/Nodes/q/Save");
+    assert.match(outside.body.Error.Details[0].Message, /"Rent".*enum/);
+    assert.equal((await t.request("POST", "/v1/campaigns", choiceFlow(["rent", "own"]))).status, 201);
   });
 
   test("a misspelt field of a window is refused, not stored and ignored", async () => {
@@ -374,6 +405,17 @@ describe("campaigns", () => {
     assert.equal(c.status, 201, JSON.stringify(c.body));
     const p = await t.request("POST", `/v1/campaigns/${c.body.Id}/preview`, { Job: {} });
     assert.match(p.body.FirstTurn, /^Call us back at \+14155550199\./);
+  });
+
+  test("preview of a flow stored with an inherited name as Start says no inherited function", async () => {
+    const c = await t.request("POST", "/v1/campaigns", flowCampaign());
+    await t.database.db.query(
+      `update campaigns set agent = jsonb_set(agent::jsonb, '{Flow,Start}', '"toString"')::json where id = $1`,
+      [c.body.Id],
+    );
+    const p = await t.request("POST", `/v1/campaigns/${c.body.Id}/preview`, { Job: { ContactName: "Jo" } });
+    assert.equal(p.status, 200, JSON.stringify(p.body));
+    assert.equal(p.body.FirstTurn, "Hi Jo");
   });
 
   test("a loop over a job's Data as large as Data may be renders whole at call time", () => {

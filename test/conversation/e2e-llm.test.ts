@@ -679,6 +679,35 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     }
   });
 
+  test("an opt-out said on the turn the LLM fails on still opts the contact out", async () => {
+    for (const [i, failure] of [{ status: 500 }, { status: 401 }].entries()) {
+      const cmp = await llmCampaign({
+        Schedule: { TimeZone: NY, Windows: ANY_TIME, MaxAttempts: 3, RetryDelaySeconds: 0 },
+      });
+      const name = `Quit${i}`;
+      scripts[name] = {
+        agent: (step) => (step === 0 ? { content: "Hi, do you have a minute?" } : (failure as FakeReply)),
+      };
+      const phone = `+1415555094${i}`;
+      await api.sim(phone, [{ Answer: "human", Replies: ["Stop calling me. Do not call me again."] }]);
+      const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: phone, ContactName: name })).Id);
+      assert.deepEqual([j.State, j.FailureReason, j.Attempts], ["failed", "opted_out", 1], JSON.stringify(j));
+      const listed = (await t.request("GET", "/v1/opt-outs")).body.Items.map(
+        (o: { PhoneNumber: string }) => o.PhoneNumber,
+      );
+      assert.ok(listed.includes(phone), "the number is on the opt-out list");
+    }
+  });
+
+  test("a test job's call-back whose judgement hits a configuration error fails configuration_error", async () => {
+    const cmp = await api.campaign(surveyCampaign({ CampaignObjectivePrompt: "The contact answered." }));
+    fake.reply((body) => (kind(body) === "objective" ? { status: 401 } : handler(body)));
+    await api.sim("+14155550942", [{ Answer: "human", Replies: ["call me back tomorrow at 5pm"] }]);
+    const j = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550942", TestJob: true })).Id);
+    assert.deepEqual([j.State, j.FailureReason, j.ObjectiveMet], ["failed", "configuration_error", null]);
+    assert.equal((await t.request("GET", `/v1/campaigns/${cmp.Id}`)).body.Status, "paused");
+  });
+
   test("a configuration error on an inbound call pauses the campaign and leaves its completed job as it was", async () => {
     const cmp = await llmCampaign({
       InboundMode: "lookup",

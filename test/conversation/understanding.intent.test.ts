@@ -36,6 +36,13 @@ const CASES: ReadonlyArray<readonly [string, string | null]> = [
   ["don't ever contact me again", "opt_out"],
   ["don't you dare call me again", "opt_out"],
   ["do not ever call again", "opt_out"],
+  ["don't call me back", "opt_out"],
+  ["don't call me back at all", "opt_out"],
+  // a time to call back within a "don't": a call-back, not an opt-out
+  ["don't ever call me back before 9 am", "callback"],
+  ["never ever call me back after 9pm", "callback"],
+  ["don't call back before noon", "callback"],
+  ["don't call me back before noon, call me back tomorrow at 3", "callback"],
   // wrong_contact
   ["wrong number", "wrong_contact"],
   ["there is no one by that name", "wrong_contact"],
@@ -175,6 +182,8 @@ test("asksNoMoreCalls: the clear requests an LLM agent may not let pass, and wha
     ["Stop calling me at work, call me at home tonight at 7", false],
     ["you can remove my name from the waiting list now that I found a place", false],
     ["don't call me Jane", false],
+    ["don't you dare call me again", true],
+    ["never ever call me again", true],
   ];
   for (const [text, expected] of cases) assert.equal(asksNoMoreCalls(text), expected, text);
 });

@@ -9,9 +9,11 @@ export type Intent =
   | { kind: "callback"; at: Date | null };
 
 const CALL = "(?:call|calling|phone|phoning|ring|ringing|contact|contacting|text|texting)";
+/** "back", but not "back before 9 am" or "back tomorrow": that asks for a call-back at a time. */
+const BACK =
+  "back(?! (?:before|after|until|till|on|in|tomorrow|today|tonight|later|next|this|between|around|by)\\b| at (?!all\\b))";
 /** What may follow "do not call me" in an opt-out, unlike "don't call me Jane" or "don't call me before 5". */
-const AFTER =
-  "(?:$| (?:again|anymore|any more|ever|back|please|thanks|thank|ok|okay|i|we|it|no|not|anyway|at all|understand|got|goodbye|bye)\\b)";
+const AFTER = `(?:$| (?:again|anymore|any more|ever|${BACK}|please|thanks|thank|ok|okay|i|we|it|no|not|anyway|at all|understand|got|goodbye|bye)\\b)`;
 const ME = "(?:me|us|this number|my number|this phone|here|this house)";
 const TASK =
   "(?:this|that|it|a survey|any survey|surveys|your survey|the survey|this survey|questions|a poll|polls|any of this|this call)\\b";
@@ -27,7 +29,7 @@ const OPT_OUT = [
   re(
     `\\b(?:do not|never|no more|please do not|i do not want you to)(?: ever)*(?: you dare)? ${CALL} ${ME}${AFTER}`,
   ),
-  re(`\\b(?:do not|never)(?: ever)*(?: you dare)? ${CALL} (?:again|anymore|any more|back)\\b`),
+  re(`\\b(?:do not|never)(?: ever)*(?: you dare)? ${CALL} (?:again|anymore|any more|${BACK})\\b`),
   re(
     `\\b(?:i do not|we do not|i never|we never) want (?:any )?(?:more |another |your )?(?:calls?|phone calls?|to be (?:called|contacted))\\b(?! (?:right )?now)`,
   ),
@@ -52,7 +54,9 @@ const DO_NOT_CALL = [
   re(
     `(?<!\\b(?:not|never|will not|does not|did not|cannot|can not|would not) )\\b(?:stop|quit|cease) ${CALL} ${ME}\\b(?! (?:at|on|before|after|during|until)\\b)`,
   ),
-  re(`\\b(?:do not|never|please do not)(?: ever)? ${CALL} ${ME} (?:again|anymore|any more|ever)\\b`),
+  re(
+    `\\b(?:do not|never|please do not)(?: ever)*(?: you dare)? ${CALL} ${ME} (?:again|anymore|any more|ever)\\b`,
+  ),
   re(
     `\\b(?:remove|delete|take) (?:me|us|my number|this number) (?:off|from) (?:your|the) (?:calling |call |contact |phone )?list\\b`,
   ),

@@ -33,7 +33,9 @@ export async function previewCampaign({
   const parts: string[] = [];
   if (agent.FirstMessage) parts.push(agent.FirstMessage);
   if (agent.Type === "flow" && agent.Flow) {
-    const start = agent.Flow.Nodes[agent.Flow.Start];
+    const start = Object.hasOwn(agent.Flow.Nodes, agent.Flow.Start)
+      ? agent.Flow.Nodes[agent.Flow.Start]
+      : null;
     if (start) parts.push(start.Say);
   }
   const missing = new Set<string>();

@@ -1,0 +1,70 @@
+// How an AnalysisSchema reaches the LLM and the Result: strict mode only for schemas it accepts, and
+// each field's schema standing alone with the definitions it points to.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { validatorFor } from "../../src/conversation/jsonSchema.ts";
+import { fitsStrictMode } from "../../src/conversation/llmAnalysis.ts";
+import { fieldSchemas } from "../../src/domain/analysisSchema.ts";
+
+const closed = (properties: Record<string, unknown>) => ({
+  type: "object",
+  properties,
+  required: Object.keys(properties),
+  additionalProperties: false,
+});
+
+test("fitsStrictMode: closed objects, enums, $ref and anyOf fit; open objects and refused keywords do not", () => {
+  const cases: ReadonlyArray<readonly [string, unknown, boolean]> = [
+    [
+      "flat closed",
+      closed({ a: { type: "string" }, b: { anyOf: [{ type: "integer" }, { type: "null" }] } }),
+      true,
+    ],
+    ["enum", closed({ a: { type: "string", enum: ["x", "y"] } }), true],
+    [
+      "$ref to a closed def",
+      { ...closed({ a: { $ref: "#/$defs/d" } }), $defs: { d: closed({ x: {} }) } },
+      true,
+    ],
+    ["array of closed objects", closed({ a: { type: "array", items: closed({ x: {} }) } }), true],
+    ["nested open object", closed({ a: { type: "object", properties: { x: {} } } }), false],
+    ["open nullable object", closed({ a: { type: ["object", "null"] } }), false],
+    [
+      "open object behind $ref",
+      { ...closed({ a: { $ref: "#/$defs/d" } }), $defs: { d: { type: "object" } } },
+      false,
+    ],
+    ["open object in items", closed({ a: { type: "array", items: { type: "object" } } }), false],
+    ["not every property required", { ...closed({ a: {}, b: {} }), required: ["a"] }, false],
+    ["if/else", closed({ a: { type: "string", if: { const: "x" }, else: { minLength: 1 } } }), false],
+    ["allOf", closed({ a: { allOf: [{ type: "string" }] } }), false],
+    ["patternProperties", closed({ a: { type: "object", patternProperties: { "^x": {} } } }), false],
+  ];
+  for (const [name, schema, fits] of cases) assert.equal(fitsStrictMode(schema), fits, name);
+});
+
+test("fieldSchemas: each field carries the root's $defs and definitions, merged with its own", () => {
+  const schema = {
+    type: "object",
+    $defs: { band: { type: "string", enum: ["low", "high"] } },
+    definitions: { size: { type: "integer" } },
+    properties: {
+      band: { $ref: "#/$defs/band" },
+      size: { $ref: "#/definitions/size" },
+      pair: {
+        type: "object",
+        $defs: { own: { type: "boolean" } },
+        properties: { band: { $ref: "#/$defs/band" }, flag: { $ref: "#/$defs/own" } },
+      },
+    },
+  };
+  const fields = fieldSchemas(schema);
+  const check = (name: string, value: unknown) => validatorFor(fields[name])?.(value) ?? "no validator";
+  assert.equal(check("band", "low"), true);
+  assert.equal(check("band", "banana"), false);
+  assert.equal(check("size", 3), true);
+  assert.equal(check("size", "3"), false);
+  assert.equal(check("pair", { band: "high", flag: true }), true);
+  assert.equal(check("pair", { band: "banana", flag: true }), false);
+  assert.equal(check("pair", { band: "high", flag: "yes" }), false);
+});
