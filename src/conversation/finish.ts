@@ -1,7 +1,24 @@
-import { type CallClose, closeCalls } from "../store/dispatch/finish.ts";
+import { type CallClose, closeCalls, type JobDecision } from "../store/dispatch/finish.ts";
 import type { Db } from "../store/index.ts";
 import { insertEvents, lockCampaignForUpdate, pauseActiveCampaign, type Queryable } from "../store/index.ts";
 import { optOutInTx } from "../usecases/optOuts/index.ts";
+
+const CONFIGURATION_PAUSE = "Paused after a configuration error:";
+
+/** The StatusReason of a campaign paused after a configuration error. */
+export const configurationPauseReason = (message: string): string => `${CONFIGURATION_PAUSE} ${message}`;
+const isConfigurationPause = (reason: string | null): boolean =>
+  reason?.startsWith(CONFIGURATION_PAUSE) ?? false;
+
+/**
+ * A configuration error's pause of the campaign. `whileAlreadyPaused`: the job's decision when the
+ * campaign is already paused for a configuration error (a retry, when it has an attempt left).
+ */
+export interface ConfigurationPause {
+  campaignId: string;
+  reason: string;
+  whileAlreadyPaused?: JobDecision;
+}
 
 /**
  * Writes the end of an answered call and what its analysis decided, in one transaction: the call,
@@ -11,13 +28,24 @@ export async function finishConversation(
   db: Db,
   close: CallClose,
   optOut: { orgId: string; campaignId: string; phone: string | null; testJob: boolean } | null,
-  pause: { campaignId: string; reason: string } | null = null,
+  pause: ConfigurationPause | null = null,
 ): Promise<void> {
   await db.tx(async (q: Queryable) => {
     // The pause's FOR UPDATE of the campaign comes before the close's KEY SHARE of it: taken after,
     // two such closes would each wait for the other's lock.
-    if (pause) await lockCampaignForUpdate(q, pause.campaignId);
-    const closed = await closeCalls(q, [close]);
+    let decided = close;
+    if (pause) {
+      const campaign = await lockCampaignForUpdate(q, pause.campaignId);
+      // Another call already failed its job for a configuration error and paused the campaign:
+      // this job waits with the others instead of failing too.
+      if (
+        pause.whileAlreadyPaused &&
+        campaign?.status === "paused" &&
+        isConfigurationPause(campaign.status_reason)
+      )
+        decided = { ...close, decision: pause.whileAlreadyPaused };
+    }
+    const closed = await closeCalls(q, [decided]);
     if (closed > 0 && optOut?.phone) {
       await optOutInTx(q, optOut.orgId, optOut.phone);
       await insertEvents(q, [

@@ -14,7 +14,7 @@ import { type ActorResult, runConversation } from "./actor.ts";
 import { type ConversationState, emptyState } from "./agent.ts";
 import { type Analysis, analyzeCall, contactZonesOf } from "./analysis.ts";
 import { buildAgent, campaignModel, modelFor } from "./buildAgent.ts";
-import { finishConversation } from "./finish.ts";
+import { configurationPauseReason, finishConversation } from "./finish.ts";
 import { extractResult, judgeObjective, summarizeCalls, transcriptText } from "./llmAnalysis.ts";
 import { TranscriptWriter } from "./transcriptWriter.ts";
 
@@ -345,9 +345,28 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         ? { orgId: job.org_id, campaignId: job.campaign.Id, phone: job.phone_number, testJob: job.test_job }
         : null,
       configuration
-        ? { campaignId: job.campaign.Id, reason: `Paused after a configuration error: ${message}` }
+        ? {
+            campaignId: job.campaign.Id,
+            reason: configurationPauseReason(message),
+            ...(decision.kind === "fail" && decision.reason === "configuration_error"
+              ? await waitingDecision(call, job)
+              : {}),
+          }
         : null,
     );
+  }
+
+  /**
+   * A job failing for a configuration error on a campaign another call already paused for one
+   * waits instead, like the campaign's other jobs: retried when the campaign resumes, if it has an
+   * attempt left (its call was placed, so the attempt counts).
+   */
+  async function waitingDecision(
+    call: ConnectedCall,
+    job: JobContext,
+  ): Promise<{ whileAlreadyPaused?: JobDecision }> {
+    const retry = await unfinished(call, job, "unfinished");
+    return retry.kind === "retry" ? { whileAlreadyPaused: retry } : {};
   }
 
   async function leaveVoicemail(call: ConnectedCall, job: JobContext): Promise<void> {

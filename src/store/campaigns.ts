@@ -161,8 +161,16 @@ export async function claimNumbers(q: Queryable, id: string, numbers: readonly s
 }
 
 /** Locks a campaign row FOR UPDATE, as a change of its status or windows does. */
-export async function lockCampaignForUpdate(q: Queryable, id: string): Promise<void> {
-  await q.query("select 1 from campaigns where id = $1 for update", [id]);
+/** Locks the campaign's row for an update; returns its status and reason as locked. */
+export async function lockCampaignForUpdate(
+  q: Queryable,
+  id: string,
+): Promise<{ status: string; status_reason: string | null } | undefined> {
+  const r = await q.query<{ status: string; status_reason: string | null }>(
+    "select status, status_reason from campaigns where id = $1 for update",
+    [id],
+  );
+  return r.rows[0];
 }
 
 /**

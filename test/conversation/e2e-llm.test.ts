@@ -278,6 +278,37 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     await t.request("POST", `/v1/jobs/${waiting.Id}/cancel`);
   });
 
+  test("calls that hit the configuration error after it paused the campaign leave their jobs waiting", async () => {
+    const cmp = await llmCampaign({
+      Schedule: { TimeZone: NY, Windows: ANY_TIME, MaxAttempts: 2, RetryDelaySeconds: 0 },
+    });
+    const slow = ["Slow0", "Slow1", "Slow2"];
+    for (const name of slow) scripts[name] = { agent: () => ({ status: 401, delayMs: 3000 }) };
+    scripts.First = { agent: () => ({ status: 401 }) };
+    const ids: string[] = [];
+    for (const [i, name] of slow.entries()) {
+      await api.sim(`+1415555095${i}`, [{ Answer: "human", Replies: ["hello"] }]);
+      ids.push((await api.job(cmp.Id, { PhoneNumber: `+1415555095${i}`, ContactName: name })).Id);
+    }
+    await waitFor(
+      async () => requestsOf("agent").length >= slow.length || undefined,
+      10_000,
+      "the slow calls",
+    );
+    await api.sim("+14155550959", [{ Answer: "human", Replies: ["hello"] }]);
+    const first = await api.ended(
+      (await api.job(cmp.Id, { PhoneNumber: "+14155550959", ContactName: "First" })).Id,
+    );
+    assert.deepEqual([first.State, first.FailureReason], ["failed", "configuration_error"]);
+    for (const id of ids) {
+      const j = await api.settledAfterCalls(id, 1);
+      assert.deepEqual([j.State, j.FailureReason, j.Attempts], ["pending", null, 1], JSON.stringify(j));
+    }
+    const c = (await t.request("GET", `/v1/campaigns/${cmp.Id}`)).body;
+    assert.equal(c.Status, "paused");
+    for (const id of ids) await t.request("POST", `/v1/jobs/${id}/cancel`);
+  });
+
   test("a 401 during the analysis of a flow campaign is a configuration error too", async () => {
     const cmp = await api.campaign(surveyCampaign());
     fake.queue({ status: 401 });
