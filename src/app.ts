@@ -49,7 +49,8 @@ export async function createCore(config: Config, opts: Omit<AppOptions, "extraRo
     if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
     if (await rebaseMovedEventCursors(db))
       logger.warn("the database was restored from another server: event cursors rebased onto this one");
-    if (config.apiKey) await bootstrapApiKey(db, config.apiKey);
+    const apiKey = config.apiKey;
+    if (apiKey) await db.tx((q) => bootstrapApiKey(q, apiKey));
   } catch (e) {
     await db.close().catch(() => {});
     throw e;

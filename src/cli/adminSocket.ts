@@ -3,10 +3,12 @@ import http from "node:http";
 import path from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { toAppError } from "../api/errors.ts";
-import { AppError, httpStatusOf } from "../errors/index.ts";
+import { ConfigError } from "../config/index.ts";
+import { AppError, type ErrorCode, type ErrorDetail, httpStatusOf } from "../errors/index.ts";
 import { ADMIN_METHODS, type AdminOps } from "./adminOps.ts";
 
 export const socketPath = (dataDir: string): string => path.join(dataDir, "cobbery.sock");
+const MAX_SOCKET_PATH = 103;
 
 /**
  * The local channel through which CLI commands reach a running server that holds the embedded
@@ -14,6 +16,13 @@ export const socketPath = (dataDir: string): string => path.join(dataDir, "cobbe
  */
 export async function startAdminSocket(dataDir: string, ops: AdminOps): Promise<FastifyInstance> {
   const file = socketPath(dataDir);
+  // The system cuts longer socket paths (about 107 bytes on Linux, 103 on macOS): the socket would
+  // land elsewhere and no command would find it.
+  if (Buffer.byteLength(path.resolve(file)) > MAX_SOCKET_PATH) {
+    throw new ConfigError(
+      `The data directory's path is too long for its local socket (${Buffer.byteLength(path.resolve(file))} bytes with "cobbery.sock", at most ${MAX_SOCKET_PATH}): choose a shorter --data-dir (or COBBERY_DATA_DIR).`,
+    );
+  }
   if (existsSync(file)) unlinkSync(file);
   const app = Fastify({ bodyLimit: 64 * 1024 * 1024 });
   app.setErrorHandler((error, _req, reply) => {
@@ -52,8 +61,23 @@ export function socketAdmin(file: string): AdminOps {
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
+          // A server that stops mid-answer (killed, shut down) ends the response early: the call
+          // fails with that, rather than waiting for an end that never comes.
+          res.on("aborted", () => reject(serverGone()));
+          res.on("error", () => reject(serverGone()));
+          res.on("close", () => {
+            if (!res.complete) reject(serverGone());
+          });
           res.on("end", () => {
-            const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+            let parsed: {
+              result?: unknown;
+              Error?: { Code?: ErrorCode; Message?: string; Details?: ErrorDetail[] };
+            };
+            try {
+              parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+            } catch {
+              return reject(new AppError("internal", "The running server gave an answer that is not JSON."));
+            }
             if (res.statusCode === 200) resolve(parsed.result);
             else
               reject(
@@ -66,13 +90,18 @@ export function socketAdmin(file: string): AdminOps {
           });
         },
       );
-      req.on("error", reject);
+      req.on("error", (e) => reject(isGone(e) ? serverGone() : e));
       req.end(body);
     });
   const ops: Record<string, unknown> = {};
   for (const m of ADMIN_METHODS) ops[m] = (...args: unknown[]) => call(m, args);
   return ops as unknown as AdminOps;
 }
+
+const serverGone = () =>
+  new AppError("internal", "The running server stopped before it answered (it was shut down or killed).");
+const isGone = (e: unknown) =>
+  ["ECONNRESET", "EPIPE", "ECONNREFUSED"].includes(String((e as { code?: unknown }).code));
 
 /** True when a server answers on the socket (a stale socket file from a crash does not count). */
 export function socketIsLive(file: string): Promise<boolean> {

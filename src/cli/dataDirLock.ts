@@ -1,19 +1,46 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import { ConfigError } from "../config/index.ts";
 
+/** A takeover lock older than this was left by a process that died while taking over. */
+const TAKEOVER_STALE_MS = 10_000;
+
+/**
+ * The data directory holds the contacts' data (the embedded database): it is made readable by its
+ * owner only, whatever the umask, as the database's own files are not.
+ */
+export function ownDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    chmodSync(dataDir, 0o700);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") throw e;
+    throw new ConfigError(
+      `The data directory ${dataDir} belongs to another user, and it holds the contacts' data: choose a directory of your own with --data-dir (or COBBERY_DATA_DIR).`,
+    );
+  }
+}
+
 /**
  * The embedded database can be opened by one process at a time: whoever opens it holds this lock
- * file (with its pid). A lock left by a dead process is taken over.
+ * file (with its pid). A lock left by a dead process is taken over, by one process only: the
+ * takeover is itself locked, so that two processes seeing the same dead pid cannot both remove
+ * the lock (one of them removing the other's fresh lock).
  */
 export function acquireDataDirLock(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  ownDataDir(dataDir);
   const file = path.join(dataDir, "cobbery.lock");
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      const fd = openSync(file, "wx", 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+  for (let tries = 0; tries < 3; tries++) {
+    if (createLock(file)) {
       return () => {
         try {
           unlinkSync(file);
@@ -21,19 +48,74 @@ export function acquireDataDirLock(dataDir: string): () => void {
           // already gone
         }
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const pid = Number(readFileSync(file, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new ConfigError(
-          `The data directory ${dataDir} is in use by process ${pid}. Stop it, or set DATABASE_URL to use a PostgreSQL server that many processes can share.`,
-        );
-      }
-      unlinkSync(file);
     }
+    const holder = lockHolder(file);
+    if (holder !== null && holder !== process.pid && isAlive(holder)) throw inUse(dataDir, holder);
+    // A lock with no pid yet is being written by the process that just created it, unless it is old.
+    if (holder === null && !olderThan(file, TAKEOVER_STALE_MS)) throw inUse(dataDir, null);
+    takeOverStale(file, holder);
   }
-  throw new Error(`Could not lock the data directory ${dataDir}.`);
+  throw inUse(dataDir, lockHolder(file));
 }
+
+/** Creates the lock with our pid; false when it exists. */
+function createLock(file: string): boolean {
+  try {
+    const fd = openSync(file, "wx", 0o600);
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return false;
+  }
+}
+
+/** The pid in the lock file; null when it is gone or unreadable. */
+function lockHolder(file: string): number | null {
+  try {
+    const pid = Number(readFileSync(file, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Removes the lock of dead process `stale`, if it is still that lock, under the takeover lock. */
+function takeOverStale(file: string, stale: number | null): void {
+  const takeover = `${file}.takeover`;
+  if (!createLock(takeover)) {
+    // Another process is taking over; one that died doing so leaves a lock that goes stale.
+    if (olderThan(takeover, TAKEOVER_STALE_MS)) {
+      try {
+        unlinkSync(takeover);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return;
+  }
+  try {
+    if (lockHolder(file) === stale) unlinkSync(file);
+  } catch {
+    // gone meanwhile: the next try creates it
+  } finally {
+    unlinkSync(takeover);
+  }
+}
+
+function olderThan(file: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs > ms;
+  } catch {
+    return false;
+  }
+}
+
+const inUse = (dataDir: string, pid: number | null) =>
+  new ConfigError(
+    `The data directory ${dataDir} is in use${pid === null ? "" : ` by process ${pid}`}. Stop it, or set DATABASE_URL to use a PostgreSQL server that many processes can share.`,
+  );
 
 function isAlive(pid: number): boolean {
   try {

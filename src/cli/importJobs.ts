@@ -168,7 +168,6 @@ export async function importJobsFile({
   return { rows: counts.rows, created: counts.created, rejected: counts.rejected };
 }
 
-/** Feeds records of either format to `take`, with their line number and an approximate size. */
 /**
  * Whether the file's last chunks held bytes that are not UTF-8 (decoded as U+FFFD). A U+FFFD the
  * file itself spells in UTF-8 is valid text: only records read while invalid bytes were seen are
@@ -193,6 +192,7 @@ class Utf8Check {
   }
 }
 
+/** Feeds records of either format to `take`, with their line number and an approximate size. */
 function recordHandler(
   format: "csv" | "ndjson",
   take: (line: number, size: number, row: RowOutcome) => void,

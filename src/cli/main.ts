@@ -165,9 +165,20 @@ function aroundCobbery(e: unknown): string | null {
     case "EADDRINUSE":
       return `${message}: another process listens on that port. Choose another with --port (or PORT).`;
     case "EACCES":
-      return `${message}: permission denied.`;
-    case "ECONNREFUSED":
+    case "EPERM":
+    case "EROFS":
+      return `${message}: permission denied. Choose a data directory of your own with --data-dir (or COBBERY_DATA_DIR), or a port above 1023.`;
+    case "EEXIST":
+    case "ENOTDIR":
+      return `${message}: a file stands where the data directory should be. Choose another with --data-dir (or COBBERY_DATA_DIR).`;
+    case "EADDRNOTAVAIL":
+      return `${message}: that address is not one of this machine's. Choose another with --host (or HOST).`;
     case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return process.env.DATABASE_URL
+        ? `Cannot use the database of DATABASE_URL, or the --host (HOST) to listen on: ${message}. Check that each host name resolves.`
+        : `${message}: the host name does not resolve. Check --host (or HOST).`;
+    case "ECONNREFUSED":
     case "ETIMEDOUT":
     case "EHOSTUNREACH":
     case "3D000": // the database does not exist

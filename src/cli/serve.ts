@@ -1,3 +1,4 @@
+import type { FastifyInstance } from "fastify";
 import { type Core, createApp, createCore } from "../app.ts";
 import type { Config } from "../config/index.ts";
 import { conflict } from "../errors/index.ts";
@@ -78,25 +79,25 @@ export async function serve(config: Config, opts: { worker: boolean }): Promise<
     release();
     throw e;
   });
-  const admin = embedded ? await startAdminSocket(config.dataDir, serverAdmin(app)) : null;
+  let admin: FastifyInstance | null = null;
+  let work: Awaited<ReturnType<typeof startWork>> | null = null;
   const closeAll = async () => {
     await admin?.close();
     await app.close();
     release();
   };
-  const work = opts.worker
-    ? await startWork(app).catch(async (e) => {
-        // Nothing may keep the process alive (the admin socket, the pool): it exits with the error.
-        await closeAll().catch(() => {});
-        throw e;
-      })
-    : null;
-  const address = await app.api.listen({ port: config.port, host: config.host }).catch(async (e) => {
-    // A port already taken: the worker and the socket started above must not keep the process alive.
+  let address: string;
+  try {
+    admin = embedded ? await startAdminSocket(config.dataDir, serverAdmin(app)) : null;
+    // Bound before the worker starts: a port serve cannot take stops it before it dials anyone.
+    address = await app.api.listen({ port: config.port, host: config.host });
+    work = opts.worker ? await startWork(app) : null;
+  } catch (e) {
+    // Nothing may keep the process alive (the worker, the socket, the pool): it exits with the error.
     await work?.stop().catch(() => {});
     await closeAll().catch(() => {});
     throw e;
-  });
+  }
   const where = embedded ? `embedded database in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   process.stderr.write(
     `Cobbery is listening on ${address} (${where}); API docs at /docs${opts.worker ? "" : "; no worker"}.\n`,

@@ -79,6 +79,21 @@ function text(env: NodeJS.ProcessEnv, name: string): string | null {
   return v === undefined || v === "" ? null : v;
 }
 
+/** An http(s) URL, checked at start: a bad one would otherwise fail every request later, as if transient. */
+function httpUrl(env: NodeJS.ProcessEnv, name: string, example: string): string | null {
+  const v = text(env, name);
+  if (v === null) return null;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL such as ${example}, got "${v}".`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new ConfigError(`${name} must be an http(s) URL such as ${example}, got "${v}".`);
+  return v;
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 function logLevel(env: NodeJS.ProcessEnv): string {
@@ -97,9 +112,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     );
   }
   if (telephony !== "sim") throw new ConfigError(`COBBERY_TELEPHONY must be "sim", got "${telephony}".`);
-  const llmBaseUrl = text(env, "COBBERY_LLM_BASE_URL");
-  const posthogHost = text(env, "COBBERY_POSTHOG_HOST");
+  const llmBaseUrl = httpUrl(env, "COBBERY_LLM_BASE_URL", "https://api.openai.com/v1");
+  const posthogHost = httpUrl(env, "COBBERY_POSTHOG_HOST", "https://us.i.posthog.com");
   const posthogKey = text(env, "COBBERY_POSTHOG_API_KEY");
+  if ((posthogHost === null) !== (posthogKey === null)) {
+    throw new ConfigError(
+      "COBBERY_POSTHOG_HOST and COBBERY_POSTHOG_API_KEY go together: set both to forward analytics events to PostHog, or neither.",
+    );
+  }
   return {
     databaseUrl: text(env, "DATABASE_URL"),
     dataDir: path.resolve(flags.dataDir ?? text(env, "COBBERY_DATA_DIR") ?? ".cobbery"),

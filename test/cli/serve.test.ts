@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -76,10 +76,12 @@ describe("CLI beside a running server on the embedded database", () => {
   test("a port already taken: exit 1 with what to do, no stack, nothing left running", () => {
     const port = new URL(base).port;
     const other = mkdtempSync(path.join(os.tmpdir(), "cobbery-port-"));
-    const r = cli(["serve", "--port", port, "--data-dir", other], { LOG_LEVEL: "warn" });
+    const r = cli(["serve", "--port", port, "--data-dir", other], { LOG_LEVEL: "info" });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /EADDRINUSE.*Choose another with --port/);
     assert.doesNotMatch(r.stderr, STACK);
+    // The port is taken before the worker starts: a server that cannot listen dials no one.
+    assert.doesNotMatch(r.stderr, /dispatcher started/);
   });
 
   test("keys and migrate take --data-dir as serve does", () => {
@@ -133,6 +135,63 @@ describe("CLI on its own", () => {
       assert.match(r.stderr, said);
       assert.doesNotMatch(r.stderr, STACK);
     }
+  });
+
+  test("the data directory is made the owner's alone, whatever the umask", () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), "cobbery-mode-"));
+    const made = path.join(parent, "new");
+    const existing = path.join(parent, "existing");
+    mkdirSync(existing, { mode: 0o755 });
+    chmodSync(existing, 0o755);
+    for (const dir of [made, existing]) {
+      const r = cli(["keys", "create", "--org", "x", "--data-dir", dir], {});
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(statSync(dir).mode & 0o777, 0o700, dir);
+    }
+  });
+
+  test("a data directory that cannot be one, or too long for its socket: one line, exit 1, nothing left", () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), "cobbery-dd-"));
+    const file = path.join(parent, "a-file");
+    writeFileSync(file, "");
+    for (const dir of [file, path.join(file, "below")]) {
+      const r = cli(["keys", "list", "--org", "x", "--data-dir", dir], {});
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /a file stands where the data directory should be/);
+      assert.doesNotMatch(r.stderr, STACK);
+    }
+    const long = path.join(parent, "d".repeat(110 - parent.length));
+    const r = cli(["serve", "--port", "0", "--data-dir", long], { LOG_LEVEL: "warn" });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /too long for its local socket/);
+    assert.doesNotMatch(r.stderr, STACK);
+    assert.deepEqual(readdirSync(parent).sort(), ["a-file", path.basename(long)], "no socket beside it");
+    assert.ok(!existsSync(path.join(long, "cobbery.lock")), "the lock is released");
+  });
+
+  test("bad LLM and PostHog settings are refused at start, named", () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "cobbery-badurl-"));
+    for (const [env, said] of [
+      [{ COBBERY_LLM_BASE_URL: "notaurl" }, /COBBERY_LLM_BASE_URL must be an http\(s\) URL/],
+      [{ COBBERY_LLM_BASE_URL: "ftp://x/v1" }, /COBBERY_LLM_BASE_URL must be an http\(s\) URL/],
+      [{ COBBERY_POSTHOG_HOST: "https://ph.example", COBBERY_POSTHOG_API_KEY: "" }, /go together/],
+      [{ COBBERY_POSTHOG_HOST: "notaurl", COBBERY_POSTHOG_API_KEY: "phc" }, /COBBERY_POSTHOG_HOST must be/],
+    ] as const) {
+      const r = cli(["serve", "--port", "0"], { COBBERY_DATA_DIR: dataDir, ...env });
+      assert.equal(r.code, 1, `${JSON.stringify(env)}: ${r.stderr}`);
+      assert.match(r.stderr, said);
+      assert.doesNotMatch(r.stderr, STACK);
+    }
+  });
+
+  test("COBBERY_API_KEY that is another organization's key is refused at start", () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "cobbery-apikey-"));
+    const acme = cli(["keys", "create", "--org", "acme"], { COBBERY_DATA_DIR: dataDir }).stdout.trim();
+    const r = cli(["serve", "--port", "0"], { COBBERY_DATA_DIR: dataDir, COBBERY_API_KEY: acme });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /COBBERY_API_KEY is already the key of another organization/);
+    const list = cli(["keys", "list", "--org", "default"], { COBBERY_DATA_DIR: dataDir });
+    assert.notEqual(list.code, 0, "no organization default was left behind without a key");
   });
 
   test("unknown commands and missing flags exit 2 with usage", () => {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ConfigError } from "../../config/index.ts";
 import { newSecret } from "../../ids/index.ts";
 import type { Queryable } from "../../store/index.ts";
 import {
@@ -28,19 +29,31 @@ export async function createApiKey(
 ): Promise<{ key: string; id: string; orgId: string }> {
   const orgId = await ensureOrg(q, orgName);
   const key = `cbk_${newSecret(24)}`;
-  const id = await insertKey(q, orgId, hashKey(key), `${key.slice(0, 8)}…`);
+  const id = await insertKey(q, orgId, hashKey(key), keyHint(key));
   return { key, id, orgId };
 }
 
 /** COBBERY_API_KEY at start: organization `default` exists and accepts this key. */
 export async function bootstrapApiKey(q: Queryable, key: string): Promise<void> {
   const orgId = await ensureOrg(q, "default");
-  await insertKey(q, orgId, hashKey(key), `${key.slice(0, 8)}…`);
+  await insertKey(q, orgId, hashKey(key), keyHint(key));
+  const holder = await q.query<{ org_id: string }>("select org_id from api_keys where key_hash = $1", [
+    hashKey(key),
+  ]);
+  // A key can belong to one organization only: another's key would leave `default` without one.
+  if (holder.rows[0]?.org_id !== orgId) {
+    throw new ConfigError(
+      "COBBERY_API_KEY is already the key of another organization: give organization default a key of its own (or leave COBBERY_API_KEY unset and use `bin/cobbery keys create --org default`).",
+    );
+  }
   await q.query("update api_keys set revoked_at = null where key_hash = $1 and org_id = $2", [
     hashKey(key),
     orgId,
   ]);
 }
+
+/** What `keys list` shows of a key: its first characters, never most of a short one. */
+const keyHint = (key: string): string => `${key.slice(0, Math.min(8, Math.floor(key.length / 4)))}…`;
 
 export async function authenticate(
   q: Queryable,
