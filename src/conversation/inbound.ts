@@ -1,4 +1,4 @@
-import { checkUnknownFields, isPlainObject } from "../domain/limits.ts";
+import { checkUnknownFields, isPlainObject, repliesProblem } from "../domain/limits.ts";
 import { checkPhoneNumber } from "../domain/phone.ts";
 import { AppError, type ErrorDetail, validationFailed } from "../errors/index.ts";
 import { newId } from "../ids/index.ts";
@@ -48,12 +48,8 @@ export function parseInbound(body: unknown): InboundInput {
   if (!from.ok) out.push({ Path: "/From", Message: from.message });
   if (!to.ok) out.push({ Path: "/To", Message: to.message });
   const replies = body.Replies ?? [];
-  if (!Array.isArray(replies) || !replies.every((r) => typeof r === "string")) {
-    out.push({
-      Path: "/Replies",
-      Message: "must be an array of strings: what the caller says, turn by turn.",
-    });
-  }
+  const problem = repliesProblem(replies);
+  if (problem !== null) out.push({ Path: "/Replies", Message: problem });
   if (out.length > 0 || !from.ok || !to.ok) throw validationFailed(out);
   return { from: from.e164, to: to.e164, replies: replies as string[] };
 }

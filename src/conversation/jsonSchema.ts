@@ -1,7 +1,13 @@
 import { Ajv, type ValidateFunction } from "ajv";
 import { isPlainObject } from "../domain/limits.ts";
+import { safeRegExp } from "../domain/safeRegExp.ts";
 
-const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
+const ajv = new Ajv({
+  strict: false,
+  allErrors: false,
+  validateFormats: false,
+  code: { regExp: safeRegExp },
+});
 const validators = new Map<string, ValidateFunction>();
 
 /**

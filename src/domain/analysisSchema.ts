@@ -1,10 +1,11 @@
 import { Ajv } from "ajv";
 import type { ErrorDetail } from "../errors/index.ts";
 import { isPlainObject } from "./limits.ts";
+import { safeRegExp } from "./safeRegExp.ts";
 
 // One compiler for user schemas; strict mode off so that common annotations ("description",
 // "examples", "format") are accepted as users write them.
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: safeRegExp } });
 
 /** AnalysisSchema must compile as JSON Schema and describe an object with named properties. */
 export function validateAnalysisSchema(schema: unknown, path: string): ErrorDetail[] {
@@ -27,7 +28,12 @@ export function validateAnalysisSchema(schema: unknown, path: string): ErrorDeta
   try {
     ajv.compile(schema);
   } catch (e) {
-    return [{ Path: path, Message: `is not a valid JSON Schema: ${(e as Error).message}` }];
+    const message = (e as Error).message;
+    // RE2 (see safeRegExp) parses the patterns: say why one it cannot run is refused.
+    const hint = message.includes("error parsing regexp")
+      ? " (patterns run in linear time: no backreferences or lookaround)"
+      : "";
+    return [{ Path: path, Message: `is not a valid JSON Schema: ${message}${hint}` }];
   } finally {
     // Only whether it compiles matters here: Ajv would otherwise keep every campaign's schema.
     ajv.removeSchema(schema);

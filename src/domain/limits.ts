@@ -171,3 +171,17 @@ export function checkStorable(value: unknown, path: string, out: ErrorDetail[]):
   }
   return true;
 }
+
+/** A simulated contact's turns: strings, each at most `SIM_REPLY_MAX_CHARS`, at most `SIM_REPLIES_MAX` of them. */
+export const SIM_REPLY_MAX_CHARS = 2000;
+export const SIM_REPLIES_MAX = 1000;
+
+/** Why `replies` cannot be a simulated contact's turns, or null when they can. */
+export function repliesProblem(replies: unknown): string | null {
+  if (!Array.isArray(replies) || !replies.every((r) => typeof r === "string"))
+    return 'must be an array of strings, turn by turn ("<silence>" and "<hangup>" are special).';
+  if (replies.length > SIM_REPLIES_MAX) return `must hold at most ${SIM_REPLIES_MAX} turns.`;
+  if (replies.some((r) => longerThan(r, SIM_REPLY_MAX_CHARS)))
+    return `must hold turns of at most ${SIM_REPLY_MAX_CHARS} characters each.`;
+  return null;
+}

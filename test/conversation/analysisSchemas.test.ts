@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { validatorFor } from "../../src/conversation/jsonSchema.ts";
 import { fitsStrictMode } from "../../src/conversation/llmAnalysis.ts";
-import { fieldSchemas } from "../../src/domain/analysisSchema.ts";
+import { fieldSchemas, validateAnalysisSchema } from "../../src/domain/analysisSchema.ts";
 
 const closed = (properties: Record<string, unknown>) => ({
   type: "object",
@@ -67,4 +67,21 @@ test("fieldSchemas: each field carries the root's $defs and definitions, merged 
   assert.equal(check("pair", { band: "high", flag: true }), true);
   assert.equal(check("pair", { band: "banana", flag: true }), false);
   assert.equal(check("pair", { band: "high", flag: "yes" }), false);
+});
+
+test("patterns run on a linear-time engine: a nested quantifier answers at once, lookaround is refused at save", () => {
+  const nested = validatorFor({ type: "string", pattern: "^(a+)+$" });
+  assert.ok(nested);
+  // With a backtracking engine this answer takes longer than the test run: 2^60 paths.
+  assert.equal(nested(`${"a".repeat(60)}b`), false);
+  assert.equal(nested("aaaa"), true);
+  const zip = validatorFor({ type: "string", pattern: "^\\d{5}$" });
+  assert.deepEqual([zip?.("12345"), zip?.("1234a")], [true, false]);
+  assert.equal(validatorFor({ type: "string", pattern: "é" })?.("café"), true, "unanchored, Unicode");
+  const refused = validateAnalysisSchema(
+    { type: "object", properties: { twice: { type: "string", pattern: "(a)\\1" } } },
+    "/AnalysisSchema",
+  );
+  assert.equal(refused.length, 1);
+  assert.match(refused[0]!.Message, /no backreferences or lookaround/);
 });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { parseInbound, takeSimInboundCall } from "../../conversation/inbound.ts";
-import { checkUnknownFields, isPlainObject } from "../../domain/limits.ts";
+import { checkUnknownFields, isPlainObject, repliesProblem } from "../../domain/limits.ts";
 import { checkPhoneNumber } from "../../domain/phone.ts";
 import type { ErrorDetail } from "../../errors/index.ts";
 import { validationFailed } from "../../errors/index.ts";
@@ -37,11 +37,9 @@ function parseContact(body: unknown): { phone: string; calls: SimCallBehaviour[]
       }
       checkUnknownFields(c, ["Answer", "Replies"], `/Calls/${i}`, out);
       const replies = c.Replies ?? [];
-      if (!Array.isArray(replies) || !replies.every((r) => typeof r === "string")) {
-        out.push({
-          Path: `/Calls/${i}/Replies`,
-          Message: 'must be an array of strings ("<silence>" and "<hangup>" are special).',
-        });
+      const problem = repliesProblem(replies);
+      if (problem !== null) {
+        out.push({ Path: `/Calls/${i}/Replies`, Message: problem });
         return;
       }
       calls.push({ Answer: c.Answer as SimCallBehaviour["Answer"], Replies: replies as string[] });
