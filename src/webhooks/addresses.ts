@@ -25,6 +25,8 @@ const V6: Array<[string, number, string]> = [
   ["fec0::", 10, "site-local"],
   ["ff00::", 8, "multicast"],
   ["100::", 64, "discard"],
+  // NAT64 for local use (RFC 8215): reaches whatever IPv4 network the translator serves.
+  ["64:ff9b:1::", 48, "private"],
 ];
 
 /** One BlockList per kind, in the table's order: the first kind whose list holds an address names it. */
@@ -60,14 +62,23 @@ function ipv6Bytes(ip: string): number[] | null {
   return bytes;
 }
 
-/** The IPv4 address an IPv6 one carries (IPv4-mapped ::ffff:0:0/96, NAT64 64:ff9b::/96), if any. */
+/**
+ * The IPv4 address an IPv6 one carries, if any: IPv4-mapped (::ffff:0:0/96), IPv4-translated
+ * (::ffff:0:0:0/96), IPv4-compatible (::/96, beyond :: and ::1), NAT64 (64:ff9b::/96) and 6to4
+ * (2002::/16, the IPv4 address in bytes 2 to 5). A host on a network that routes them reaches that
+ * IPv4 address, so it is judged as that address.
+ */
 function embeddedIpv4(ip: string): string | null {
   const b = ipv6Bytes(ip);
   if (!b) return null;
   const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
-  const mapped = zero(0, 10) && b[10] === 0xff && b[11] === 0xff;
-  const nat64 = b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12);
-  return mapped || nat64 ? b.slice(12).join(".") : null;
+  const last = b.slice(12).join(".");
+  if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return last;
+  if (zero(0, 8) && b[8] === 0xff && b[9] === 0xff && zero(10, 12)) return last;
+  if (zero(0, 12) && (b[12] ?? 0) !== 0) return last;
+  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12)) return last;
+  if (b[0] === 0x20 && b[1] === 0x02) return b.slice(2, 6).join(".");
+  return null;
 }
 
 /**

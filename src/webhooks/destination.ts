@@ -44,7 +44,8 @@ export async function resolvePublic(host: string): Promise<Array<{ address: stri
   if (addresses.length === 0) throw new DestinationRefused("the host has no address");
   for (const a of addresses) {
     const kind = nonPublicKind(a.address);
-    if (kind !== null) throw new DestinationRefused(`the host resolves to a ${kind} address (${a.address})`);
+    // The address itself is not told: it would show a tenant what internal names resolve to.
+    if (kind !== null) throw new DestinationRefused(`the host resolves to a ${kind} address`);
   }
   return addresses;
 }

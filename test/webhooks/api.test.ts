@@ -92,12 +92,27 @@ describe("webhooks API", () => {
       "https://[fd00::1]/x",
       "https://[fe80::1]/x",
       "https://[::ffff:127.0.0.1]/x",
+      // IPv4 carried in IPv6: compatible, translated, NAT64 (well-known and local-use), 6to4.
+      "https://[::127.0.0.1]/x",
+      "https://[::ffff:0:10.0.0.1]/x",
+      "https://[64:ff9b::a00:1]/x",
+      "https://[64:ff9b:1::a00:1]/x",
+      "https://[2002:7f00:1::]/x",
+      "https://[2002:c0a8:101::1]/x",
     ]) {
       const r = await t.request("POST", "/v1/webhooks", { Url: url, Events: ["*"] });
       assert.equal(r.status, 400, url);
       assert.equal(r.body.Error.Details[0].Path, "/Url", url);
       assert.match(r.body.Error.Message, /COBBERY_ALLOW_PRIVATE_WEBHOOKS/);
+      // What the host resolves to is not told back.
+      assert.doesNotMatch(JSON.stringify(r.body), /\d+\.\d+\.\d+\.\d+\)|\(::|\([0-9a-f]*:[0-9a-f:]*\)/i, url);
     }
+    // A public address in 6to4 form is as public as the one it carries.
+    const sixToFour = await t.request("POST", "/v1/webhooks", {
+      Url: "https://[2002:5db8:d70e::1]/x",
+      Events: ["*"],
+    });
+    assert.equal(sixToFour.status, 201, JSON.stringify(sixToFour.body));
     // A public address literal needs no DNS and is accepted.
     const ok = await t.request("POST", "/v1/webhooks", { Url: "https://93.184.215.14/hooks", Events: ["*"] });
     assert.equal(ok.status, 201);
