@@ -10,6 +10,7 @@ import type { Deps } from "../usecases/context.ts";
 import { authHook } from "./auth.ts";
 import { errorHandler, NOT_JSON, notFoundHandler } from "./errors.ts";
 import { registerIdempotency } from "./idempotency.ts";
+import { RateLimiter, rateLimitHook } from "./rateLimit.ts";
 import { ROUTE_GROUPS } from "./routes/index.ts";
 import { JOBS_BATCH_PATH } from "./routes/jobs.ts";
 import { metricsRoute } from "./routes/metrics.ts";
@@ -119,6 +120,8 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
 
   await app.register(async (v1) => {
     v1.addHook("onRequest", authHook(deps.db));
+    const limits = deps.config.rateLimit;
+    if (limits) v1.addHook("onRequest", rateLimitHook(new RateLimiter(limits.perSecond, limits.burst)));
     // Text PostgreSQL could not store (a NUL, a lone surrogate) or a body nested too deep to measure
     // is refused with the field's path before any use case runs; a batch checks each job apart.
     v1.addHook("preValidation", async (req) => {

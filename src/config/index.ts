@@ -14,6 +14,8 @@ export interface Config {
   llm: { baseUrl: string; apiKey: string | null; model: string | null } | null;
   llmTimeoutMs: number;
   orgMaxConcurrentCalls: number;
+  /** API requests per second per organization in each process, and the burst above it; null: no limit. */
+  rateLimit: { perSecond: number; burst: number } | null;
   allowPrivateWebhooks: boolean;
   posthog: { host: string; apiKey: string } | null;
   logLevel: string;
@@ -94,6 +96,12 @@ function httpUrl(env: NodeJS.ProcessEnv, name: string, example: string): string 
   return v;
 }
 
+function rateLimit(env: NodeJS.ProcessEnv): { perSecond: number; burst: number } | null {
+  const perSecond = integer(env, "COBBERY_RATE_LIMIT", 100, 0, 1_000_000);
+  if (perSecond === 0) return null;
+  return { perSecond, burst: integer(env, "COBBERY_RATE_LIMIT_BURST", perSecond * 10, 1, 10_000_000) };
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 function logLevel(env: NodeJS.ProcessEnv): string {
@@ -141,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
       : null,
     llmTimeoutMs: integer(env, "COBBERY_LLM_TIMEOUT_MS", 30000, 1, 3_600_000),
     orgMaxConcurrentCalls: integer(env, "COBBERY_ORG_MAX_CONCURRENT_CALLS", 100, 1, 1_000_000),
+    rateLimit: rateLimit(env),
     allowPrivateWebhooks: bool(env, "COBBERY_ALLOW_PRIVATE_WEBHOOKS"),
     posthog: posthogHost && posthogKey ? { host: posthogHost, apiKey: posthogKey } : null,
     logLevel: logLevel(env),

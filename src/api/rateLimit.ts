@@ -1,0 +1,59 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { AppError } from "../errors/index.ts";
+
+/**
+ * What a request costs, in requests: a preview renders the campaign's templates with the caller's
+ * job (up to a second each, on the process's one thread), so it counts as ten.
+ */
+const COST: Record<string, number> = { "/v1/campaigns/:Id/preview": 10 };
+/** Organizations idle this long are forgotten (their bucket would be full again anyway). */
+const FORGET_AFTER_MS = 60_000;
+
+/**
+ * Requests per organization, in this process: a token bucket refilled at `perSecond`, holding up
+ * to `burst`. One organization's flood (or expensive previews) cannot take the API, the dispatcher
+ * and the live calls sharing this process from the others.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {}
+
+  /** Takes `cost` from the organization's bucket: 0 when taken, else the milliseconds until it can be. */
+  take(orgId: string, cost: number, now: number = Date.now()): number {
+    let b = this.buckets.get(orgId);
+    if (!b) {
+      if (this.buckets.size > 10_000) this.forgetIdle(now);
+      b = { tokens: this.burst, at: now };
+      this.buckets.set(orgId, b);
+    }
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    b.at = now;
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
+      return 0;
+    }
+    return Math.ceil(((cost - b.tokens) / this.perSecond) * 1000);
+  }
+
+  private forgetIdle(now: number): void {
+    for (const [org, b] of this.buckets) if (now - b.at > FORGET_AFTER_MS) this.buckets.delete(org);
+  }
+}
+
+/** After authentication: a request over its organization's rate answers 429 with Retry-After. */
+export function rateLimitHook(limiter: RateLimiter) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const waitMs = limiter.take(req.orgId, COST[req.routeOptions.url ?? ""] ?? 1);
+    if (waitMs === 0) return;
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    void reply.header("retry-after", String(seconds));
+    throw new AppError(
+      "rate_limited",
+      `Too many requests for this organization: retry after ${seconds} s (Retry-After), or raise COBBERY_RATE_LIMIT.`,
+    );
+  };
+}
