@@ -1,6 +1,6 @@
 import {
-  chmodSync,
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -15,29 +15,15 @@ import { ConfigError } from "../config/index.ts";
 const TAKEOVER_STALE_MS = 10_000;
 
 /**
- * The data directory holds the contacts' data (the embedded database): it is made readable by its
- * owner only, whatever the umask, as the database's own files are not.
- */
-export function ownDataDir(dataDir: string): void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  try {
-    chmodSync(dataDir, 0o700);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EPERM") throw e;
-    throw new ConfigError(
-      `The data directory ${dataDir} belongs to another user, and it holds the contacts' data: choose a directory of your own with --data-dir (or COBBERY_DATA_DIR).`,
-    );
-  }
-}
-
-/**
  * The embedded database can be opened by one process at a time: whoever opens it holds this lock
  * file (with its pid). A lock left by a dead process is taken over, by one process only: the
  * takeover is itself locked, so that two processes seeing the same dead pid cannot both remove
  * the lock (one of them removing the other's fresh lock).
  */
 export function acquireDataDirLock(dataDir: string): () => void {
-  ownDataDir(dataDir);
+  // Made its owner's alone when created here; an existing directory (a project's, a shared one) is
+  // left as it is: the database's own directory in it is made private (openPglite).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, "cobbery.lock");
   for (let tries = 0; tries < 3; tries++) {
     if (createLock(file)) {
@@ -49,6 +35,7 @@ export function acquireDataDirLock(dataDir: string): () => void {
         }
       };
     }
+    if (!existsSync(file)) continue; // released meanwhile: try again
     const holder = lockHolder(file);
     if (holder !== null && holder !== process.pid && isAlive(holder)) throw inUse(dataDir, holder);
     // A lock with no pid yet is being written by the process that just created it, unless it is old.
@@ -71,14 +58,20 @@ function createLock(file: string): boolean {
   }
 }
 
-/** The pid in the lock file; null when it is gone or unreadable. */
+/**
+ * The pid in the lock file; null when it holds none (being written, or gone). A lock that cannot be
+ * read (another user's) throws: it may well be held.
+ */
 function lockHolder(file: string): number | null {
+  let text: string;
   try {
-    const pid = Number(readFileSync(file, "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
   }
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 /** Removes the lock of dead process `stale`, if it is still that lock, under the takeover lock. */
@@ -100,7 +93,11 @@ function takeOverStale(file: string, stale: number | null): void {
   } catch {
     // gone meanwhile: the next try creates it
   } finally {
-    unlinkSync(takeover);
+    try {
+      unlinkSync(takeover);
+    } catch {
+      // removed as stale by another process
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { laterOf } from "../schedule/index.ts";
 import type { TranscriptEntry } from "../store/calls.ts";
 import type { CallMedia } from "../telephony/port.ts";
-import { type AgentStep, type ConversationAgent, HEARD_MAX_CHARS, type HeardTurn } from "./agent.ts";
+import type { AgentStep, ConversationAgent, HeardTurn } from "./agent.ts";
 
 export type EndedBy = "agent" | "contact" | "max_duration" | "canceled";
 
@@ -91,6 +91,5 @@ export async function runConversation(o: ActorOptions): Promise<ActorResult> {
   }
 }
 
-/** The turn as the agent takes it (the transcript keeps what was said whole). */
 const heard = (t: { kind: "speech"; text: string } | { kind: "silence" }): HeardTurn =>
-  t.kind === "speech" ? { kind: "speech", text: t.text.slice(0, HEARD_MAX_CHARS) } : { kind: "silence" };
+  t.kind === "speech" ? { kind: "speech", text: t.text } : { kind: "silence" };

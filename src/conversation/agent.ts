@@ -32,13 +32,6 @@ export interface AgentStep {
 export type HeardTurn = { kind: "speech"; text: string } | { kind: "silence" };
 
 /**
- * What the agent understands of one turn: the first characters only. About a minute of speech; the
- * parsers' cost grows faster than the text, and they run on the process's one thread with every
- * other call and request.
- */
-export const HEARD_MAX_CHARS = 1000;
-
-/**
  * The brain of a call, independent of the medium: the actor feeds it turns and carries out its
  * steps. Flow agents and LLM agents implement it.
  */

@@ -348,7 +348,8 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         ? {
             campaignId: job.campaign.Id,
             reason: configurationPauseReason(message),
-            ...(decision.kind === "fail" && decision.reason === "configuration_error"
+            // A contact who finished the conversation is not called again for it.
+            ...(decision.kind === "fail" && decision.reason === "configuration_error" && !broke.state.finished
               ? await waitingDecision(call, job)
               : {}),
           }

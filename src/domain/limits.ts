@@ -172,7 +172,11 @@ export function checkStorable(value: unknown, path: string, out: ErrorDetail[]):
   return true;
 }
 
-/** A simulated contact's turns: strings, each at most `SIM_REPLY_MAX_CHARS`, at most `SIM_REPLIES_MAX` of them. */
+/**
+ * A simulated contact's turns: strings, each at most `SIM_REPLY_MAX_CHARS` (about two minutes of
+ * speech), at most `SIM_REPLIES_MAX` of them. Each turn is parsed on the process's one thread with
+ * every other call and request, at a cost that grows faster than its length.
+ */
 export const SIM_REPLY_MAX_CHARS = 2000;
 export const SIM_REPLIES_MAX = 1000;
 

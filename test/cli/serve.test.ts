@@ -137,7 +137,7 @@ describe("CLI on its own", () => {
     }
   });
 
-  test("the data directory is made the owner's alone, whatever the umask", () => {
+  test("the database is its owner's alone, whatever the umask; an existing directory keeps its mode", () => {
     const parent = mkdtempSync(path.join(os.tmpdir(), "cobbery-mode-"));
     const made = path.join(parent, "new");
     const existing = path.join(parent, "existing");
@@ -146,8 +146,10 @@ describe("CLI on its own", () => {
     for (const dir of [made, existing]) {
       const r = cli(["keys", "create", "--org", "x", "--data-dir", dir], {});
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(statSync(dir).mode & 0o777, 0o700, dir);
+      assert.equal(statSync(path.join(dir, "pgdata")).mode & 0o777, 0o700, dir);
     }
+    assert.equal(statSync(made).mode & 0o777, 0o700, "a directory made here is private");
+    assert.equal(statSync(existing).mode & 0o777, 0o755, "the user's own directory is left as it was");
   });
 
   test("a data directory that cannot be one, or too long for its socket: one line, exit 1, nothing left", () => {

@@ -309,6 +309,30 @@ describe("llm agents and LLM analysis end to end (fake LLM, sim carrier)", () =>
     for (const id of ids) await t.request("POST", `/v1/jobs/${id}/cancel`);
   });
 
+  test("a finished conversation whose analysis hits the error after the pause still fails: no call again", async () => {
+    const cmp = await api.campaign(surveyCampaign({ schedule: { MaxAttempts: 2 } }));
+    const mentions = (body: any, text: string) => JSON.stringify(body.messages).includes(text);
+    fake.reply((body) =>
+      kind(body) !== "extraction"
+        ? handler(body)
+        : mentions(body, "under 30k")
+          ? { status: 401, delayMs: 3000 }
+          : { status: 401 },
+    );
+    await api.sim("+14155550960", [{ Answer: "human", Replies: ["yes", "3", "under 30k"] }]);
+    const finished = await api.job(cmp.Id, { PhoneNumber: "+14155550960" });
+    await waitFor(
+      async () => requestsOf("extraction").some((r) => mentions(r.body, "under 30k")) || undefined,
+      10_000,
+      "the slow analysis",
+    );
+    await api.sim("+14155550961", [{ Answer: "human", Replies: ["yes", "4", "over 60k"] }]);
+    const first = await api.ended((await api.job(cmp.Id, { PhoneNumber: "+14155550961" })).Id);
+    assert.equal(first.FailureReason, "configuration_error");
+    const j = await api.ended(finished.Id);
+    assert.deepEqual([j.State, j.FailureReason, j.Attempts], ["failed", "configuration_error", 1]);
+  });
+
   test("a 401 during the analysis of a flow campaign is a configuration error too", async () => {
     const cmp = await api.campaign(surveyCampaign());
     fake.queue({ status: 401 });
