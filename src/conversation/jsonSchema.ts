@@ -1,12 +1,12 @@
 import { Ajv, type ValidateFunction } from "ajv";
 import { isPlainObject } from "../domain/limits.ts";
-import { safeRegExp } from "../domain/safeRegExp.ts";
+import { storedSafeRegExp } from "../domain/safeRegExp.ts";
 
 const ajv = new Ajv({
   strict: false,
   allErrors: false,
   validateFormats: false,
-  code: { regExp: safeRegExp },
+  code: { regExp: storedSafeRegExp },
 });
 const validators = new Map<string, ValidateFunction>();
 

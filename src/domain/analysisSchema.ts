@@ -31,7 +31,7 @@ export function validateAnalysisSchema(schema: unknown, path: string): ErrorDeta
     const message = (e as Error).message;
     // RE2 (see safeRegExp) parses the patterns: say why one it cannot run is refused.
     const hint = message.includes("error parsing regexp")
-      ? " (patterns run in linear time: no backreferences or lookaround)"
+      ? " (patterns run on RE2, in linear time: no backreferences, no lookaround, repeat counts up to 1000; for a longer text use maxLength)"
       : "";
     return [{ Path: path, Message: `is not a valid JSON Schema: ${message}${hint}` }];
   } finally {

@@ -160,9 +160,12 @@ export function parseCampaign(
   checkText(s.Name, "/Name", out, { required: true });
   if (!CAMPAIGN_STATUSES.includes(s.Status))
     out.push({ Path: "/Status", Message: `must be one of ${CAMPAIGN_STATUSES.join(", ")}.` });
+  // The schema is checked when a request sets it: one stored before a stricter check (patterns on
+  // RE2) still takes a rename or an archive.
+  const setsSchema = base === null || raw.AnalysisSchema !== undefined;
   const agentAndSchema = [
     ...validateAgent(s.Agent, "/Agent", llm),
-    ...validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema"),
+    ...(setsSchema ? validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema") : []),
   ];
   out.push(...agentAndSchema);
   // Checked when the request sets either side (a rename leaves a campaign stored before as it is).

@@ -85,6 +85,16 @@ describe("campaigns", () => {
       Agent: { FirstMessage: "Hello there." },
     });
     assert.equal(firstMessage.status, 200, JSON.stringify(firstMessage.body));
+    // So does one whose stored schema has a pattern patterns can no longer use (a backreference).
+    await t.database.db.query("update campaigns set analysis_schema = $1 where id = $2", [
+      JSON.stringify({
+        type: "object",
+        properties: { household_size: { type: "number" }, code: { type: "string", pattern: "(x)\\1" } },
+      }),
+      created.body.Id,
+    ]);
+    const renamed = await t.request("PATCH", `/v1/campaigns/${created.body.Id}`, { Name: "Renamed" });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
 
     // A choice is saved as written: each must be in the property's enum.
     const choiceFlow = (choices: string[]) =>

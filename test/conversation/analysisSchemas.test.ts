@@ -83,5 +83,51 @@ test("patterns run on a linear-time engine: a nested quantifier answers at once,
     "/AnalysisSchema",
   );
   assert.equal(refused.length, 1);
-  assert.match(refused[0]!.Message, /no backreferences or lookaround/);
+  assert.match(refused[0]!.Message, /no backreferences, no lookaround/);
+});
+
+test("patterns keep their JavaScript meaning on RE2: escapes, classes, whitespace, dot, property names", () => {
+  const matches = (pattern: string, text: string) => {
+    const v = validatorFor({ type: "string", pattern });
+    assert.ok(v, `${pattern} compiles`);
+    return v(text);
+  };
+  const cases: ReadonlyArray<readonly [string, string, boolean]> = [
+    ["^[\\u0400-\\u04FF]+$", "привет", true],
+    ["^[\\u0400-\\u04FF]+$", "hello", false],
+    ["caf\\u00e9", "café", true],
+    ["^\\u{1F600}$", "😀", true],
+    ["^\\uD83D\\uDE00$", "😀", true],
+    ["^[^]$", "\n", true],
+    ["^[\\s\\S]{2}$", "a\n", true],
+    ["^a\\cJb$", "a\nb", true],
+    ["^\\s$", "\u00a0", true],
+    ["^\\s$", "\v", true],
+    ["^\\S+$", "a\u00a0b", false],
+    ["^[\\s,]+$", " ,\u3000", true],
+    ["^a.b$", "a\rb", false],
+    ["^a.b$", "a-b", true],
+    ["^\\p{Letter}+$", "Ωmega", true],
+    ["^\\p{Script=Latin}+$", "abc", true],
+    ["^\\p{sc=Greek}+$", "abc", false],
+    ["^\\d{3}-\\d{4}$", "555-1234", true],
+    ["^(?<area>\\d{3})$", "415", true],
+  ];
+  for (const [pattern, text, expected] of cases)
+    assert.equal(matches(pattern, text), expected, `${pattern} on ${JSON.stringify(text)}`);
+  const tooMany = validateAnalysisSchema(
+    { type: "object", properties: { t: { type: "string", pattern: "^.{0,2000}$" } } },
+    "/AnalysisSchema",
+  );
+  assert.match(tooMany[0]?.Message ?? "", /repeat counts up to 1000; for a longer text use maxLength/);
+});
+
+test("a stored pattern RE2 cannot run is not enforced, and the rest of the schema still is", () => {
+  const v = validatorFor({
+    type: "object",
+    properties: { a: { type: "string", pattern: "(x)\\1" }, n: { type: "integer" } },
+  });
+  assert.ok(v, "the schema compiles");
+  assert.equal(v({ a: "anything", n: 3 }), true);
+  assert.equal(v({ a: "anything", n: "3" }), false);
 });
