@@ -22,16 +22,21 @@ export class RateLimiter {
     private readonly burst: number,
   ) {}
 
-  /** Takes `cost` from the organization's bucket: 0 when taken, else the milliseconds until it can be. */
-  take(orgId: string, cost: number, now: number = Date.now()): number {
+  /**
+   * Takes `cost` from the organization's bucket: 0 when taken, else the milliseconds until it can
+   * be. `now` is monotonic milliseconds (performance.now()), not the wall clock.
+   */
+  take(orgId: string, cost: number, now: number = performance.now()): number {
     let b = this.buckets.get(orgId);
     if (!b) {
       if (this.buckets.size > 10_000) this.forgetIdle(now);
       b = { tokens: this.burst, at: now };
       this.buckets.set(orgId, b);
     }
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
-    b.at = now;
+    // A monotonic clock, and never a negative refill: a host clock stepped back must not empty
+    // every organization's bucket for as long as it was stepped.
+    b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.perSecond);
+    b.at = Math.max(b.at, now);
     if (b.tokens >= cost) {
       b.tokens -= cost;
       return 0;

@@ -14,6 +14,10 @@ test("RateLimiter: a burst, then the rate; each organization apart", () => {
   assert.equal(limiter.take("a", 3, t0 + 500), 1500, "a costly request waits for its whole cost");
   assert.equal(limiter.take("a", 4, t0 + 60_000), 0, "refilled, never past the burst");
   assert.equal(limiter.take("a", 1, t0 + 60_000), 500);
+  // A clock that goes back refills nothing and takes nothing away.
+  assert.equal(limiter.take("a", 1, t0 + 60_500), 0);
+  assert.equal(limiter.take("a", 1, t0 - 7_200_000), 500);
+  assert.equal(limiter.take("a", 1, t0 + 61_000), 0);
 });
 
 describe("rate limits over HTTP", () => {
