@@ -197,6 +197,7 @@ export async function endToEnd(o: E2eOptions): Promise<E2eResult> {
     COBBERY_DISPATCH_MAX_IN_FLIGHT: String(n),
     COBBERY_ORG_MAX_CONCURRENT_CALLS: String(n),
     LOG_LEVEL: "silent",
+    COBBERY_RATE_LIMIT: "0",
   };
   if (o.batchSize !== null) env.COBBERY_DISPATCH_BATCH_SIZE = String(o.batchSize);
   if (o.pollMs !== null) env.COBBERY_DISPATCH_POLL_MS = String(o.pollMs);
