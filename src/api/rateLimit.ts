@@ -6,8 +6,8 @@ import { AppError } from "../errors/index.ts";
  * job (up to a second each, on the process's one thread), so it counts as ten.
  */
 const COST: Record<string, number> = { "/v1/campaigns/:Id/preview": 10 };
-/** Organizations idle this long are forgotten (their bucket would be full again anyway). */
-const FORGET_AFTER_MS = 60_000;
+/** How often, at most, idle organizations are looked for once many are known. */
+const SWEEP_EVERY_MS = 10_000;
 
 /**
  * Requests per organization, in this process: a token bucket refilled at `perSecond`, holding up
@@ -16,6 +16,7 @@ const FORGET_AFTER_MS = 60_000;
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly perSecond: number,
@@ -29,7 +30,7 @@ export class RateLimiter {
   take(orgId: string, cost: number, now: number = performance.now()): number {
     let b = this.buckets.get(orgId);
     if (!b) {
-      if (this.buckets.size > 10_000) this.forgetIdle(now);
+      if (this.buckets.size > 10_000 && now - this.lastSweep > SWEEP_EVERY_MS) this.forgetIdle(now);
       b = { tokens: this.burst, at: now };
       this.buckets.set(orgId, b);
     }
@@ -37,15 +38,20 @@ export class RateLimiter {
     // every organization's bucket for as long as it was stepped.
     b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.perSecond);
     b.at = Math.max(b.at, now);
-    if (b.tokens >= cost) {
-      b.tokens -= cost;
+    // A request costing more than the bucket holds waits for a full bucket, not forever.
+    const due = Math.min(cost, this.burst);
+    if (b.tokens >= due) {
+      b.tokens -= due;
       return 0;
     }
-    return Math.ceil(((cost - b.tokens) / this.perSecond) * 1000);
+    return Math.ceil(((due - b.tokens) / this.perSecond) * 1000);
   }
 
+  /** Forgets organizations idle long enough for their bucket to be full again: nothing is lost. */
   private forgetIdle(now: number): void {
-    for (const [org, b] of this.buckets) if (now - b.at > FORGET_AFTER_MS) this.buckets.delete(org);
+    this.lastSweep = now;
+    const refilledMs = (this.burst / this.perSecond) * 1000;
+    for (const [org, b] of this.buckets) if (now - b.at >= refilledMs) this.buckets.delete(org);
   }
 }
 

@@ -45,7 +45,6 @@ const ANY = "[\\x{0}-\\x{10FFFF}]";
 /** JavaScript's long Unicode property names, in RE2's short spelling. */
 const CATEGORIES: Record<string, string> = {
   Letter: "L",
-  Cased_Letter: "L",
   Lowercase_Letter: "Ll",
   Uppercase_Letter: "Lu",
   Titlecase_Letter: "Lt",
@@ -123,7 +122,18 @@ export function toRe2(p: string): string {
         i += 2;
         continue;
       }
-      if (n === "s" || (n === "S" && !inClass)) {
+      if (n === "S" && inClass) {
+        // RE2's \S counts only ASCII spaces as space, and a class cannot subtract JavaScript's.
+        throw new Error(
+          "error parsing regexp: \\S inside a character class (write the characters wanted instead)",
+        );
+      }
+      if (n === "b" && inClass) {
+        out += "\\x{8}"; // a backspace, in a class, as in JavaScript
+        i += 1;
+        continue;
+      }
+      if (n === "s" || n === "S") {
         out += inClass ? JS_SPACE : n === "s" ? `[${JS_SPACE}]` : `[^${JS_SPACE}]`;
         i += 1;
         continue;

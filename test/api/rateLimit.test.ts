@@ -18,6 +18,21 @@ test("RateLimiter: a burst, then the rate; each organization apart", () => {
   assert.equal(limiter.take("a", 1, t0 + 60_500), 0);
   assert.equal(limiter.take("a", 1, t0 - 7_200_000), 500);
   assert.equal(limiter.take("a", 1, t0 + 61_000), 0);
+  // A request costing more than the bucket holds waits for a full bucket, then goes.
+  const small = new RateLimiter(1, 5);
+  assert.equal(small.take("o", 10, t0), 0);
+  assert.equal(small.take("o", 10, t0), 5000);
+  assert.equal(small.take("o", 10, t0 + 5000), 0);
+});
+
+test("RateLimiter: forgetting idle organizations never gives one back more than it refilled", () => {
+  const limiter = new RateLimiter(1, 1000);
+  const t0 = 1_000_000;
+  assert.equal(limiter.take("a", 1000, t0), 0);
+  // Many other organizations arrive 61 s later: "a" has refilled 61 tokens, not 1000.
+  for (let i = 0; i < 10_002; i++) limiter.take(`org${i}`, 1, t0 + 61_000);
+  assert.equal(limiter.take("a", 61, t0 + 61_000), 0);
+  assert.equal(limiter.take("a", 1, t0 + 61_000), 1000);
 });
 
 describe("rate limits over HTTP", () => {

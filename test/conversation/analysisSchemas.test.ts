@@ -112,6 +112,8 @@ test("patterns keep their JavaScript meaning on RE2: escapes, classes, whitespac
     ["^\\p{sc=Greek}+$", "abc", false],
     ["^\\d{3}-\\d{4}$", "555-1234", true],
     ["^(?<area>\\d{3})$", "415", true],
+    ["^[\\b]$", "\b", true],
+    ["^\\p{Lowercase_Letter}+$", "abc", true],
   ];
   for (const [pattern, text, expected] of cases)
     assert.equal(matches(pattern, text), expected, `${pattern} on ${JSON.stringify(text)}`);
@@ -120,6 +122,14 @@ test("patterns keep their JavaScript meaning on RE2: escapes, classes, whitespac
     "/AnalysisSchema",
   );
   assert.match(tooMany[0]?.Message ?? "", /repeat counts up to 1000; for a longer text use maxLength/);
+  // Refused rather than run with another meaning: RE2's \S in a class, a letter category RE2 lacks.
+  for (const pattern of ["^[^\\S\\n]*$", "^\\p{Cased_Letter}+$"]) {
+    const refused = validateAnalysisSchema(
+      { type: "object", properties: { t: { type: "string", pattern } } },
+      "/AnalysisSchema",
+    );
+    assert.equal(refused.length, 1, pattern);
+  }
 });
 
 test("a stored pattern RE2 cannot run is not enforced, and the rest of the schema still is", () => {
