@@ -151,13 +151,8 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       const endedAt = await call.media.hangup().catch(() => clock);
       transcripts.forget(call.callId);
       // What the call collected before it broke (answers, a stated intent) is kept, as after a call.
-      const kept = await analyzeCall({
-        job,
-        direction: call.direction,
-        endedBy: "agent",
-        state,
-        now: await dbNow(deps.db),
-      });
+      const now = await dbNow(deps.db);
+      const kept = await analyzeCall({ job, direction: call.direction, endedBy: "agent", state, now });
       await failForError(call, job, e, {
         transcript: said,
         endedAt: laterOf(endedAt, clock),
@@ -165,6 +160,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         status: "completed",
         state,
         analysis: kept,
+        now,
       });
       return;
     } finally {
@@ -241,6 +237,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         status,
         state,
         analysis: withoutLlm,
+        now,
       });
       return;
     }
@@ -293,6 +290,8 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
       status: string;
       state: ConversationState;
       analysis: Analysis;
+      /** Database time when the call broke, which its analysis read. */
+      now: Date;
     },
   ): Promise<void> {
     const configuration = isLlmError(e) && e.kind === "configuration";
@@ -316,10 +315,17 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
     const decision: JobDecision = stated
       ? stated.decision
       : !configuration
-        ? await unfinished(call, job, "unfinished")
+        ? unfinished(call, job, "unfinished", broke.now)
         : call.direction === "inbound"
           ? { kind: "restore" }
           : { kind: "fail", reason: "configuration_error", message };
+    // Once another call paused the campaign for the same error, a job failing for it waits with the
+    // others instead, if it has an attempt left (its call was placed, so the attempt counts); a
+    // contact who finished the conversation is not called again for it.
+    const waiting =
+      decision.kind === "fail" && decision.reason === "configuration_error" && !broke.state.finished
+        ? unfinished(call, job, "unfinished", broke.now)
+        : null;
     await finishConversation(
       deps.db,
       {
@@ -348,26 +354,10 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         ? {
             campaignId: job.campaign.Id,
             reason: configurationPauseReason(message),
-            // A contact who finished the conversation is not called again for it.
-            ...(decision.kind === "fail" && decision.reason === "configuration_error" && !broke.state.finished
-              ? await waitingDecision(call, job)
-              : {}),
+            ...(waiting?.kind === "retry" ? { whileAlreadyPaused: waiting } : {}),
           }
         : null,
     );
-  }
-
-  /**
-   * A job failing for a configuration error on a campaign another call already paused for one
-   * waits instead, like the campaign's other jobs: retried when the campaign resumes, if it has an
-   * attempt left (its call was placed, so the attempt counts).
-   */
-  async function waitingDecision(
-    call: ConnectedCall,
-    job: JobContext,
-  ): Promise<{ whileAlreadyPaused?: JobDecision }> {
-    const retry = await unfinished(call, job, "unfinished");
-    return retry.kind === "retry" ? { whileAlreadyPaused: retry } : {};
   }
 
   async function leaveVoicemail(call: ConnectedCall, job: JobContext): Promise<void> {
@@ -387,7 +377,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         status: "completed",
         endReason: "voicemail",
         answeredBy: "voicemail",
-        decision: await unfinished(call, job, "voicemail"),
+        decision: unfinished(call, job, "voicemail", await dbNow(deps.db)),
         transcript,
       },
       null,
@@ -395,9 +385,9 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
   }
 
   /** An attempt that did not finish the job: retried or failed when outbound, left as it was when inbound. */
-  async function unfinished(call: ConnectedCall, job: JobContext, cause: RetryCause): Promise<JobDecision> {
+  function unfinished(call: ConnectedCall, job: JobContext, cause: RetryCause, now: Date): JobDecision {
     if (call.direction === "inbound") return { kind: "restore" };
-    return retryOrFail(job, job.campaign.Schedule, cause, await dbNow(deps.db));
+    return retryOrFail(job, job.campaign.Schedule, cause, now);
   }
 
   return {
