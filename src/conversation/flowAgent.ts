@@ -1,4 +1,4 @@
-import type { Flow, FlowNode } from "../domain/flow.ts";
+import { type Flow, type FlowNode, flowNode } from "../domain/flow.ts";
 import type { AgentStep, ConversationAgent, ConversationState, HeardTurn } from "./agent.ts";
 import { closingLine, REASK_PREFIX, UNFINISHED_LINE } from "./closingLines.ts";
 import {
@@ -41,12 +41,10 @@ export class FlowAgent implements ConversationAgent {
     return this.o.state;
   }
 
-  /**
-   * The flow's node by id, own keys only: "toString" or "__proto__" name no node (a flow saved
-   * before such names were refused would otherwise say an inherited function's "Say").
-   */
-  private nodeAt(id: string): FlowNode | undefined {
-    return Object.hasOwn(this.o.flow.Nodes, id) ? this.o.flow.Nodes[id] : undefined;
+  /** The branch a question took on an earlier call (own keys only, as for nodes). */
+  private answeredBranch(id: string): string | undefined {
+    const answered = this.state.answeredNodes;
+    return Object.hasOwn(answered, id) ? answered[id] : undefined;
   }
 
   async open(): Promise<AgentStep> {
@@ -63,7 +61,7 @@ export class FlowAgent implements ConversationAgent {
     const ended = this.checkIntent(turn);
     if (ended) return ended;
     const id = this.node;
-    const node = id === null ? undefined : this.nodeAt(id);
+    const node = id === null ? undefined : flowNode(this.o.flow, id);
     if (id === null || !node) return { say: [], next: "end" };
     const parsed = this.parse(node, turn);
     if (!parsed.ok) {
@@ -88,7 +86,7 @@ export class FlowAgent implements ConversationAgent {
 
   private checkIntent(turn: HeardTurn): AgentStep | null {
     if (turn.kind !== "speech") return null;
-    const current = this.node === null ? undefined : this.nodeAt(this.node);
+    const current = this.node === null ? undefined : flowNode(this.o.flow, this.node);
     const intent = recognizeIntent(turn.text, { now: this.o.now(), timeZone: this.o.timeZone });
     if (!intent) return null;
     // On a question about when to call back (a schedule_call node), a call-back request is the
@@ -119,7 +117,7 @@ export class FlowAgent implements ConversationAgent {
     let id = start;
     const seen = new Set<string>();
     for (;;) {
-      const node = this.nodeAt(id);
+      const node = flowNode(this.o.flow, id);
       // Back at a node already passed (a loop): walking from it says its lines again.
       if (seen.has(id)) return { id, opening: [] };
       if (!node || node.End) return { id, opening };
@@ -133,7 +131,7 @@ export class FlowAgent implements ConversationAgent {
           if (line.trim() !== "") opening.push(line);
         }
       } else {
-        const branch = Object.hasOwn(answered, id) ? answered[id] : undefined;
+        const branch = this.answeredBranch(id);
         if (branch === undefined) return { id, opening };
         if (node.Action === "schedule_call" && lastQuestion !== null && this.branchedTo(lastQuestion, id)) {
           delete answered[id];
@@ -150,8 +148,8 @@ export class FlowAgent implements ConversationAgent {
 
   /** Whether question `from` chose `to` among other nodes by its answer ("no" → "later"). */
   private branchedTo(from: string, to: string): boolean {
-    const node = this.nodeAt(from);
-    const branch = Object.hasOwn(this.state.answeredNodes, from) ? this.state.answeredNodes[from] : undefined;
+    const node = flowNode(this.o.flow, from);
+    const branch = this.answeredBranch(from);
     if (!node || branch === undefined || typeof node.Next !== "object") return false;
     return nextOf(node, branch) === to && Object.values(node.Next).some((n) => n !== to);
   }
@@ -162,7 +160,7 @@ export class FlowAgent implements ConversationAgent {
     const seen = new Set<string>();
     while (id !== undefined && !seen.has(id)) {
       seen.add(id);
-      const node: FlowNode | undefined = this.nodeAt(id);
+      const node: FlowNode | undefined = flowNode(this.o.flow, id);
       if (!node) break;
       const line = this.o.render(node.Say);
       if (line.trim() !== "") said.push(line);

@@ -21,6 +21,13 @@ export interface Flow {
   Nodes: Record<string, FlowNode>;
 }
 
+/**
+ * The flow's node by id, own keys only: "toString" or "__proto__" name no node (a flow saved before
+ * such names were refused would otherwise give an inherited function as its node).
+ */
+export const flowNode = (flow: Flow, id: string): FlowNode | undefined =>
+  Object.hasOwn(flow.Nodes, id) ? flow.Nodes[id] : undefined;
+
 const NODE_FIELDS = ["Say", "Expect", "Choices", "Save", "Next", "End", "Action"] as const;
 
 /** Checks a flow graph: known fields, its Start exists, every Next names a node, an End is reachable. */

@@ -1,3 +1,4 @@
+import { flowNode } from "../../domain/flow.ts";
 import { isPlainObject } from "../../domain/limits.ts";
 import { validationFailed } from "../../errors/index.ts";
 import { renderTemplate, templateScope } from "../../templates/index.ts";
@@ -33,9 +34,7 @@ export async function previewCampaign({
   const parts: string[] = [];
   if (agent.FirstMessage) parts.push(agent.FirstMessage);
   if (agent.Type === "flow" && agent.Flow) {
-    const start = Object.hasOwn(agent.Flow.Nodes, agent.Flow.Start)
-      ? agent.Flow.Nodes[agent.Flow.Start]
-      : null;
+    const start = flowNode(agent.Flow, agent.Flow.Start);
     if (start) parts.push(start.Say);
   }
   const missing = new Set<string>();
