@@ -152,28 +152,24 @@ export function parseCampaign(
     out.push({ Path: "/Schedule", Message: "must be an object." });
   if (out.length > 0) return { ok: false, details: out };
   const s = mergeCampaign(base, raw);
-  // The LLM settings are checked against what this request sets: a PATCH that leaves the Agent and
-  // the objective as they are (a rename, an archive) is not refused for settings changed since.
-  // Such a campaign fails its jobs configuration_error when it runs, and is paused with a reason.
-  const setsLlmUse = base === null || raw.Agent !== undefined || raw.CampaignObjectivePrompt !== undefined;
-  const llm: LlmSettings = setsLlmUse ? opts : { llmConfigured: true, defaultModel: true };
+  // Checks stricter than those a stored campaign passed (the LLM settings, patterns on RE2, Saves
+  // that fit the schema) apply to what this request sets (everything, on create): a PATCH that
+  // leaves those parts as they are (a rename, an archive) is not refused for them. A campaign whose
+  // LLM settings changed since fails its jobs configuration_error when it runs, and is paused.
+  const sets = (...fields: string[]) => base === null || fields.some((f) => raw[f] !== undefined);
+  const setsFlow = base === null || (isPlainObject(raw.Agent) && raw.Agent.Flow !== undefined);
+  const llm: LlmSettings = sets("Agent", "CampaignObjectivePrompt")
+    ? opts
+    : { llmConfigured: true, defaultModel: true };
   checkText(s.Name, "/Name", out, { required: true });
   if (!CAMPAIGN_STATUSES.includes(s.Status))
     out.push({ Path: "/Status", Message: `must be one of ${CAMPAIGN_STATUSES.join(", ")}.` });
-  // The schema is checked when a request sets it: one stored before a stricter check (patterns on
-  // RE2) still takes a rename or an archive.
-  const setsSchema = base === null || raw.AnalysisSchema !== undefined;
   const agentAndSchema = [
     ...validateAgent(s.Agent, "/Agent", llm),
-    ...(setsSchema ? validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema") : []),
+    ...(sets("AnalysisSchema") ? validateAnalysisSchema(s.AnalysisSchema, "/AnalysisSchema") : []),
   ];
   out.push(...agentAndSchema);
-  // Checked when the request sets either side (a rename leaves a campaign stored before as it is).
-  const setsSaves =
-    base === null ||
-    (isPlainObject(raw.Agent) && raw.Agent.Flow !== undefined) ||
-    raw.AnalysisSchema !== undefined;
-  if (agentAndSchema.length === 0 && setsSaves && s.Agent.Flow)
+  if (agentAndSchema.length === 0 && (setsFlow || sets("AnalysisSchema")) && s.Agent.Flow)
     out.push(...checkSavesFitSchema(s.Agent.Flow, fieldSchemas(s.AnalysisSchema), "/Agent/Flow"));
   checkText(s.CampaignObjectivePrompt, "/CampaignObjectivePrompt", out, {
     nullable: true,
