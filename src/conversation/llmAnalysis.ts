@@ -83,14 +83,10 @@ async function askJson(
 ) {
   const validate = validatorFor(schema);
   if (!validate) return null;
+  const jsonSchema = { name, schema, strict: fitsStrictMode(schema) };
   // Invalid output is asked for once more, then given up (the caller falls back to nulls).
   for (let attempt = 0; attempt < 2; attempt++) {
-    const r = await llm.chat({
-      model,
-      messages,
-      jsonSchema: { name, schema, strict: fitsStrictMode(schema) },
-      temperature: 0,
-    });
+    const r = await llm.chat({ model, messages, jsonSchema, temperature: 0 });
     try {
       const parsed = JSON.parse(r.content ?? "");
       if (validate(parsed)) return parsed as Record<string, unknown>;
