@@ -36,20 +36,19 @@ export async function createApiKey(
 /** COBBERY_API_KEY at start: organization `default` exists and accepts this key. */
 export async function bootstrapApiKey(q: Queryable, key: string): Promise<void> {
   const orgId = await ensureOrg(q, "default");
-  await insertKey(q, orgId, hashKey(key), keyHint(key));
-  const holder = await q.query<{ org_id: string }>("select org_id from api_keys where key_hash = $1", [
-    hashKey(key),
+  const hash = hashKey(key);
+  await insertKey(q, orgId, hash, keyHint(key));
+  const ours = await q.query("update api_keys set revoked_at = null where key_hash = $1 and org_id = $2", [
+    hash,
+    orgId,
   ]);
-  // A key can belong to one organization only: another's key would leave `default` without one.
-  if (holder.rows[0]?.org_id !== orgId) {
+  // A key belongs to one organization only: another's (the insert above left it as it was) would
+  // leave `default` without one. The caller's transaction rolls back.
+  if (ours.rowCount === 0) {
     throw new ConfigError(
       "COBBERY_API_KEY is already the key of another organization: give organization default a key of its own (or leave COBBERY_API_KEY unset and use `bin/cobbery keys create --org default`).",
     );
   }
-  await q.query("update api_keys set revoked_at = null where key_hash = $1 and org_id = $2", [
-    hashKey(key),
-    orgId,
-  ]);
 }
 
 /** What `keys list` shows of a key: its first characters, never most of a short one. */
