@@ -18,9 +18,10 @@ export async function startAdminSocket(dataDir: string, ops: AdminOps): Promise<
   const file = socketPath(dataDir);
   // The system cuts longer socket paths (about 107 bytes on Linux, 103 on macOS): the socket would
   // land elsewhere and no command would find it.
-  if (Buffer.byteLength(path.resolve(file)) > MAX_SOCKET_PATH) {
+  const bytes = Buffer.byteLength(path.resolve(file));
+  if (bytes > MAX_SOCKET_PATH) {
     throw new ConfigError(
-      `The data directory's path is too long for its local socket (${Buffer.byteLength(path.resolve(file))} bytes with "cobbery.sock", at most ${MAX_SOCKET_PATH}): choose a shorter --data-dir (or COBBERY_DATA_DIR).`,
+      `The data directory's path is too long for its local socket (${bytes} bytes with "cobbery.sock", at most ${MAX_SOCKET_PATH}): choose a shorter --data-dir (or COBBERY_DATA_DIR).`,
     );
   }
   if (existsSync(file)) unlinkSync(file);

@@ -85,13 +85,8 @@ function text(env: NodeJS.ProcessEnv, name: string): string | null {
 function httpUrl(env: NodeJS.ProcessEnv, name: string, example: string): string | null {
   const v = text(env, name);
   if (v === null) return null;
-  let url: URL;
-  try {
-    url = new URL(v);
-  } catch {
-    throw new ConfigError(`${name} must be an http(s) URL such as ${example}, got "${v}".`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
+  const protocol = URL.canParse(v) ? new URL(v).protocol : null;
+  if (protocol !== "http:" && protocol !== "https:")
     throw new ConfigError(`${name} must be an http(s) URL such as ${example}, got "${v}".`);
   return v;
 }

@@ -160,8 +160,10 @@ export async function claimNumbers(q: Queryable, id: string, numbers: readonly s
   return taken.rows.map((r) => r.phone_number);
 }
 
-/** Locks a campaign row FOR UPDATE, as a change of its status or windows does. */
-/** Locks the campaign's row for an update; returns its status and reason as locked. */
+/**
+ * Locks a campaign row FOR UPDATE, as a change of its status or windows does; returns its status
+ * and reason as locked.
+ */
 export async function lockCampaignForUpdate(
   q: Queryable,
   id: string,

@@ -15,6 +15,8 @@ const BACK =
 /** What may follow "do not call me" in an opt-out, unlike "don't call me Jane" or "don't call me before 5". */
 const AFTER = `(?:$| (?:again|anymore|any more|ever|${BACK}|please|thanks|thank|ok|okay|i|we|it|no|not|anyway|at all|understand|got|goodbye|bye)\\b)`;
 const ME = "(?:me|us|this number|my number|this phone|here|this house)";
+/** What may stand between "do not" and "call": "don't ever call", "never ever call", "don't you dare call". */
+const EVER = "(?: ever)*(?: you dare)?";
 const TASK =
   "(?:this|that|it|a survey|any survey|surveys|your survey|the survey|this survey|questions|a poll|polls|any of this|this call)\\b";
 const DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday";
@@ -26,10 +28,8 @@ const re = (source: string) => new RegExp(source);
 /** "stop calling me", "remove me from your list", "do not call me again", "unsubscribe". */
 const OPT_OUT = [
   re(`\\b(?:stop|quit|cease) ${CALL}\\b`),
-  re(
-    `\\b(?:do not|never|no more|please do not|i do not want you to)(?: ever)*(?: you dare)? ${CALL} ${ME}${AFTER}`,
-  ),
-  re(`\\b(?:do not|never)(?: ever)*(?: you dare)? ${CALL} (?:again|anymore|any more|${BACK})\\b`),
+  re(`\\b(?:do not|never|no more|please do not|i do not want you to)${EVER} ${CALL} ${ME}${AFTER}`),
+  re(`\\b(?:do not|never)${EVER} ${CALL} (?:again|anymore|any more|${BACK})\\b`),
   re(
     `\\b(?:i do not|we do not|i never|we never) want (?:any )?(?:more |another |your )?(?:calls?|phone calls?|to be (?:called|contacted))\\b(?! (?:right )?now)`,
   ),
@@ -54,9 +54,7 @@ const DO_NOT_CALL = [
   re(
     `(?<!\\b(?:not|never|will not|does not|did not|cannot|can not|would not) )\\b(?:stop|quit|cease) ${CALL} ${ME}\\b(?! (?:at|on|before|after|during|until)\\b)`,
   ),
-  re(
-    `\\b(?:do not|never|please do not)(?: ever)*(?: you dare)? ${CALL} ${ME} (?:again|anymore|any more|ever)\\b`,
-  ),
+  re(`\\b(?:do not|never|please do not)${EVER} ${CALL} ${ME} (?:again|anymore|any more|ever)\\b`),
   re(
     `\\b(?:remove|delete|take) (?:me|us|my number|this number) (?:off|from) (?:your|the) (?:calling |call |contact |phone )?list\\b`,
   ),
