@@ -34,8 +34,8 @@ export class RateLimiter {
       b = { tokens: this.burst, at: now };
       this.buckets.set(orgId, b);
     }
-    // A monotonic clock, and never a negative refill: a host clock stepped back must not empty
-    // every organization's bucket for as long as it was stepped.
+    // performance.now() does not step with the host clock (a wall clock stepped back 2 h emptied
+    // every bucket for 2 h); a `now` earlier than the last one refills nothing and takes nothing.
     b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.perSecond);
     b.at = Math.max(b.at, now);
     // A request costing more than the bucket holds waits for a full bucket, not forever.
