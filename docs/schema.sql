@@ -433,6 +433,15 @@ CREATE TABLE public.idempotency_keys (
 );
 
 --
+-- Name: instance_secrets; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.instance_secrets (
+    name text NOT NULL COLLATE pg_catalog."C",
+    value bytea NOT NULL
+);
+
+--
 -- Name: jobs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -662,6 +671,13 @@ ALTER TABLE ONLY public.events
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (org_id, key);
+
+--
+-- Name: instance_secrets instance_secrets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.instance_secrets
+    ADD CONSTRAINT instance_secrets_pkey PRIMARY KEY (name);
 
 --
 -- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -

@@ -1,7 +1,9 @@
 import { type ErrorDetail, validationFailed } from "../errors/index.ts";
+import type { Db } from "../store/db.ts";
 import { type EventFilter, type EventRow, listEventRows } from "../store/index.ts";
 import { type Ctx, type Page, toPage } from "../usecases/context.ts";
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from "../webhooks/events.ts";
+import { decodeEventCursor, encodeEventCursor } from "./cursor.ts";
 import { parseIsoTime } from "./time.ts";
 
 /** An event as the API (and PostHog) shows it: the shape of a product-analytics event. */
@@ -37,10 +39,11 @@ export interface EventQuery {
   Since?: string | undefined;
 }
 
-export function parseEventQuery(
+export async function parseEventQuery(
+  db: Db,
   q: EventQuery,
   cursor: string | null,
-): { filter: EventFilter; after: number | null } {
+): Promise<{ filter: EventFilter; after: number | null }> {
   const out: ErrorDetail[] = [];
   const filter: EventFilter = {};
   if (q.CampaignId !== undefined) filter.campaignId = q.CampaignId;
@@ -53,12 +56,9 @@ export function parseEventQuery(
   }
   const since = parseIsoTime(q.Since, "/Since", out);
   if (since) filter.since = since;
-  let after: number | null = null;
-  if (cursor !== null) {
-    if (!/^\d{1,18}$/.test(cursor))
-      out.push({ Path: "/Cursor", Message: "is not a cursor this list returned: pass NextCursor as it is." });
-    else after = Number(cursor);
-  }
+  const after = cursor === null ? null : await decodeEventCursor(db, cursor);
+  if (cursor !== null && after === null)
+    out.push({ Path: "/Cursor", Message: "is not a cursor this list returned: pass NextCursor as it is." });
   if (out.length > 0) throw validationFailed(out);
   return { filter, after };
 }
@@ -75,7 +75,11 @@ export async function listEvents({
   cursor: string | null;
   limit: number;
 }): Promise<Page<EventItem>> {
-  const { filter, after } = parseEventQuery(query, cursor);
-  const rows = await listEventRows(ctx.deps.db, ctx.orgId, filter, after, limit + 1);
-  return toPage(rows, limit, toEventItem, (r) => String(r.seq));
+  const db = ctx.deps.db;
+  const { filter, after } = await parseEventQuery(db, query, cursor);
+  const rows = await listEventRows(db, ctx.orgId, filter, after, limit + 1);
+  // The cursor is enciphered (asynchronously), so it is made before the page, for its last item.
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  const next = last ? await encodeEventCursor(db, last.seq) : "";
+  return toPage(rows, limit, toEventItem, () => next);
 }

@@ -54,6 +54,16 @@ export async function listEventRows(
   return r.rows;
 }
 
+/** The key of event cursors (migration 0014): 32 bytes. */
+export async function eventCursorKey(q: Queryable): Promise<Buffer> {
+  const r = await q.query<{ value: Uint8Array }>(
+    "select value from instance_secrets where name = 'event_cursor_key'",
+  );
+  const value = r.rows[0]?.value;
+  if (!value) throw new Error("instance_secrets has no event_cursor_key: is the database migrated?");
+  return Buffer.from(value);
+}
+
 /** Where a destination's forwarding stands: events after (tx_id, seq) are still to send. */
 interface ForwardCursor {
   last_tx_id: string;

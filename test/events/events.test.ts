@@ -95,6 +95,30 @@ describe("GET /v1/events", () => {
     assert.equal((await t.request("GET", "/v1/events", undefined, { key: null })).status, 401);
   });
 
+  test("a cursor is opaque: it does not show how many events the server holds", async () => {
+    const cmp = await newCampaign(t, {}, { Status: "paused" });
+    await newJob(t, cmp, { PhoneNumber: "+14155550640" });
+    await newJob(t, cmp, { PhoneNumber: "+14155550641" });
+    await newJob(t, cmp, { PhoneNumber: "+14155550642" });
+    const first = await t.request("GET", `/v1/events?CampaignId=${cmp}&Limit=1`);
+    const cursor: string = first.body.NextCursor;
+    assert.match(cursor, /^[A-Za-z0-9_-]{22}$/);
+    const next = await t.request("GET", `/v1/events?CampaignId=${cmp}&Limit=1&Cursor=${cursor}`);
+    assert.equal(next.body.Items.length, 1);
+    assert.notEqual(next.body.Items[0].uuid, first.body.Items[0].uuid);
+    // Two neighbouring places in the log: an encoding of the number would differ in a character or
+    // two, an enciphered one differs almost everywhere.
+    const second: string = next.body.NextCursor;
+    assert.match(second, /^[A-Za-z0-9_-]{22}$/);
+    const differing = [...cursor].filter((c, i) => c !== second[i]).length;
+    assert.ok(differing >= 10, `${cursor} ${second}`);
+    // A cursor altered by hand is refused, not read as some other place in the log.
+    const altered = `${cursor.slice(0, 5)}${cursor[5] === "A" ? "B" : "A"}${cursor.slice(6)}`;
+    const r = await t.request("GET", `/v1/events?CampaignId=${cmp}&Cursor=${altered}`);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.Error.Details[0].Path, "/Cursor");
+  });
+
   test("invalid filters answer 400 with the field's path", async () => {
     const cases: Array<[string, string]> = [
       ["Since=yesterday", "/Since"],
