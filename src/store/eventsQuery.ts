@@ -72,17 +72,13 @@ interface ForwardCursor {
   now: Date;
 }
 
-async function lockCursor(
-  q: Queryable,
-  destination: string,
-  skipLocked: boolean,
-): Promise<ForwardCursor | null> {
+async function lockCursor(q: Queryable, destination: string): Promise<ForwardCursor | null> {
   await q.query("insert into event_forwarding (destination) values ($1) on conflict do nothing", [
     destination,
   ]);
   const r = await q.query<ForwardCursor>(
     `select last_tx_id::text as last_tx_id, last_seq, lease_until, now() as now from event_forwarding
-     where destination = $1 for update${skipLocked ? " skip locked" : ""}`,
+     where destination = $1 for update`,
     [destination],
   );
   return r.rows[0] ?? null;
@@ -128,17 +124,16 @@ export type ForwardResult = { kind: "sent"; count: number } | { kind: "idle" } |
 
 /**
  * Sends the next batch of events to one destination; two workers never send the same batch. (Were
- * the cursor's commit to fail after the destination took the batch, it would be sent again: PostHog
+ * the cursor's advance to fail after the destination took the batch, it would be sent again: PostHog
  * can deduplicate it by uuid.)
  *
- * On PostgreSQL the cursor row is locked (FOR UPDATE SKIP LOCKED: a second worker finds it busy and
- * moves on) and advanced in the same transaction that read the batch, after `send` succeeded; if
- * `send` throws, nothing moves and the batch is sent again later.
- *
- * The embedded database (PGlite) has one connection for the whole process: holding a transaction
- * open during an HTTP request would stall every other query, calls included. There, a short
- * transaction takes a lease on the cursor, the batch is sent outside it, and the cursor is advanced
- * only if it has not moved meanwhile. `leaseSeconds` must exceed the time `send` may take.
+ * No transaction stays open during `send`: a short one takes a lease on the cursor, the batch is sent
+ * outside it, and the cursor is advanced only if it has not moved meanwhile. A transaction held open
+ * for the request would hold back every reader of settled events (the webhook fan-out, this
+ * forwarder) for as long as the destination takes to answer, since they read only events of
+ * transactions older than every one still running; on the embedded database (one connection) it
+ * would stall every other query, calls included. `leaseSeconds` must exceed the time `send` may
+ * take; a worker lost mid-send leaves the batch to another once the lease has run out.
  */
 export async function forwardEvents(
   db: Db,
@@ -147,20 +142,8 @@ export async function forwardEvents(
   leaseSeconds: number,
   send: (events: readonly EventRow[]) => Promise<void>,
 ): Promise<ForwardResult> {
-  if (db.kind === "postgres") {
-    return db.tx(async (q) => {
-      const cursor = await lockCursor(q, destination, true);
-      if (!cursor) return { kind: "busy" } as const;
-      const events = await nextEvents(q, cursor, limit);
-      const last = events.at(-1);
-      if (!last) return { kind: "idle" } as const;
-      await send(events);
-      await advance(q, destination, last, events.length);
-      return { kind: "sent", count: events.length } as const;
-    });
-  }
   const cursor = await db.tx(async (q) => {
-    const c = await lockCursor(q, destination, false);
+    const c = await lockCursor(q, destination);
     if (!c || (c.lease_until && c.lease_until.getTime() > c.now.getTime())) return null;
     const lease = await q.query<{ lease: string }>(
       `update event_forwarding set lease_until = now() + make_interval(secs => $2) where destination = $1

@@ -13,6 +13,8 @@ class FakePosthog {
   readonly requests: Array<{ status: number; body: any; at: number }> = [];
   /** Sent with each failure when set (seconds). */
   retryAfter: string | null = null;
+  /** When set, every answer waits for it too. */
+  gate: Promise<void> | null = null;
   private server: Server | null = null;
   url = "";
   constructor(
@@ -29,7 +31,8 @@ class FakePosthog {
         const n = this.requests.length + 1;
         const status = req.url === "/batch/" && req.method === "POST" && !this.fail(n) ? 200 : 500;
         this.requests.push({ status, body: JSON.parse(raw), at: Date.now() });
-        setTimeout(() => {
+        setTimeout(async () => {
+          await this.gate;
           const retry = status !== 200 && this.retryAfter ? { "retry-after": this.retryAfter } : {};
           res.writeHead(status, { "content-type": "application/json", ...retry });
           res.end(status === 200 ? '{"status":1}' : '{"error":"down"}');
@@ -219,6 +222,62 @@ describe("PostHog forwarding", () => {
       await slow.stop();
     }
   });
+
+  test(
+    "a PostHog request under way holds back no other reader of the log",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const ph = new FakePosthog(() => false);
+      let open!: () => void;
+      ph.gate = new Promise<void>((r) => {
+        open = r;
+      });
+      await ph.start();
+      const t4 = await startTestApp({ COBBERY_POSTHOG_HOST: ph.url, COBBERY_POSTHOG_API_KEY: "phc_test" });
+      try {
+        const ev = (event: string) => ({
+          orgId: t4.orgId,
+          campaignId: null,
+          jobId: null,
+          event,
+          testJob: false,
+        });
+        await insertEvents(t4.database.db, [ev("test.first")]);
+        const forwarder = new PosthogForwarder(
+          { db: t4.database.db, logger: createLogger("silent"), posthog: { host: ph.url, apiKey: "k" } },
+          { ...FAST, timeoutMs: 60_000 },
+        );
+        const sending = forwarder.forwardOnce();
+        await waitFor(async () => ph.requests.length === 1, 10_000, "the request at PostHog");
+        // Webhooks read only events that no open transaction can still precede: a transaction held
+        // open for the whole request would keep every event written meanwhile from them.
+        await insertEvents(t4.database.db, [ev("test.meanwhile")]);
+        await waitFor(
+          async () => {
+            const r = await t4.database.db.query<{ n: number }>(
+              `select count(*)::int as n from events
+             where event = 'test.meanwhile' and tx_id < pg_snapshot_xmin(pg_current_snapshot())`,
+            );
+            return r.rows[0]?.n === 1;
+          },
+          20_000,
+          "the event settled while PostHog still holds its request",
+        );
+        assert.equal(ph.requests.length, 1);
+        open();
+        assert.equal(await sending, 1);
+        await forwarder.forwardOnce();
+        assert.deepEqual(
+          ph.accepted().map((e) => e.event),
+          ["test.first", "test.meanwhile"],
+        );
+      } finally {
+        open();
+        await t4.close();
+        await ph.stop();
+      }
+    },
+  );
 
   test("an event committed after a later one is not stepped over", CONCURRENT_TRANSACTIONS, async () => {
     const ph = new FakePosthog(() => false);
