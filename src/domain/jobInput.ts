@@ -61,7 +61,8 @@ export function parseJobInput(raw: unknown, path = ""): Parsed<JobInput> {
     if (c.ok) phone = c.e164;
     else details.push({ Path: `${path}/PhoneNumber`, Message: c.message });
   }
-  checkText(raw.ExternalId, `${path}/ExternalId`, details, { nullable: true });
+  // A blank ExternalId would be a real id, unique in the campaign: the second blank one a conflict.
+  checkText(raw.ExternalId, `${path}/ExternalId`, details, { nullable: true, notBlank: true });
   checkText(raw.ContactName, `${path}/ContactName`, details, { nullable: true });
   if (raw.Metadata !== undefined) checkMetadata(raw.Metadata, `${path}/Metadata`, details);
   if (raw.Data !== undefined) checkData(raw.Data, `${path}/Data`, details);

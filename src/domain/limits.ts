@@ -34,15 +34,10 @@ export function checkMetadata(value: unknown, path: string, out: ErrorDetail[]):
     out.push({ Path: path, Message: `has ${keys.length} keys; at most ${LIMITS.metadataKeys} are allowed.` });
   }
   for (const k of keys) {
-    const p = `${path}/${escapePointer(k)}`;
     if (k.length === 0 || longerThan(k, LIMITS.metadataKeyLength)) {
-      out.push({ Path: p, Message: `keys must be 1 to ${LIMITS.metadataKeyLength} characters long.` });
-    }
-    const v = value[k];
-    if (typeof v === "string" && longerThan(v, LIMITS.metadataStringLength)) {
       out.push({
-        Path: p,
-        Message: `is ${characters(v)} characters long; string values are limited to ${LIMITS.metadataStringLength}.`,
+        Path: `${path}/${escapePointer(k)}`,
+        Message: `keys must be 1 to ${LIMITS.metadataKeyLength} characters long.`,
       });
     }
   }
@@ -52,6 +47,20 @@ export function checkMetadata(value: unknown, path: string, out: ErrorDetail[]):
       Path: path,
       Message: `is ${bytes} bytes as JSON; the limit is ${LIMITS.metadataBytes} (8 KiB).`,
     });
+    return;
+  }
+  // Every string, nested ones too (within the 8 KiB just checked, so the walk is short).
+  const stack: Array<[unknown, string]> = [[value, path]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [v, p] = item;
+    if (typeof v === "string" && longerThan(v, LIMITS.metadataStringLength)) {
+      out.push({
+        Path: p,
+        Message: `is ${characters(v)} characters long; string values are limited to ${LIMITS.metadataStringLength}.`,
+      });
+    } else if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) stack.push([x, `${p}/${escapePointer(k)}`]);
+    }
   }
 }
 

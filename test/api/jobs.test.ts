@@ -133,6 +133,41 @@ describe("jobs", () => {
       Jobs: Array.from({ length: 10_001 }, () => ({ PhoneNumber: "+14155550123" })),
     });
     assert.equal(tooMany.status, 400);
+    // A field beside Jobs is not dropped unseen: a TestJob meant for every job would place real calls.
+    const beside = await t.request("POST", `/v1/campaigns/${campaignId}/jobs/batch`, {
+      Jobs: [{ PhoneNumber: "+14155550402" }],
+      TestJob: true,
+    });
+    assert.equal(beside.status, 400);
+    assert.deepEqual(
+      beside.body.Error.Details.map((d: { Path: string }) => d.Path),
+      ["/TestJob"],
+    );
+    const listed = await t.request("GET", `/v1/jobs?CampaignId=${campaignId}&Limit=1000`);
+    assert.equal(
+      listed.body.Items.some((j: { PhoneNumber: string }) => j.PhoneNumber === "+14155550402"),
+      false,
+    );
+  });
+
+  test("nested Metadata strings are limited too; a blank ExternalId is refused", async () => {
+    const nested = await create({
+      PhoneNumber: "+14155550400",
+      Metadata: { ok: "x", nested: { note: "x".repeat(501) }, list: ["y".repeat(501)] },
+    });
+    assert.equal(nested.status, 400);
+    assert.deepEqual(nested.body.Error.Details.map((d: { Path: string }) => d.Path).sort(), [
+      "/Metadata/list/0",
+      "/Metadata/nested/note",
+    ]);
+    const fits = await create({
+      PhoneNumber: "+14155550400",
+      Metadata: { nested: { note: "x".repeat(500) } },
+    });
+    assert.equal(fits.status, 201, JSON.stringify(fits.body));
+    const blank = await create({ PhoneNumber: "+14155550401", ExternalId: "" });
+    assert.equal(blank.status, 400);
+    assert.equal(blank.body.Error.Details[0].Path, "/ExternalId");
   });
 
   test("list filters and paginates oldest first", async () => {

@@ -121,6 +121,18 @@ test("header: unknown, duplicate and missing columns are refused with the allowe
   });
 });
 
+test("header: a file without one is refused without quoting its first row", () => {
+  assert.throws(
+    () => csvColumns(["+14155550101", "Jane Doe", "jane@example.com"]),
+    (e: Error) => {
+      assert.match(e.message, /none of its names is a known column: is the first line a header\?/);
+      for (const cell of ["4155550101", "Jane", "jane@example.com"])
+        assert.equal(e.message.includes(cell), false);
+      return true;
+    },
+  );
+});
+
 test("rows: booleans, empty cells and Metadata/Data keys", () => {
   const cols = csvColumns([
     "PhoneNumber",

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { isPlainObject, LIMITS } from "../../domain/limits.ts";
-import { validationFailed } from "../../errors/index.ts";
+import { checkUnknownFields, isPlainObject, LIMITS } from "../../domain/limits.ts";
+import { type ErrorDetail, validationFailed } from "../../errors/index.ts";
 import type { Deps } from "../../usecases/context.ts";
 import {
   campaignForNewJobs,
@@ -88,6 +88,10 @@ export function jobRoutes(app: FastifyInstance, deps: Deps): void {
           },
         ]);
       }
+      // A field beside Jobs (a TestJob meant for every job, a misspelt key) would be dropped unseen.
+      const unknown: ErrorDetail[] = [];
+      checkUnknownFields(body, ["Jobs"], "", unknown);
+      if (unknown.length > 0) throw validationFailed(unknown);
       if (body.Jobs.length > LIMITS.batchJobs) {
         throw validationFailed([
           {

@@ -59,14 +59,18 @@ export const ALLOWED_COLUMNS_TEXT = `${PLAIN_COLUMNS.join(", ")}, metadata.<key>
 export function csvColumns(header: string[]): Column[] {
   const problems: string[] = [];
   const seen = new Set<string>();
+  let known = 0;
   const columns = header.map((raw, i): Column => {
     const name = raw.trim();
     if (seen.has(name)) problems.push(`column ${i + 1} "${name}" appears twice`);
     seen.add(name);
-    if ((PLAIN_COLUMNS as readonly string[]).includes(name))
+    if ((PLAIN_COLUMNS as readonly string[]).includes(name)) {
+      known++;
       return { kind: "plain", name: name as PlainColumn };
+    }
     const m = /^(metadata|data)\.(.*)$/.exec(name);
     if (m) {
+      known++;
       const key = m[2]!;
       if (key === "") problems.push(`column ${i + 1} "${name}" has no key after the dot`);
       else if (m[1] === "metadata" && longerThan(key, LIMITS.metadataKeyLength)) {
@@ -80,6 +84,12 @@ export function csvColumns(header: string[]): Column[] {
     return { kind: "plain", name: "PhoneNumber" };
   });
   if (problems.length === 0 && !seen.has("PhoneNumber")) problems.push("the PhoneNumber column is missing");
+  // A file without a header line has a contact's number, name and email where the names should be:
+  // when no column is known, the first line is not quoted back (reports never show a row's content).
+  if (known === 0) {
+    problems.length = 0;
+    problems.push("none of its names is a known column: is the first line a header? (it is not shown)");
+  }
   if (problems.length > 0) {
     throw new ImportFileError(
       `The CSV header is not usable: ${problems.join("; ")}. Allowed columns: ${ALLOWED_COLUMNS_TEXT} (names are case-sensitive). Nothing was imported.`,
