@@ -133,9 +133,10 @@ export async function insertJobsBulk(
   rows: BulkJobBatch,
   /**
    * The first dial times (ISO, or null for never) that rows name by slot (slot 1 is the first), from
-   * the campaign's schedule and the database time, both read in the moving transaction.
+   * the campaign's schedule and the database time, both read in the moving transaction. It may
+   * throw (an archived campaign): nothing is inserted.
    */
-  callTimes: (schedule: Schedule, now: Date) => ReadonlyArray<string | null>,
+  callTimes: (campaign: { schedule: Schedule; status: string }, now: Date) => ReadonlyArray<string | null>,
 ): Promise<number[]> {
   if (rows.length === 0) return [];
   const payload = rows.payload();
@@ -150,13 +151,13 @@ export async function insertJobsBulk(
     await client.query("begin");
     // The windows as they are now, held until commit: a change of them waits for this move, or
     // commits first and is read here (see createJobsBatch).
-    const c = await client.query<{ schedule: Schedule; now: Date }>(
-      "select schedule, now() as now from campaigns where id = $1 for key share",
+    const c = await client.query<{ schedule: Schedule; status: string; now: Date }>(
+      "select schedule, status, now() as now from campaigns where id = $1 for key share",
       [campaignId],
     );
     const current = c.rows[0];
     if (!current) throw new Error(`bulk insert: campaign ${campaignId} not found`);
-    const times = callTimes(current.schedule, current.now);
+    const times = callTimes(current, current.now);
     // Simple protocol (no parameters) so that the move and the truncate travel together.
     const results = (await client.query(
       move(

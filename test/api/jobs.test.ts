@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { flowCampaign, startTestApp, type TestApp } from "../helpers/app.ts";
+import { archiveUncommitted, CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
 
 describe("jobs", () => {
   let t: TestApp;
@@ -149,6 +150,26 @@ describe("jobs", () => {
       false,
     );
   });
+
+  test(
+    "a campaign archived while jobs wait to be inserted takes none of them",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const cmp = (await t.request("POST", "/v1/campaigns", flowCampaign())).body.Id;
+      const archive = await archiveUncommitted(t.database.url ?? "", cmp);
+      const one = t.request("POST", `/v1/campaigns/${cmp}/jobs`, { PhoneNumber: "+14155550410" });
+      const batch = t.request("POST", `/v1/campaigns/${cmp}/jobs/batch`, {
+        Jobs: [{ PhoneNumber: "+14155550411" }],
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      await archive.commit();
+      for (const r of [await one, await batch]) {
+        assert.equal(r.status, 409, JSON.stringify(r.body));
+        assert.match(r.body.Error.Message, /archived/);
+      }
+      assert.deepEqual((await t.request("GET", `/v1/jobs?CampaignId=${cmp}`)).body.Items, []);
+    },
+  );
 
   test("nested Metadata strings are limited too; a blank ExternalId is refused", async () => {
     const nested = await create({

@@ -15,7 +15,12 @@ import { createCampaign } from "../../src/usecases/campaigns/index.ts";
 import type { Deps } from "../../src/usecases/context.ts";
 import { createApiKey } from "../../src/usecases/keys/index.ts";
 import { addOptOut } from "../../src/usecases/optOuts/index.ts";
-import { closeWindowsUncommitted, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import {
+  archiveUncommitted,
+  closeWindowsUncommitted,
+  freshDatabase,
+  type TestDatabase,
+} from "../helpers/db.ts";
 
 const MINIMAL_CAMPAIGN = {
   Name: "t",
@@ -447,7 +452,7 @@ for (const kind of BACKENDS) {
         );
         const change = await closeWindowsUncommitted(t.url ?? "", campaign);
         const seen: number[] = [];
-        const moving = insertJobsBulk(t.db as PostgresDb, orgId, campaign, rows, (s) => {
+        const moving = insertJobsBulk(t.db as PostgresDb, orgId, campaign, rows, ({ schedule: s }) => {
           seen.push(s.Windows.length);
           return [s.Windows.length === 0 ? null : "2030-01-07T15:00:00.000Z"];
         });
@@ -461,6 +466,22 @@ for (const kind of BACKENDS) {
           (await jobs(t.db, campaign)).map((j) => j.next_call_at),
           [null],
         );
+      });
+
+      test("a campaign archived while a batch waits to move takes none of its jobs", async () => {
+        const campaign = await newCampaign();
+        // The import's early check passed before the archive began: the bulk move meets it.
+        const late: AdminOps = { ...ops, importBatch: async () => ({ Created: 0, Items: [], Errors: [] }) };
+        const archive = await archiveUncommitted(t.url ?? "", campaign);
+        const importing = run(campaign, file("PhoneNumber\n+14155550123\n+14155550124\n"), {
+          ops: late,
+        }).catch((e: unknown) => e);
+        await new Promise((r) => setTimeout(r, 300));
+        await archive.commit();
+        const e = (await importing) as AppError;
+        assert.equal(e.code, "conflict", String(e));
+        assert.match(e.message, /archived/);
+        assert.deepEqual(await jobs(t.db, campaign), []);
       });
     }
   });

@@ -87,3 +87,10 @@ export const closeWindowsUncommitted = (url: string, campaignId: string) =>
       [campaignId],
     ],
   ]);
+
+/** Begins archiving a campaign, locked as updateCampaign locks it, and leaves it uncommitted. */
+export const archiveUncommitted = (url: string, campaignId: string) =>
+  uncommitted(url, [
+    ["select 1 from campaigns where id = $1 for update", [campaignId]],
+    ["update campaigns set status = 'archived' where id = $1", [campaignId]],
+  ]);

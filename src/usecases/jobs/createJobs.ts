@@ -28,8 +28,17 @@ export interface BatchResult {
 export async function campaignForNewJobs(ctx: Ctx, campaignId: string): Promise<Campaign> {
   const campaign = await getCampaign(ctx.deps.db, ctx.orgId, campaignId);
   if (!campaign) throw notFound("Campaign", campaignId);
-  if (campaign.Status === "archived") throw conflict("The campaign is archived: it takes no new jobs.");
+  refuseIfArchived(campaign.Status);
   return campaign;
+}
+
+/**
+ * An archived campaign takes no new jobs. Checked before the work and again on the campaign as
+ * locked in the transaction that inserts them: an archive that commits between the two would
+ * otherwise have moved its waiting jobs out of the queue before these arrived.
+ */
+export function refuseIfArchived(status: string): void {
+  if (status === "archived") throw conflict("The campaign is archived: it takes no new jobs.");
 }
 
 /**
@@ -60,7 +69,9 @@ export async function createJobsBatch({
     const now = await dbNow(q);
     // The windows as they are now, held until commit: a change of them that commits meanwhile would
     // otherwise leave these jobs with first call times from the windows it replaced.
-    const current = (await getCampaign(q, ctx.orgId, campaign.Id, "key share")) ?? campaign;
+    const current = await getCampaign(q, ctx.orgId, campaign.Id, "key share");
+    if (!current) throw notFound("Campaign", campaign.Id);
+    refuseIfArchived(current.Status);
     const rows = valid.map(({ input }, k): NewJobRow => toNewRow(ids[k] as string, current, input, now));
     return insertJobs(q, ctx.orgId, campaign.Id, rows);
   });

@@ -6,7 +6,7 @@ import { contactZones } from "../../schedule/index.ts";
 import { BulkJobBatch, canBulkInsert, insertJobsBulk } from "../../store/bulkJobs.ts";
 import type { Campaign, Db } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
-import { type BatchError, createJobsBatch, jobColumns } from "./createJobs.ts";
+import { type BatchError, createJobsBatch, jobColumns, refuseIfArchived } from "./createJobs.ts";
 import { firstCallAt } from "./firstCallAt.ts";
 
 const YIELD_EVERY = 128;
@@ -60,9 +60,10 @@ export async function importJobsBatch({
   }
   const { ctx, campaign } = await target();
   if (rows.length === 0) return { Created: 0, Errors: errors };
-  const skipped = await insertJobsBulk(db, ctx.orgId, campaign.Id, rows, (schedule, now) =>
-    callAt.times(schedule, now),
-  );
+  const skipped = await insertJobsBulk(db, ctx.orgId, campaign.Id, rows, (current, now) => {
+    refuseIfArchived(current.status);
+    return callAt.times(current.schedule, now);
+  });
   for (const index of skipped) errors.push({ Index: index, Error: externalIdTaken().toBody().Error });
   errors.sort((a, b) => a.Index - b.Index);
   return { Created: rows.length - skipped.length, Errors: errors };
