@@ -328,6 +328,14 @@ describe("campaigns", () => {
     const p = await t.request("POST", `/v1/campaigns/${c.Id}/pause`);
     assert.equal(p.status, 200);
     assert.equal(p.body.Status, "paused");
+    // Paused by Cobbery with the reason to fix: pausing again (or PATCH) keeps it; resuming clears it.
+    const why = "Paused after a configuration error: The LLM endpoint rejected the API key (401).";
+    await t.database.db.query("update campaigns set status_reason = $2 where id = $1", [c.Id, why]);
+    assert.equal((await t.request("POST", `/v1/campaigns/${c.Id}/pause`)).body.StatusReason, why);
+    assert.equal(
+      (await t.request("PATCH", `/v1/campaigns/${c.Id}`, { Status: "paused" })).body.StatusReason,
+      why,
+    );
     const r = await t.request("POST", `/v1/campaigns/${c.Id}/resume`);
     assert.equal(r.body.Status, "active");
     assert.equal(r.body.StatusReason, null);

@@ -71,6 +71,13 @@ export async function setCampaignStatus({
       throw conflict("The campaign is archived: it cannot be paused or resumed.");
     }
     if (status === "archived") await claimNumbers(q, id, []);
-    return storeUpdate(q, id, { ...current, Status: status }, status === "active" ? null : reason);
+    // A reason Cobbery gave (a configuration error to fix) stays until the campaign is resumed, as
+    // with PATCH.
+    return storeUpdate(
+      q,
+      id,
+      { ...current, Status: status },
+      status === "active" ? null : (reason ?? current.StatusReason),
+    );
   });
 }
