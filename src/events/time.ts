@@ -19,6 +19,12 @@ export function parseIsoTime(value: string | undefined, path: string, out: Error
     });
     return undefined;
   }
+  // 9999-12-31T23:59-05:00 is in year 10000 UTC, which PostgreSQL cannot read as written.
+  const year = new Date(ms).getUTCFullYear();
+  if (year < 1 || year > 9999) {
+    out.push({ Path: path, Message: "must fall between the years 0001 and 9999 in UTC." });
+    return undefined;
+  }
   return new Date(ms);
 }
 

@@ -123,6 +123,7 @@ describe("GET /v1/events", () => {
     const cases: Array<[string, string]> = [
       ["Since=yesterday", "/Since"],
       ["Since=2026-01-31T12:00:00", "/Since"],
+      ["Since=9999-12-31T23:59:59-14:00", "/Since"],
       ["Event=Job%20Created!", "/Event"],
       ["Cursor=abc", "/Cursor"],
       ["Event=job.nope", "/Event"],

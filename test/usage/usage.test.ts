@@ -166,6 +166,8 @@ describe("usage and billing", () => {
       ["From=2026-02-30T00:00:00Z", "/From"],
       ["GroupBy=State", "/GroupBy"],
       ["From=2026-02-01T00:00:00Z&To=2026-01-01T00:00:00Z", "/To"],
+      // Year 10000 in UTC: out of range, not a 500.
+      ["To=9999-12-31T23:59:59-14:00", "/To"],
     ] as const) {
       const r = await t.request("GET", `/v1/usage?${q}`);
       assert.equal(r.status, 400, q);
