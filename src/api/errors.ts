@@ -94,3 +94,18 @@ export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): void 
   );
   void reply.status(404).send(e.toBody());
 }
+
+/**
+ * Errors the router raises before any route or hook runs (a path that is not valid percent-encoded
+ * UTF-8): answered in the API's error format rather than Fastify's own.
+ */
+export function frameworkErrorHandler(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const e =
+    error.code === "FST_ERR_BAD_URL"
+      ? new AppError(
+          "validation_failed",
+          "The URL's path is not valid: percent-encode it as UTF-8 (an id or phone number with a % or a stray byte).",
+        )
+      : toAppError(error);
+  void reply.status(httpStatusOf[e.code]).send(e.toBody());
+}

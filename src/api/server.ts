@@ -8,7 +8,7 @@ import { AppError, type ErrorDetail, validationFailed } from "../errors/index.ts
 import { isMigrated } from "../store/index.ts";
 import type { Deps } from "../usecases/context.ts";
 import { authHook } from "./auth.ts";
-import { errorHandler, NOT_JSON, notFoundHandler } from "./errors.ts";
+import { errorHandler, frameworkErrorHandler, NOT_JSON, notFoundHandler } from "./errors.ts";
 import { registerIdempotency } from "./idempotency.ts";
 import { RateLimiter, rateLimitHook } from "./rateLimit.ts";
 import { ROUTE_GROUPS } from "./routes/index.ts";
@@ -30,6 +30,7 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
     // Path ids of any length reach the routes (an unknown one answers 404 in the API's error format):
     // the router's default of 100 characters answered its own 414 before them.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
+    frameworkErrors: frameworkErrorHandler,
   });
   // Query strings and path params are checked here (coerced to their types); bodies are checked by
   // the use cases, whose messages name each field and say how to fix it.

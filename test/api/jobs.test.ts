@@ -340,6 +340,13 @@ describe("jobs", () => {
         ["/Cursor"],
       );
     }
+    // A path that is not valid percent-encoded UTF-8 is refused by the router itself.
+    const badPath = await t.request("GET", "/v1/campaigns/%ED%A0%80/analytics");
+    assert.deepEqual(
+      [badPath.status, badPath.body.Error?.Code],
+      [400, "validation_failed"],
+      JSON.stringify(badPath.body),
+    );
     const long = await t.request("GET", `/v1/calls/call_${"a".repeat(300)}`);
     assert.deepEqual([long.status, long.body.Error?.Code], [404, "not_found"], JSON.stringify(long.body));
     const plain = await fetch(`${t.url}/v1/opt-outs`, {
