@@ -1,2 +1,2 @@
 export { csvCell, csvLine, toCsv } from "./csv.ts";
-export { exportCampaignResults, type ResultsExport } from "./results.ts";
+export { CHUNK_CHARACTERS, exportCampaignResults, type ResultsExport } from "./results.ts";

@@ -55,6 +55,9 @@ function row(j: ExportJobRow, analysis: readonly string[], metadata: readonly st
  * fixed before the first row (the Metadata keys are the union over the campaign's jobs); the rows
  * are read a page at a time as the reader consumes them, so a campaign of any size streams.
  */
+/** About how much of the CSV goes out at once (one row more at most). */
+export const CHUNK_CHARACTERS = 64 * 1024;
+
 export async function exportCampaignResults({
   ctx,
   campaignId,
@@ -75,7 +78,18 @@ export async function exportCampaignResults({
     for (;;) {
       const page = await exportJobPage(db, campaignId, after, pageSize);
       if (page.length === 0) return;
-      yield page.map((j) => row(j, analysis, metadata)).join("");
+      // Rows go out in pieces of about CHUNK_CHARACTERS: a page of wide rows (thousands of
+      // Metadata columns) joined whole would hold the page twice in memory, and could exceed the
+      // longest string JavaScript can make.
+      let piece = "";
+      for (const j of page) {
+        piece += row(j, analysis, metadata);
+        if (piece.length >= CHUNK_CHARACTERS) {
+          yield piece;
+          piece = "";
+        }
+      }
+      if (piece !== "") yield piece;
       if (page.length < pageSize) return;
       after = page.at(-1)?.id ?? null;
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { parse } from "csv-parse/sync";
-import { csvCell, exportCampaignResults } from "../../src/exports/index.ts";
+import { CHUNK_CHARACTERS, csvCell, exportCampaignResults } from "../../src/exports/index.ts";
 import {
   jobEnded,
   newCampaign,
@@ -167,6 +167,35 @@ describe("GET /v1/campaigns/{Id}/results.csv", () => {
     for await (const c of out.chunks) chunks.push(c);
     assert.equal(chunks.length, 1 + 3);
     assert.equal(chunks[1]?.split("\r\n").length, 1000 + 1);
+  });
+
+  test("wide rows go out in bounded pieces, not a page at once", async () => {
+    const cmp = await newCampaign(t, {}, { Status: "paused" });
+    // 40 jobs of about 7 KB of Metadata each: one page, about 280 KB of CSV.
+    const wide = (i: number) =>
+      Object.fromEntries(Array.from({ length: 40 }, (_, k) => [`k${i}_${k}`, "x".repeat(170)]));
+    const jobs = Array.from({ length: 40 }, (_, i) => ({
+      PhoneNumber: `+1212556${String(i).padStart(4, "0")}`,
+      Metadata: wide(i),
+    }));
+    assert.equal(
+      (await t.request("POST", `/v1/campaigns/${cmp}/jobs/batch`, { Jobs: jobs })).body.Created,
+      40,
+    );
+    const out = await exportCampaignResults({ ctx: { deps: t.app.deps, orgId: t.orgId }, campaignId: cmp });
+    const chunks: string[] = [];
+    for await (const c of out.chunks) chunks.push(c);
+    const rows = parse(chunks.join("")) as string[][];
+    assert.equal(rows.length, 41);
+    assert.equal(rows[0]?.filter((c) => /^k\d+_\d+$/.test(c)).length, 40 * 40);
+    const longestRow = Math.max(
+      ...chunks
+        .join("")
+        .split("\r\n")
+        .map((x) => x.length),
+    );
+    for (const c of chunks.slice(1)) assert.ok(c.length < CHUNK_CHARACTERS + longestRow + 2, `${c.length}`);
+    assert.ok(chunks.length > 3, `${chunks.length} pieces`);
   });
 
   test("another organization's campaign answers 404, like a missing one", async () => {
