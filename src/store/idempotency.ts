@@ -1,4 +1,4 @@
-import type { Queryable } from "./db.ts";
+import type { Db, Queryable } from "./db.ts";
 
 export type IdempotencyClaim =
   | { kind: "new" }
@@ -47,19 +47,47 @@ export async function claimIdempotencyKey(
   return { kind: "replay", statusCode: row.status_code, body: row.response_body };
 }
 
+/**
+ * PII deletion and the storing of a response that names its jobs take turns per organization
+ * (an advisory lock: shared by responses, exclusive for a deletion's scrub). A response is stored
+ * after its request committed: without the turn, a deletion committing between the two would find
+ * no stored response to scrub (the key still running), and the response would then keep the
+ * contact's fields for a replay to show.
+ */
+async function idempotencyTurn(q: Queryable, orgId: string, mode: "shared" | "exclusive"): Promise<void> {
+  await q.query(
+    `select ${mode === "shared" ? "pg_advisory_xact_lock_shared" : "pg_advisory_xact_lock"}(hashtextextended('cobbery.idempotency:' || $1, 0))`,
+    [orgId],
+  );
+}
+
 export async function completeIdempotencyKey(
-  q: Queryable,
+  db: Db,
   orgId: string,
   key: string,
   statusCode: number,
   body: string,
   jobIds: readonly string[],
 ): Promise<void> {
-  await q.query(
-    `update idempotency_keys set state = 'done', status_code = $3, response_body = $4, job_ids = $5::text[]
-     where org_id = $1 and key = $2`,
-    [orgId, key, statusCode, body, jobIds],
-  );
+  await db.tx(async (q) => {
+    if (jobIds.length > 0) await idempotencyTurn(q, orgId, "shared");
+    await q.query(
+      `update idempotency_keys set state = 'done', status_code = $3, response_body = $4, job_ids = $5::text[]
+       where org_id = $1 and key = $2`,
+      [orgId, key, statusCode, body, jobIds],
+    );
+    if (jobIds.length === 0) return;
+    // A deletion that committed before this turn: its jobs are scrubbed here.
+    const deleted = await q.query<{ id: string }>(
+      "select id from jobs where org_id = $1 and id = any($2::text[]) and state = 'deleted'",
+      [orgId, jobIds],
+    );
+    await scrubStoredResponses(
+      q,
+      orgId,
+      deleted.rows.map((r) => r.id),
+    );
+  });
 }
 
 /** Forgets a key whose request failed on our side, so that the client may try again. */
@@ -106,6 +134,12 @@ export async function scrubIdempotentResponses(
   orgId: string,
   jobIds: readonly string[],
 ): Promise<void> {
+  if (jobIds.length === 0) return;
+  await idempotencyTurn(q, orgId, "exclusive");
+  await scrubStoredResponses(q, orgId, jobIds);
+}
+
+async function scrubStoredResponses(q: Queryable, orgId: string, jobIds: readonly string[]): Promise<void> {
   if (jobIds.length === 0) return;
   const r = await q.query<{ key: string; response_body: string }>(
     `select key, response_body from idempotency_keys

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  erasePii,
+  openPostgres,
+} from "../../src/store/index.ts";
 import { flowCampaign, startTestApp, type TestApp } from "../helpers/app.ts";
+import { CONCURRENT_TRANSACTIONS } from "../helpers/db.ts";
 
 /** Every table's rows as text, to search for planted values. */
 async function dumpEverything(t: TestApp): Promise<string> {
@@ -121,6 +128,58 @@ describe("PII deletion", () => {
     for (const canary of ["+16175550191", "canary-words-7d2e"])
       assert.equal(dump.includes(canary), false, canary);
   });
+
+  test(
+    "a response stored as a deletion of its job commits keeps none of the job's PII",
+    CONCURRENT_TRANSACTIONS,
+    async () => {
+      const name = "Racey McRace";
+      // A request with a key created its job; its response is not stored yet (the key is running).
+      const claim = await claimIdempotencyKey(t.database.db, t.orgId, "race-1", "POST", "/v1/x", "h");
+      assert.equal(claim.kind, "new");
+      const job = (
+        await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, {
+          PhoneNumber: "+16175550188",
+          ContactName: name,
+        })
+      ).body;
+      // Meanwhile a deletion of that job has scrubbed what was stored, and is about to commit.
+      const other = await openPostgres(t.database.url as string, 1);
+      let commit!: () => void;
+      const held = new Promise<void>((r) => {
+        commit = r;
+      });
+      let scrubbed!: () => void;
+      const reached = new Promise<void>((r) => {
+        scrubbed = r;
+      });
+      const deletion = other.tx(async (q) => {
+        await erasePii(q, t.orgId, [job.Id]);
+        scrubbed();
+        await held;
+      });
+      try {
+        await reached;
+        const storing = completeIdempotencyKey(t.database.db, t.orgId, "race-1", 201, JSON.stringify(job), [
+          job.Id,
+        ]);
+        await new Promise((r) => setTimeout(r, 200));
+        commit();
+        await deletion;
+        await storing;
+      } finally {
+        commit();
+        await other.close();
+      }
+      const stored = await t.database.db.query<{ response_body: string }>(
+        "select response_body from idempotency_keys where org_id = $1 and key = 'race-1'",
+        [t.orgId],
+      );
+      const body = stored.rows[0]?.response_body ?? "";
+      assert.equal(JSON.parse(body).Id, job.Id);
+      for (const canary of [name, "6175550188"]) assert.equal(body.includes(canary), false, canary);
+    },
+  );
 
   test("the opt-out list is not touched by PII deletion", async () => {
     const phone = "+16175550190";
