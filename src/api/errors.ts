@@ -26,12 +26,12 @@ function detailsOf(errors: AjvLikeError[], part: string | undefined): ErrorDetai
     if (allowed) {
       const list = allowed.map((v) => JSON.stringify(v)).join(", ");
       return {
-        Path: base || "/",
+        Path: base,
         Message: `must be one of ${list}${part === "querystring" ? " (query parameter)" : ""}.`,
       };
     }
     return {
-      Path: base || "/",
+      Path: base,
       Message: `${e.message ?? "is not valid"}${part === "querystring" ? " (query parameter)" : ""}.`,
     };
   });
@@ -60,15 +60,15 @@ export function toAppError(error: FastifyError | Error): AppError {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return new AppError("validation_failed", `The body is not valid JSON: ${fe.message}`, [
-        { Path: "/", Message: "must be valid JSON." },
+        { Path: "", Message: "must be valid JSON." },
       ]);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new AppError("validation_failed", NOT_JSON, [{ Path: "/", Message: "must be JSON." }]);
+      return new AppError("validation_failed", NOT_JSON, [{ Path: "", Message: "must be JSON." }]);
   }
   if (fe.statusCode === 429)
     return new AppError("rate_limited", "Too many requests: slow down and retry after a moment.");
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return new AppError("validation_failed", fe.message, [{ Path: "/", Message: fe.message }]);
+    return new AppError("validation_failed", fe.message, [{ Path: "", Message: fe.message }]);
   }
   return new AppError(
     "internal",

@@ -83,7 +83,7 @@ export async function buildApi(deps: Deps, extraRoutes: RouteGroup[] = []): Prom
   // refuses prototype poisoning.
   const json = app.getDefaultJsonParser("error", "error");
   const notJson: typeof json = (_req, _body, done) =>
-    done(new AppError("validation_failed", NOT_JSON, [{ Path: "/", Message: "must be JSON." }]), undefined);
+    done(new AppError("validation_failed", NOT_JSON, [{ Path: "", Message: "must be JSON." }]), undefined);
   app.removeContentTypeParser("application/json");
   for (const [type, parse] of [
     ["application/json", json],

@@ -115,7 +115,7 @@ export async function importJobsFile({
       counts.created += r.Created;
       for (const e of r.Errors) {
         const details =
-          e.Error.Details.length > 0 ? e.Error.Details : [{ Path: "/", Message: e.Error.Message }];
+          e.Error.Details.length > 0 ? e.Error.Details : [{ Path: "", Message: e.Error.Message }];
         reject(b.lines[e.Index] ?? 0, details);
       }
       bar.update(counts);
@@ -210,7 +210,7 @@ function recordHandler(
       let size = 0;
       for (const f of r.fields) size += f.length + 1;
       const problem = r.problem ? `${r.problem}.` : textProblem(r.fields, notUtf8());
-      if (problem) take(r.line, size, { ok: false, details: [{ Path: "/", Message: problem }] });
+      if (problem) take(r.line, size, { ok: false, details: [{ Path: "", Message: problem }] });
       else take(r.line, size, csvRow(columns!, r.fields));
     },
     ndjson(line: string, n: number): void {
@@ -219,7 +219,7 @@ function recordHandler(
       take(
         n,
         line.length,
-        problem ? { ok: false, details: [{ Path: "/", Message: problem }] } : ndjsonRow(line),
+        problem ? { ok: false, details: [{ Path: "", Message: problem }] } : ndjsonRow(line),
       );
     },
     finish(): void {
@@ -265,7 +265,7 @@ function summary(c: { rows: number; created: number; rejected: number }, listed:
   if (listed.length > 0) {
     s += "Rejected rows:\n";
     for (const r of listed) {
-      s += `line ${r.line}: ${r.details.map((d) => `${d.Path} ${d.Message}`).join("; ")}\n`;
+      s += `line ${r.line}: ${r.details.map((d) => (d.Path ? `${d.Path} ${d.Message}` : d.Message)).join("; ")}\n`;
     }
     if (c.rejected > listed.length) s += `... and ${fmt(c.rejected - listed.length)} more\n`;
   }

@@ -40,7 +40,7 @@ export function parseInbound(body: unknown): InboundInput {
   const out: ErrorDetail[] = [];
   if (!isPlainObject(body))
     throw validationFailed([
-      { Path: "/", Message: 'must be {"From": "+1...", "To": "+1...", "Replies": ["..."]}.' },
+      { Path: "", Message: 'must be {"From": "+1...", "To": "+1...", "Replies": ["..."]}.' },
     ]);
   checkUnknownFields(body, ["From", "To", "Replies"], "", out);
   const from = checkPhoneNumber(body.From);

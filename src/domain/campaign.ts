@@ -137,7 +137,7 @@ export function parseCampaign(
   raw: unknown,
   opts: LlmSettings,
 ): Parsed<CampaignSettings> {
-  if (!isPlainObject(raw)) return { ok: false, details: [{ Path: "/", Message: "must be a JSON object." }] };
+  if (!isPlainObject(raw)) return { ok: false, details: [{ Path: "", Message: "must be a JSON object." }] };
   const out: ErrorDetail[] = [];
   checkUnknownFields(raw, TOP_FIELDS, "", out);
   if (base === null && raw.Agent === undefined) {

@@ -43,9 +43,7 @@ export function parseJobInput(raw: unknown, path = ""): Parsed<JobInput> {
   if (!isPlainObject(raw)) {
     return {
       ok: false,
-      details: [
-        { Path: path || "/", Message: 'must be a JSON object such as {"PhoneNumber": "+14155550123"}.' },
-      ],
+      details: [{ Path: path, Message: 'must be a JSON object such as {"PhoneNumber": "+14155550123"}.' }],
     };
   }
   if (!checkStorable(raw, path, details)) return { ok: false, details };
@@ -96,7 +94,7 @@ export interface JobPatch {
 
 export function parseJobPatch(raw: unknown): Parsed<JobPatch> {
   const details: ErrorDetail[] = [];
-  if (!isPlainObject(raw)) return { ok: false, details: [{ Path: "/", Message: "must be a JSON object." }] };
+  if (!isPlainObject(raw)) return { ok: false, details: [{ Path: "", Message: "must be a JSON object." }] };
   if (!checkStorable(raw, "", details)) return { ok: false, details };
   checkUnknownFields(raw, JOB_PATCH_FIELDS, "", details);
   checkText(raw.ContactName, "/ContactName", details, { nullable: true });

@@ -155,7 +155,7 @@ export function checkStorable(value: unknown, path: string, out: ErrorDetail[]):
     if (typeof v === "string") {
       if (storableText(v)) continue;
       out.push({
-        Path: p || "/",
+        Path: p,
         Message:
           "holds a NUL character (\\u0000) or a lone surrogate (\\ud800-\\udfff), which cannot be stored.",
       });
@@ -163,7 +163,7 @@ export function checkStorable(value: unknown, path: string, out: ErrorDetail[]):
     }
     if (typeof v !== "object" || v === null) continue;
     if (depth >= LIMITS.jsonDepth) {
-      out.push({ Path: p || "/", Message: `is nested more than ${LIMITS.jsonDepth} levels deep.` });
+      out.push({ Path: p, Message: `is nested more than ${LIMITS.jsonDepth} levels deep.` });
       return false;
     }
     for (const [k, x] of Object.entries(v)) {

@@ -97,7 +97,7 @@ const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString("base64
  */
 export async function createWebhook({ ctx, input }: { ctx: Ctx; input: unknown }): Promise<Webhook> {
   if (!isPlainObject(input))
-    throw validationFailed([{ Path: "/", Message: `must be an object like ${EXAMPLE}.` }]);
+    throw validationFailed([{ Path: "", Message: `must be an object like ${EXAMPLE}.` }]);
   const out: ErrorDetail[] = [];
   const u = urlProblem(input.Url);
   if ("problem" in u) out.push({ Path: "/Url", Message: u.problem });

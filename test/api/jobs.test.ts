@@ -81,6 +81,21 @@ describe("jobs", () => {
     const r = await t.request("POST", `/v1/campaigns/${campaignId}/jobs`, "{not json");
     assert.equal(r.status, 400);
     assert.equal(r.body.Error.Code, "validation_failed");
+    // The whole body is the JSON pointer "" (RFC 6901; "/" would name a member called "").
+    assert.deepEqual(
+      r.body.Error.Details.map((d: { Path: string }) => d.Path),
+      [""],
+    );
+    for (const [path, body] of [
+      [`/v1/campaigns/${campaignId}/jobs`, [1]],
+      ["/v1/campaigns", null],
+      ["/v1/opt-outs", "x"],
+      ["/v1/webhooks", [1]],
+    ] as const) {
+      const w = await t.request("POST", path, body);
+      assert.equal(w.status, 400, path);
+      assert.equal(w.body.Error.Details[0]?.Path, "", `${path}: ${JSON.stringify(w.body)}`);
+    }
     const huge = await t.request("POST", `/v1/campaigns/${campaignId}/jobs/batch`, {
       Jobs: [{ PhoneNumber: "+14155550123", ContactName: "x".repeat(11 * 1024 * 1024) }],
     });

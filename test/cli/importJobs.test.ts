@@ -203,9 +203,9 @@ for (const kind of BACKENDS) {
       // No extension: recognised by its first character.
       const { summary, out } = await run(campaignId, file(nd, ""));
       assert.deepEqual(summary, { rows: 5, created: 2, rejected: 3 });
-      assert.match(out, /^line 3: \/ is not valid JSON/m);
+      assert.match(out, /^line 3: is not valid JSON/m);
       assert.match(out, /^line 4: \/Unknown is not a known field/m);
-      assert.match(out, /^line 5: \/ must be a JSON object/m);
+      assert.match(out, /^line 5: must be a JSON object/m);
       assert.doesNotMatch(out, /Secret|4155550126/);
       const rows = await jobs(t.db, campaignId);
       assert.deepEqual(
@@ -227,7 +227,7 @@ for (const kind of BACKENDS) {
       ]);
       const csv = await run(campaignId, file(latin1));
       assert.deepEqual(csv.summary, { rows: 2, created: 1, rejected: 1 });
-      assert.match(csv.out, /^line 3: \/ is not UTF-8 text: save the file as UTF-8/m);
+      assert.match(csv.out, /^line 3: is not UTF-8 text: save the file as UTF-8/m);
       // A U+FFFD the file spells in UTF-8 is text like any other.
       const spelled = await run(campaignId, file("PhoneNumber,ContactName\n+14155550144,J\uFFFDrg\n"));
       assert.deepEqual(spelled.summary, { rows: 1, created: 1, rejected: 0 });

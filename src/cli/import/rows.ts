@@ -115,7 +115,7 @@ export function csvRow(columns: readonly Column[], fields: readonly string[]): R
     return {
       ok: false,
       details: [
-        { Path: "/", Message: `has ${fields.length} fields but the header has ${columns.length} columns.` },
+        { Path: "", Message: `has ${fields.length} fields but the header has ${columns.length} columns.` },
       ],
     };
   }
@@ -166,7 +166,7 @@ export function ndjsonRow(line: string): RowOutcome {
       ok: false,
       details: [
         {
-          Path: "/",
+          Path: "",
           Message: `is not valid JSON${at ? ` (at character ${Number(at) + 1})` : ""}: each line must be one job as a JSON object.`,
         },
       ],
@@ -175,7 +175,7 @@ export function ndjsonRow(line: string): RowOutcome {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return {
       ok: false,
-      details: [{ Path: "/", Message: 'must be a JSON object such as {"PhoneNumber": "+14155550123"}.' }],
+      details: [{ Path: "", Message: 'must be a JSON object such as {"PhoneNumber": "+14155550123"}.' }],
     };
   }
   const details: ErrorDetail[] = [];

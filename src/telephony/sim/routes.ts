@@ -14,7 +14,7 @@ function parseContact(body: unknown): { phone: string; calls: SimCallBehaviour[]
   if (!isPlainObject(body))
     throw validationFailed([
       {
-        Path: "/",
+        Path: "",
         Message: 'must be {"PhoneNumber": "+1...", "Calls": [{"Answer": "human", "Replies": ["yes"]}]}.',
       },
     ]);

@@ -36,7 +36,7 @@ export async function addOptOut({
   input: unknown;
 }): Promise<{ created: boolean; optOut: OptOut }> {
   if (!isPlainObject(input))
-    throw validationFailed([{ Path: "/", Message: 'must be {"PhoneNumber": "+14155550123"}.' }]);
+    throw validationFailed([{ Path: "", Message: 'must be {"PhoneNumber": "+14155550123"}.' }]);
   const unknown: ErrorDetail[] = [];
   checkUnknownFields(input, ["PhoneNumber"], "", unknown);
   if (unknown.length > 0) throw validationFailed(unknown);
