@@ -59,6 +59,22 @@ const JOB_ID = /"(?:Id|JobId)":"(job_[0-9A-Za-z]+)"/g;
  * same body gets that response again, a different body 422, a repeat while the first runs 409.
  */
 export function registerIdempotency(app: FastifyInstance, db: Db): void {
+  // Every POST says so in the OpenAPI document (the header is checked by the hook below).
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.includes("POST")) return;
+    route.schema = route.schema ?? {};
+    route.schema.headers = {
+      type: "object",
+      properties: {
+        "Idempotency-Key": {
+          type: "string",
+          description:
+            "1 to 255 characters, kept 24 hours per organization: the same key with the same body answers the first response again (header idempotent-replayed: true); with another body 422; while the first runs 409.",
+        },
+      },
+    };
+  });
   app.addHook("preHandler", async (req: FastifyRequest, reply: FastifyReply) => {
     const key = req.headers["idempotency-key"];
     if (req.method !== "POST" || typeof key !== "string" || !req.orgId) return;

@@ -2,6 +2,8 @@
  * JSON Schemas of the API's resources, for the OpenAPI document. Request bodies are validated by the
  * use cases (which give field-level messages); these describe them.
  */
+import { DEFAULT_SCHEDULE, SCHEDULE_NUMBERS } from "../domain/campaign.ts";
+
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, "null"], ...extra });
 const time = { type: "string", format: "date-time" };
 
@@ -96,11 +98,23 @@ const windowSchema = {
   properties: {
     Days: {
       type: "array",
+      minItems: 1,
       items: { type: "string", enum: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] },
     },
-    Start: { type: "string", examples: ["09:00"] },
-    End: { type: "string", examples: ["20:00"] },
+    Start: { type: "string", pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$", examples: ["09:00"] },
+    End: {
+      type: "string",
+      pattern: "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+      description: 'after Start; "24:00" is the end of the day',
+      examples: ["20:00"],
+    },
   },
+};
+
+/** A numeric Schedule field: its bounds and default, as the API applies them. */
+const scheduleNumber = (name: keyof typeof DEFAULT_SCHEDULE) => {
+  const [minimum, maximum] = SCHEDULE_NUMBERS[name] as [number, number];
+  return { type: "integer", minimum, maximum, default: DEFAULT_SCHEDULE[name] };
 };
 
 export const campaignInputSchema = {
@@ -135,14 +149,28 @@ export const campaignInputSchema = {
         TimeZone: { type: "string" },
         Windows: { type: "array", items: windowSchema },
         BlackoutDates: { type: "array", items: { type: "string", format: "date" } },
-        MaxAttempts: { type: "integer" },
-        RetryDelaySeconds: { type: "integer" },
-        MaxCallbacks: { type: "integer" },
-        MaxConcurrentCalls: { type: "integer" },
-        MaxCallSeconds: { type: "integer" },
+        MaxAttempts: scheduleNumber("MaxAttempts"),
+        RetryDelaySeconds: scheduleNumber("RetryDelaySeconds"),
+        MaxCallbacks: scheduleNumber("MaxCallbacks"),
+        MaxConcurrentCalls: scheduleNumber("MaxConcurrentCalls"),
+        MaxCallSeconds: scheduleNumber("MaxCallSeconds"),
       },
     },
   },
+} as const;
+
+/** A create's body: a campaign's settings, of which Name and Agent are required (PATCH takes any). */
+export const campaignCreateSchema = {
+  ...campaignInputSchema,
+  $id: "CampaignCreate",
+  required: ["Name", "Agent"],
+} as const;
+
+/** A Job as the preview takes it: any of a job's fields, none required. */
+export const jobPreviewInputSchema = {
+  $id: "JobPreviewInput",
+  type: "object",
+  properties: jobInputSchema.properties,
 } as const;
 
 export const campaignSchema = {
@@ -188,14 +216,25 @@ export const optOutSchema = {
   properties: { PhoneNumber: { type: "string" }, CreatedAt: time },
 } as const;
 
+/**
+ * A resource as the API answers it always carries every field (null when unset): its schema says
+ * so, for clients generated from the document.
+ */
+const everyFieldRequired = <S extends { properties: object }>(schema: S) => ({
+  ...schema,
+  required: Object.keys(schema.properties),
+});
+
 export const ALL_SCHEMAS = [
   errorSchema,
   jobInputSchema,
-  jobSchema,
+  jobPreviewInputSchema,
+  everyFieldRequired(jobSchema),
   campaignInputSchema,
-  campaignSchema,
-  callSchema,
-  optOutSchema,
+  campaignCreateSchema,
+  everyFieldRequired(campaignSchema),
+  everyFieldRequired(callSchema),
+  everyFieldRequired(optOutSchema),
 ];
 
 export const ref = (id: string) => ({ $ref: `${id}#` });

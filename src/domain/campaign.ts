@@ -84,7 +84,8 @@ const TOP_FIELDS = [
   "Schedule",
 ] as const;
 
-const SCHEDULE_NUMBERS: Record<string, [min: number, max: number]> = {
+/** The bounds of the numeric Schedule fields (also shown in the OpenAPI document). */
+export const SCHEDULE_NUMBERS: Record<string, [min: number, max: number]> = {
   MaxAttempts: [1, 100],
   RetryDelaySeconds: [0, 30 * 24 * 3600],
   MaxCallbacks: [0, 100],

@@ -20,7 +20,7 @@ export function campaignRoutes(app: FastifyInstance, deps: Deps): void {
       schema: {
         tags,
         summary: "Create a campaign",
-        body: ref("CampaignInput"),
+        body: ref("CampaignCreate"),
         response: { 201: ref("Campaign"), ...errorResponses },
       },
     },
@@ -88,7 +88,7 @@ export function campaignRoutes(app: FastifyInstance, deps: Deps): void {
         tags,
         summary: "Render the agent's first turn for a job, and list the template variables that were missing",
         params: idParams,
-        body: { type: "object", properties: { Job: ref("JobInput") } },
+        body: { type: "object", properties: { Job: ref("JobPreviewInput") } },
         response: {
           200: {
             type: "object",
