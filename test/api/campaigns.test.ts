@@ -274,10 +274,18 @@ describe("campaigns", () => {
     // A paused campaign keeps its number; an archived one releases it.
     const paused = await t.request("POST", `/v1/campaigns/${a.body.Id}/pause`);
     assert.equal(paused.body.Status, "paused");
-    const c = await t.request("POST", "/v1/campaigns", flowCampaign({ PhoneNumbers: ["+14155550100"] }), {
-      key: otherKey,
-    });
+    const c = await t.request(
+      "POST",
+      "/v1/campaigns",
+      flowCampaign({ PhoneNumbers: ["+14155550109", "+14155550100"] }),
+      { key: otherKey },
+    );
     assert.equal(c.status, 409);
+    // Which number is taken, by its place in the request.
+    assert.deepEqual(
+      c.body.Error.Details.map((x: { Path: string }) => x.Path),
+      ["/PhoneNumbers/1"],
+    );
     const archived = await t.request("PATCH", `/v1/campaigns/${a.body.Id}`, { Status: "archived" });
     assert.equal(archived.body.Status, "archived");
     const d = await t.request("POST", "/v1/campaigns", flowCampaign({ PhoneNumbers: ["+14155550100"] }), {

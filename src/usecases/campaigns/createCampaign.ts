@@ -1,5 +1,5 @@
 import { parseCampaign } from "../../domain/campaign.ts";
-import { conflict, validationFailed } from "../../errors/index.ts";
+import { AppError, validationFailed } from "../../errors/index.ts";
 import { newId } from "../../ids/index.ts";
 import { type Campaign, claimNumbers, insertCampaign } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
@@ -22,10 +22,15 @@ export async function ensureNumbersFree(
   campaignId: string,
   numbers: string[],
 ): Promise<void> {
-  const taken = await claimNumbers(q, campaignId, numbers);
-  if (taken.length > 0) {
-    throw conflict(
-      `PhoneNumbers: ${taken.length === 1 ? "a number is" : `${taken.length} numbers are`} already used by another active or paused campaign; archive that campaign or remove the number from it first.`,
+  const taken = new Set(await claimNumbers(q, campaignId, numbers));
+  if (taken.size > 0) {
+    // Each taken number by its place in the request, so that the user knows which to remove.
+    throw new AppError(
+      "conflict",
+      `PhoneNumbers: ${taken.size === 1 ? "a number is" : `${taken.size} numbers are`} already used by another active or paused campaign; archive that campaign or remove the number from it first.`,
+      numbers.flatMap((n, i) =>
+        taken.has(n) ? [{ Path: `/PhoneNumbers/${i}`, Message: `${n} is used by another campaign.` }] : [],
+      ),
     );
   }
 }
