@@ -151,7 +151,12 @@ export function parseCampaign(
     out.push({ Path: "/Agent", Message: "must be an object." });
   if (raw.Schedule !== undefined && !isPlainObject(raw.Schedule))
     out.push({ Path: "/Schedule", Message: "must be an object." });
-  if (out.length > 0) return { ok: false, details: out };
+  if (out.length > 0) {
+    // The rest is checked on the merged settings, which these errors prevent; a create's missing
+    // name is told now rather than on the next try.
+    if (base === null) checkText(raw.Name, "/Name", out, { required: true });
+    return { ok: false, details: out };
+  }
   const s = mergeCampaign(base, raw);
   // Checks stricter than those a stored campaign passed (the LLM settings, patterns on RE2, Saves
   // that fit the schema) apply to what this request sets (everything, on create): a PATCH that

@@ -22,6 +22,8 @@ describe("the OpenAPI document matches the API", () => {
     assert.deepEqual([...schema("CampaignCreate").required].sort(), ["Agent", "Name"]);
     const r = await t.request("POST", "/v1/campaigns", {});
     assert.equal(r.status, 400);
+    // Both at once, not one per try.
+    assert.deepEqual(r.body.Error.Details.map((d: { Path: string }) => d.Path).sort(), ["/Agent", "/Name"]);
     assert.equal(schema("CampaignInput").required, undefined);
     assert.equal(bodyRef("/v1/campaigns/{Id}", "patch").$ref, "#/components/schemas/CampaignInput");
   });
