@@ -351,7 +351,9 @@ export interface AttemptOutcome {
 /**
  * Writes the outcomes of attempts, in one statement however many. Each write is fenced on its
  * attempt number: an attempt whose lease expired and was re-claimed meanwhile writes nothing.
- * Returns the ids of the deliveries it wrote.
+ * An attempt under way when a 410 disabled its webhook (its delivery abandoned) still writes what
+ * the endpoint answered: delivered or failed as it was, a retry staying abandoned with no next
+ * attempt. Returns the ids of the deliveries it wrote.
  */
 export async function recordOutcomes(
   q: Queryable,
@@ -363,12 +365,15 @@ export async function recordOutcomes(
        status = case x.kind when 'retry' then d.status else x.kind end,
        delivered_at = case when x.kind = 'delivered' then now() end,
        last_status_code = x.status_code,
-       last_error = case when x.kind = 'delivered' then null else x.error end,
-       next_attempt_at = case when x.kind = 'retry' then now() + make_interval(secs => x.retry_in) end,
+       last_error = case when x.kind = 'delivered' then null
+                         when x.kind = 'retry' and d.status = 'abandoned' then d.last_error
+                         else x.error end,
+       next_attempt_at = case when x.kind = 'retry' and d.status = 'pending'
+                              then now() + make_interval(secs => x.retry_in) end,
        attempting_until = null
      from jsonb_to_recordset($1::jsonb) as x(id text, attempts integer, kind text, status_code integer,
        error text, retry_in double precision)
-     where d.id = x.id and d.attempts = x.attempts and d.status = 'pending'
+     where d.id = x.id and d.attempts = x.attempts and d.status in ('pending', 'abandoned')
      returning d.id`,
     [
       JSON.stringify(

@@ -194,6 +194,30 @@ describe("webhook deliveries", () => {
     assert.equal(rx.received.length, 2);
   });
 
+  test("after a 410, attempts already under way keep the answers they got", async () => {
+    const rx = await receiver();
+    const hook = await hookUp(t, rx, ["job.created"]);
+    const gone = await newJob();
+    const slow = await newJob();
+    // Both deliveries are claimed in one round: the one to `slow` is still waiting for its 200 when
+    // the other's 410 disables the webhook.
+    rx.respond = (r) => (r.event?.data?.Id === gone.Id ? { status: 410 } : { status: 200 });
+    rx.delayMs = (n) => (rx.received[n - 1]?.event?.data?.Id === slow.Id ? 700 : 0);
+    task = await startWebhookTask(t);
+    await waitFor(async () => {
+      const log = await deliveriesOf(t, hook.Id);
+      return log.length === 2 && log.every((d) => d.LastStatusCode !== null || d.Status === "abandoned");
+    });
+    await waitFor(async () => rx.about(slow.Id).length === 1);
+    await sleep(1000);
+    const byJob = new Map((await deliveriesOf(t, hook.Id)).map((d) => [d.JobId, d]));
+    assert.equal(byJob.get(gone.Id).Status, "failed");
+    assert.equal(byJob.get(gone.Id).LastStatusCode, 410);
+    assert.equal(byJob.get(slow.Id).Status, "delivered", JSON.stringify(byJob.get(slow.Id)));
+    assert.equal(byJob.get(slow.Id).LastStatusCode, 200);
+    assert.equal(byJob.get(slow.Id).Attempts, 1);
+  });
+
   test("a delivery whose worker died mid-attempt is retried with the same webhook-id once its lease ends", async () => {
     const rx = await receiver();
     const hook = await hookUp(t, rx, ["job.created"]);
