@@ -64,9 +64,10 @@ function ipv6Bytes(ip: string): number[] | null {
 
 /**
  * The IPv4 address an IPv6 one carries, if any: IPv4-mapped (::ffff:0:0/96), IPv4-translated
- * (::ffff:0:0:0/96), IPv4-compatible (::/96, beyond :: and ::1), NAT64 (64:ff9b::/96) and 6to4
- * (2002::/16, the IPv4 address in bytes 2 to 5). A host on a network that routes them reaches that
- * IPv4 address, so it is judged as that address.
+ * (::ffff:0:0:0/96), IPv4-compatible (::/96, beyond :: and ::1), NAT64 (64:ff9b::/96), 6to4
+ * (2002::/16, the IPv4 address in bytes 2 to 5) and Teredo (2001::/32, the client's address
+ * inverted in the last 4 bytes). A host on a network that routes them reaches that IPv4 address, so
+ * it is judged as that address.
  */
 function embeddedIpv4(ip: string): string | null {
   const b = ipv6Bytes(ip);
@@ -75,9 +76,16 @@ function embeddedIpv4(ip: string): string | null {
   const last = b.slice(12).join(".");
   if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return last;
   if (zero(0, 8) && b[8] === 0xff && b[9] === 0xff && zero(10, 12)) return last;
-  if (zero(0, 12) && (b[12] ?? 0) !== 0) return last;
+  // ::/96 beyond :: and ::1 (::2 is 0.0.0.2, in 0.0.0.0/8).
+  if (zero(0, 12) && !zero(12, 16) && !(zero(12, 15) && b[15] === 1)) return last;
   if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12)) return last;
   if (b[0] === 0x20 && b[1] === 0x02) return b.slice(2, 6).join(".");
+  // Teredo (2001::/32): the client's IPv4 address, each bit inverted, in the last 4 bytes.
+  if (b[0] === 0x20 && b[1] === 0x01 && zero(2, 4))
+    return b
+      .slice(12)
+      .map((x) => x ^ 0xff)
+      .join(".");
   return null;
 }
 

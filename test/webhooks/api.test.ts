@@ -99,6 +99,9 @@ describe("webhooks API", () => {
       "https://[64:ff9b:1::a00:1]/x",
       "https://[2002:7f00:1::]/x",
       "https://[2002:c0a8:101::1]/x",
+      // ::2 is 0.0.0.2; Teredo carries 127.0.0.1 inverted.
+      "https://[::2]/x",
+      "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x",
     ]) {
       const r = await t.request("POST", "/v1/webhooks", { Url: url, Events: ["*"] });
       assert.equal(r.status, 400, url);
@@ -113,6 +116,11 @@ describe("webhooks API", () => {
       Events: ["*"],
     });
     assert.equal(sixToFour.status, 201, JSON.stringify(sixToFour.body));
+    const teredo = await t.request("POST", "/v1/webhooks", {
+      Url: "https://[2001:0:4136:e378:8000:63bf:a247:28f1]/x",
+      Events: ["*"],
+    });
+    assert.equal(teredo.status, 201, JSON.stringify(teredo.body));
     // A public address literal needs no DNS and is accepted.
     const ok = await t.request("POST", "/v1/webhooks", { Url: "https://93.184.215.14/hooks", Events: ["*"] });
     assert.equal(ok.status, 201);
