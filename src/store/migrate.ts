@@ -43,10 +43,12 @@ export async function migrate(db: Db): Promise<string[]> {
 }
 
 export async function isMigrated(db: Db): Promise<boolean> {
-  const r = await db.query<{ n: number }>(
-    "select count(*)::int as n from information_schema.tables where table_name = 'schema_migrations'",
+  // The table the unqualified name finds, as every query here does: another application's
+  // schema_migrations in another schema of the same database is none of ours.
+  const r = await db.query<{ found: boolean }>(
+    "select to_regclass('schema_migrations') is not null as found",
   );
-  if (r.rows[0]?.n !== 1) return false;
+  if (r.rows[0]?.found !== true) return false;
   const v = await db.query<{ v: number | null }>("select max(version) as v from schema_migrations");
   const latest = listMigrations().at(-1)?.version ?? 0;
   return (v.rows[0]?.v ?? 0) >= latest;

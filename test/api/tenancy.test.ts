@@ -76,5 +76,14 @@ describe("tenancy and auth", () => {
     assert.equal(docs.status, 200);
     const health = await fetch(`${t.url}/healthz`);
     assert.deepEqual(await health.json(), { Status: "ok" });
+    // Another application's migrations table, in its own schema of the same database, is not ours.
+    await t.database.db.query("create schema otherapp");
+    await t.database.db.query("create table otherapp.schema_migrations (version bigint primary key)");
+    try {
+      const shared = await fetch(`${t.url}/healthz`);
+      assert.equal(shared.status, 200);
+    } finally {
+      await t.database.db.query("drop schema otherapp cascade");
+    }
   });
 });
