@@ -19,13 +19,22 @@ export function parseIsoTime(value: string | undefined, path: string, out: Error
     });
     return undefined;
   }
-  // 9999-12-31T23:59-05:00 is in year 10000 UTC, which PostgreSQL cannot read as written.
-  const year = new Date(ms).getUTCFullYear();
-  if (year < 1 || year > 9999) {
-    out.push({ Path: path, Message: "must fall between the years 0001 and 9999 in UTC." });
+  if (!inStorableYears(ms)) {
+    out.push({ Path: path, Message: YEARS_MESSAGE });
     return undefined;
   }
   return new Date(ms);
+}
+
+export const YEARS_MESSAGE = "must fall between the years 0001 and 9999 in UTC.";
+
+/**
+ * Whether an instant's UTC year is one PostgreSQL reads as toISOString writes it: a time such as
+ * 9999-12-31T23:59-05:00 is in year 10000, written +010000-..., and year 0 does not exist there.
+ */
+export function inStorableYears(ms: number): boolean {
+  const year = new Date(ms).getUTCFullYear();
+  return year >= 1 && year <= 9999;
 }
 
 /** Whether the date part names a day that exists (Date.parse would read 2026-02-30 as March 2). */

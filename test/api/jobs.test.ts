@@ -243,6 +243,11 @@ describe("jobs", () => {
     assert.equal(pending.body.Items.length, 7);
     const future = await t.request("GET", `/v1/jobs?CampaignId=${cmp}&UpdatedSince=2999-01-01T00:00:00Z`);
     assert.equal(future.body.Items.length, 0);
+    for (const far of ["9999-12-31T23:59:59-14:00", "0000-01-01T00:00:00Z"]) {
+      const r = await t.request("GET", `/v1/jobs?UpdatedSince=${encodeURIComponent(far)}`);
+      assert.equal(r.status, 400, far);
+      assert.equal(r.body.Error.Details[0].Path, "/UpdatedSince");
+    }
     const bad = await t.request("GET", "/v1/jobs?State=done");
     assert.equal(bad.status, 400);
     assert.equal(bad.body.Error.Details[0].Path, "/State");

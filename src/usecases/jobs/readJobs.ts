@@ -1,6 +1,7 @@
 import { JOB_STATES, type JobState } from "../../domain/jobStates.ts";
 import { checkPhoneNumber } from "../../domain/phone.ts";
 import { type ErrorDetail, notFound, validationFailed } from "../../errors/index.ts";
+import { inStorableYears, YEARS_MESSAGE } from "../../events/time.ts";
 import {
   type Call,
   getCallRow,
@@ -56,12 +57,14 @@ export function parseJobQuery(q: JobQuery): JobFilter {
   if (q.UpdatedSince !== undefined) {
     // The route's schema checked it is a date-time (days that exist included); the forms it takes
     // (a space for the T, an hour-only offset) are all read by Date.parse.
-    if (Number.isNaN(Date.parse(q.UpdatedSince))) {
+    const ms = Date.parse(q.UpdatedSince);
+    if (Number.isNaN(ms)) {
       out.push({
         Path: "/UpdatedSince",
         Message: "must be an ISO 8601 time such as 2026-01-31T12:00:00.000Z.",
       });
-    } else f.UpdatedSince = new Date(q.UpdatedSince).toISOString();
+    } else if (!inStorableYears(ms)) out.push({ Path: "/UpdatedSince", Message: YEARS_MESSAGE });
+    else f.UpdatedSince = new Date(ms).toISOString();
   }
   if (out.length > 0) throw validationFailed(out);
   return f;
