@@ -34,6 +34,9 @@ export async function encodeEventCursor(db: Db, seq: number): Promise<string> {
 
 /** The sequence number a cursor holds, or null when this server did not make it. */
 export async function decodeEventCursor(db: Db, cursor: string): Promise<number | null> {
+  // The bare number an earlier version gave as NextCursor: still read, so that a reader paging
+  // across the upgrade goes on where it was (it tells the reader nothing it was not shown then).
+  if (/^\d{1,15}$/.test(cursor)) return Number(cursor);
   if (!/^[A-Za-z0-9_-]{22}$/.test(cursor)) return null;
   const decipher = createDecipheriv("aes-256-ecb", await keyOf(db), null).setAutoPadding(false);
   const block = Buffer.concat([decipher.update(Buffer.from(cursor, "base64url")), decipher.final()]);
