@@ -111,10 +111,10 @@ const windowSchema = {
   },
 };
 
-/** A numeric Schedule field: its bounds and default, as the API applies them. */
-const scheduleNumber = (name: keyof typeof DEFAULT_SCHEDULE) => {
+/** A numeric Schedule field: its bounds, as the API applies them. */
+const scheduleNumber = (name: string) => {
   const [minimum, maximum] = SCHEDULE_NUMBERS[name] as [number, number];
-  return { type: "integer", minimum, maximum, default: DEFAULT_SCHEDULE[name] };
+  return { type: "integer", minimum, maximum };
 };
 
 export const campaignInputSchema = {
@@ -159,11 +159,27 @@ export const campaignInputSchema = {
   },
 } as const;
 
-/** A create's body: a campaign's settings, of which Name and Agent are required (PATCH takes any). */
+/**
+ * A create's body: a campaign's settings, of which Name and Agent are required, and Schedule's
+ * numbers default as shown. (A PATCH takes any field, and one it leaves out keeps its value: no
+ * defaults there.)
+ */
 export const campaignCreateSchema = {
   ...campaignInputSchema,
   $id: "CampaignCreate",
   required: ["Name", "Agent"],
+  properties: {
+    ...campaignInputSchema.properties,
+    Schedule: {
+      ...campaignInputSchema.properties.Schedule,
+      properties: Object.fromEntries(
+        Object.entries(campaignInputSchema.properties.Schedule.properties).map(([k, v]) => [
+          k,
+          k in SCHEDULE_NUMBERS ? { ...v, default: DEFAULT_SCHEDULE[k as keyof typeof DEFAULT_SCHEDULE] } : v,
+        ]),
+      ),
+    },
+  },
 } as const;
 
 /** A Job as the preview takes it: any of a job's fields, none required. */

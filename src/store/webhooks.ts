@@ -352,8 +352,8 @@ export interface AttemptOutcome {
  * Writes the outcomes of attempts, in one statement however many. Each write is fenced on its
  * attempt number: an attempt whose lease expired and was re-claimed meanwhile writes nothing.
  * An attempt under way when a 410 disabled its webhook (its delivery abandoned) still writes what
- * the endpoint answered: delivered or failed as it was, a retry staying abandoned with no next
- * attempt. Returns the ids of the deliveries it wrote.
+ * the endpoint answered (status code and error of that attempt): delivered or failed as it was, a
+ * retry staying abandoned with no next attempt. Returns the ids of the deliveries it wrote.
  */
 export async function recordOutcomes(
   q: Queryable,
@@ -365,9 +365,7 @@ export async function recordOutcomes(
        status = case x.kind when 'retry' then d.status else x.kind end,
        delivered_at = case when x.kind = 'delivered' then now() end,
        last_status_code = x.status_code,
-       last_error = case when x.kind = 'delivered' then null
-                         when x.kind = 'retry' and d.status = 'abandoned' then d.last_error
-                         else x.error end,
+       last_error = case when x.kind = 'delivered' then null else x.error end,
        next_attempt_at = case when x.kind = 'retry' and d.status = 'pending'
                               then now() + make_interval(secs => x.retry_in) end,
        attempting_until = null

@@ -73,8 +73,11 @@ describe("the OpenAPI document matches the API", () => {
     }
     assert.deepEqual(schema("Call").required.sort(), Object.keys(schema("Call").properties).sort());
 
-    const max = schema("CampaignInput").properties.Schedule.properties.MaxAttempts;
+    const max = schema("CampaignCreate").properties.Schedule.properties.MaxAttempts;
     assert.deepEqual([max.minimum, max.maximum, max.default], [1, 100, c.Schedule.MaxAttempts]);
+    // A PATCH keeps what it leaves out: its body shows the bounds and no default.
+    const patched = schema("CampaignInput").properties.Schedule.properties.MaxAttempts;
+    assert.deepEqual([patched.minimum, patched.maximum, patched.default], [1, 100, undefined]);
     for (const [value, status] of [
       [max.maximum, 200],
       [max.maximum + 1, 400],

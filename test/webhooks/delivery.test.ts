@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { BackgroundTask } from "../../src/background.ts";
-import { claimDueDeliveries, recordOutcomes } from "../../src/store/index.ts";
+import { claimDueDeliveries, disableWebhook, recordOutcomes } from "../../src/store/index.ts";
 import { payloadOf, signedHeaders } from "../../src/webhooks/index.ts";
 import { postDelivery } from "../../src/webhooks/post.ts";
 import { flowCampaign, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
@@ -216,6 +216,31 @@ describe("webhook deliveries", () => {
     assert.equal(byJob.get(slow.Id).Status, "delivered", JSON.stringify(byJob.get(slow.Id)));
     assert.equal(byJob.get(slow.Id).LastStatusCode, 200);
     assert.equal(byJob.get(slow.Id).Attempts, 1);
+  });
+
+  test("an attempt that fails after a 410 disabled its webhook shows its own status and error", async () => {
+    const rx = await receiver();
+    const hook = await hookUp(t, rx, ["job.created"]);
+    await newJob();
+    await fanOutDeliveries(t.app.deps.db, 1);
+    const claim = async () =>
+      (await claimDueDeliveries(t.app.deps.db, { limit: 10, perWebhook: 10, inFlight: new Map() }, 30))
+        .claimed[0];
+    const first = await claim();
+    assert.ok(first);
+    const failed = { id: first.id, attempts: 1, statusCode: 500, error: "HTTP 500", kind: "retry" as const };
+    assert.equal((await recordOutcomes(t.app.deps.db, [{ ...failed, retryInSeconds: 0 }])).size, 1);
+    const second = await claim();
+    assert.equal(second?.attempts, 2);
+    // Another delivery's 410 disables the webhook while this second attempt is under way.
+    await disableWebhook(t.app.deps.db, hook.Id);
+    const late = { id: first.id, attempts: 2, statusCode: 503, error: "HTTP 503", kind: "retry" as const };
+    assert.equal((await recordOutcomes(t.app.deps.db, [{ ...late, retryInSeconds: 60 }])).size, 1);
+    const [d] = await deliveriesOf(t, hook.Id);
+    assert.deepEqual(
+      [d.Status, d.Attempts, d.LastStatusCode, d.LastError, d.NextAttemptAt],
+      ["abandoned", 2, 503, "HTTP 503", null],
+    );
   });
 
   test("a delivery whose worker died mid-attempt is retried with the same webhook-id once its lease ends", async () => {
