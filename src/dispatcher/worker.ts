@@ -5,7 +5,13 @@ import type { DispatchMetrics } from "../metrics/index.ts";
 import { PollLoop } from "../pollLoop.ts";
 import { loadPhoneZones } from "../schedule/index.ts";
 import { markAnswered } from "../store/dispatch/dial.ts";
-import { markWorkerAlive, registerWorker, renewLeases, unregisterWorker } from "../store/dispatch/reap.ts";
+import {
+  callsToHangUp,
+  markWorkerAlive,
+  registerWorker,
+  renewLeases,
+  unregisterWorker,
+} from "../store/dispatch/reap.ts";
 import { type Db, dbNow } from "../store/index.ts";
 import type { Telephony } from "../telephony/port.ts";
 import type { AnsweredCallHandler } from "./answered.ts";
@@ -37,6 +43,8 @@ export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
 /** Channels: new due jobs wake idle workers; live calls to end (cancel, opt-out, PII deletion). */
 export const DUE_CHANNEL = "cobbery_due";
 export const HANGUP_CHANNEL = "cobbery_hangup";
+/** How long a stop waits for the conversations of handed-back calls to end. */
+const HAND_BACK_SETTLE_MS = 2000;
 
 /**
  * A dispatcher worker: claims due jobs, dials them, follows each call to its end, renews its leases
@@ -76,12 +84,24 @@ export class Dispatcher {
     await registerWorker(db, this.id, process.pid, os.hostname());
     // The contacts' zones come from a data set of a few MB: read now, not by the first claim.
     loadPhoneZones();
-    this.unlisten.push(await db.listen(DUE_CHANNEL, () => this.nudge()));
+    // A listening session lost (the database restarted) is reopened; the notices sent meanwhile
+    // are made up for: due jobs by a claim at once, hang-ups by a look at the calls held.
     this.unlisten.push(
-      await db.listen(HANGUP_CHANNEL, (callId) => {
-        this.deps.onHangup?.(callId);
-        void this.deps.telephony.hangup(callId);
-      }),
+      await db.listen(
+        DUE_CHANNEL,
+        () => this.nudge(),
+        () => this.nudge(),
+      ),
+    );
+    this.unlisten.push(
+      await db.listen(
+        HANGUP_CHANNEL,
+        (callId) => this.hangUp(callId),
+        () => {
+          logger.info({ worker: this.id }, "listening again after the database connection was lost");
+          void this.hangUpMissed();
+        },
+      ),
     );
     const leaseMs = this.opts.leaseSeconds * 1000;
     this.timers.push(
@@ -89,6 +109,8 @@ export class Dispatcher {
         () =>
           void renewLeases(db, this.id, this.opts.leaseSeconds, [...this.held])
             .then(() => markWorkerAlive(db, this.id))
+            // Also each renewal: a session can die without the client noticing for a while.
+            .then(() => this.hangUpMissed())
             .catch((e) => logger.warn({ err: e }, "lease renewal failed")),
         leaseMs / 3,
       ),
@@ -96,6 +118,20 @@ export class Dispatcher {
     );
     this.loop.start();
     logger.info({ worker: this.id }, "dispatcher started");
+  }
+
+  private hangUp(callId: string): void {
+    this.deps.onHangup?.(callId);
+    void this.deps.telephony.hangup(callId).catch(() => {});
+  }
+
+  /** Hangs up the held calls whose job left in_progress, in case their notice was missed. */
+  private async hangUpMissed(): Promise<void> {
+    try {
+      for (const callId of await callsToHangUp(this.deps.db, [...this.held])) this.hangUp(callId);
+    } catch (e) {
+      this.deps.logger.warn({ err: e, worker: this.id }, "looking for missed hang-ups failed");
+    }
   }
 
   /** Wakes an idle worker at once (a job was created or a call ended). */
@@ -216,7 +252,14 @@ export class Dispatcher {
     for (const t of this.timers) clearInterval(t);
     for (const u of this.unlisten) await u().catch(() => {});
     // After unlistening: the hand-back's own hang-up notices are not for this worker to act on twice.
-    if (this.inFlight > 0) await this.handBack();
+    if (this.inFlight > 0) {
+      await this.handBack();
+      // The conversations of the calls just hung up end now: their last writes (fenced: they change
+      // nothing) are let through before the caller closes the database under them.
+      const until = Date.now() + HAND_BACK_SETTLE_MS;
+      while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await this.closer.drain();
+    }
     await unregisterWorker(this.deps.db, this.id).catch(() => {});
     this.deps.logger.info({ worker: this.id, leftInFlight: this.inFlight }, "dispatcher stopped");
   }

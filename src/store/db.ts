@@ -16,8 +16,12 @@ export interface Db extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** Runs fn in one transaction; rolls back when it throws. */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
-  /** Calls fn with the payload of each NOTIFY on the channel; returns how to stop listening. */
-  listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls fn with the payload of each NOTIFY on the channel; returns how to stop listening. A
+   * listening session that is lost (the server restarted) is opened again, and `onGap` is then
+   * called: notifications sent meanwhile were missed.
+   */
+  listen(channel: string, fn: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

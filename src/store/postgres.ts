@@ -69,17 +69,57 @@ export async function openPostgres(url: string, max = 10, opts: PostgresOptions 
         client.release(broken);
       }
     },
-    async listen(channel, fn) {
-      // LISTEN needs a session of its own, outside the pool.
-      const client = new pg.Client({ connectionString: url });
-      client.on("error", () => {});
-      await client.connect();
-      client.on("notification", (n) => {
-        if (n.channel === channel) fn(n.payload ?? "");
-      });
-      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    async listen(channel, fn, onGap) {
+      // LISTEN needs a session of its own, outside the pool. When it ends other than by the stop
+      // returned here (the server restarted, the session was terminated), it is opened again, every
+      // 0.5 s at first, then at most every 10 s; the first open's failure is the caller's.
+      let stopped = false;
+      let current: pg.Client | null = null;
+      let retry: NodeJS.Timeout | null = null;
+      const open = async (): Promise<pg.Client> => {
+        const client = new pg.Client({ connectionString: url });
+        // An error ends the session: "end" follows, and reopens it.
+        client.on("error", () => {});
+        client.on("notification", (n) => {
+          if (n.channel === channel) fn(n.payload ?? "");
+        });
+        try {
+          await client.connect();
+          await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+        } catch (e) {
+          await client.end().catch(() => {});
+          throw e;
+        }
+        client.once("end", () => {
+          if (stopped || current !== client) return;
+          current = null;
+          reopen(500);
+        });
+        return client;
+      };
+      const reopen = (delayMs: number): void => {
+        retry = setTimeout(async () => {
+          retry = null;
+          if (stopped) return;
+          try {
+            const client = await open();
+            if (stopped) {
+              await client.end().catch(() => {});
+              return;
+            }
+            current = client;
+            onGap?.();
+          } catch {
+            reopen(Math.min(delayMs * 2, 10_000));
+          }
+        }, delayMs);
+        retry.unref();
+      };
+      current = await open();
       return async () => {
-        await client.end().catch(() => {});
+        stopped = true;
+        if (retry) clearTimeout(retry);
+        await current?.end().catch(() => {});
       };
     },
     close: () => pool.end(),

@@ -163,6 +163,42 @@ describe("stopping a dispatcher", () => {
     await t.request("POST", `/v1/jobs/${job.Id}/cancel`);
   });
 
+  test("a stop that hands calls back lets their endings through before it returns: nothing after", async () => {
+    // A carrier whose hang-up ends the call a moment later, as a real one does.
+    class HangingUp extends RecordingCarrier {
+      override async hangup(callId: string): Promise<void> {
+        await super.hangup(callId);
+        setTimeout(() => this.release(callId), 50);
+      }
+    }
+    const carrier = new HangingUp();
+    let stopped = false;
+    const late: string[] = [];
+    const real = t.database.db;
+    // The database as the dispatcher sees it: anything it asks once stop() returned is recorded
+    // (the process closes the database then, and such a write fails).
+    const watched = new Proxy(real, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop);
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          if (stopped) late.push(String(prop));
+          return v.apply(target, args);
+        };
+      },
+    });
+    const campaign = await newCampaign(t, { MaxAttempts: 3 });
+    const d = await startDispatcher(carrier, {}, watched);
+    const job = await newJob(t, campaign, { PhoneNumber: "+14155550607" });
+    const callId = await dialedTo(carrier, "+14155550607");
+    await d.stop(100);
+    stopped = true;
+    assert.deepEqual(carrier.hungUp, [callId]);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(late, []);
+    await t.request("POST", `/v1/jobs/${job.Id}/cancel`);
+  });
+
   test("hurry() ends the grace of a stop under way", async () => {
     const { carrier, d, job, callId } = await liveCall("+14155550603");
     const t0 = Date.now();

@@ -106,6 +106,25 @@ export async function renewLeases(
   return r.rowCount;
 }
 
+/**
+ * The live calls of these held jobs that should have been hung up: their job left in_progress
+ * (canceled, opted out, PII deleted) while the call went on. The hang-up notice does that at once;
+ * this finds the calls whose notice was missed (a listening session lost and reopened).
+ */
+export async function callsToHangUp(
+  q: Queryable,
+  held: ReadonlyArray<readonly [string, number]>,
+): Promise<string[]> {
+  if (held.length === 0) return [];
+  const r = await q.query<{ call_id: string }>(
+    `select j.live_call_id as call_id from jobs j join jsonb_to_recordset($1::jsonb) as x(id text, fence bigint)
+       on j.id = x.id and j.fence = x.fence
+     where j.live_call_id is not null and j.state <> 'in_progress'`,
+    [JSON.stringify(held.map(([id, fence]) => ({ id, fence })))],
+  );
+  return r.rows.map((x) => x.call_id);
+}
+
 /** Marks a dispatcher worker alive (workers.heartbeat_at). */
 export async function markWorkerAlive(q: Queryable, workerId: string): Promise<void> {
   await q.query("update workers set heartbeat_at = now() where id = $1", [workerId]);
