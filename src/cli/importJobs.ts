@@ -43,7 +43,8 @@ interface Rejection {
 /**
  * `cobbery jobs import --campaign ID FILE`: streams a CSV or NDJSON file into the campaign in batches,
  * with at most two batches in flight, so memory stays flat whatever the file's size. Rows that cannot
- * be read or that Cobbery refuses are reported by line number and reason only (never their content).
+ * be read or that Cobbery refuses are reported by line number and reason (a value at most masked, as
+ * the API shows it: never whole).
  */
 export async function importJobsFile({
   ops,
