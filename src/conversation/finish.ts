@@ -12,7 +12,7 @@ const isConfigurationPause = (reason: string | null): boolean =>
 
 /**
  * A configuration error's pause of the campaign. `whileAlreadyPaused`: the job's decision when the
- * campaign is already paused for a configuration error (a retry, when it has an attempt left).
+ * campaign is already paused for a configuration error (back to pending, its attempt given back).
  */
 export interface ConfigurationPause {
   campaignId: string;
@@ -43,7 +43,7 @@ export async function finishConversation(
         campaign?.status === "paused" &&
         isConfigurationPause(campaign.status_reason)
       )
-        decided = { ...close, decision: pause.whileAlreadyPaused };
+        decided = { ...close, decision: pause.whileAlreadyPaused, attemptGivenBack: true };
     }
     const closed = await closeCalls(q, [decided]);
     if (closed > 0 && optOut?.phone) {
