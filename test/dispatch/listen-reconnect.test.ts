@@ -3,10 +3,9 @@
 // them again, and make up for the notices it missed.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Dispatcher } from "../../src/dispatcher/index.ts";
-import { createLogger } from "../../src/logging/index.ts";
+import type { Dispatcher } from "../../src/dispatcher/index.ts";
 import { newCampaign, newJob, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { QUICK_DISPATCH, RecordingCarrier } from "../helpers/carriers.ts";
+import { RecordingCarrier, testDispatcher } from "../helpers/carriers.ts";
 import { TEST_DB } from "../helpers/db.ts";
 
 const REAL_SESSIONS = {
@@ -33,18 +32,8 @@ describe("a dispatcher whose listening sessions are lost", REAL_SESSIONS, () => 
 
   test("opens them again: new jobs still wake it, and a canceled call is still hung up", async () => {
     const carrier = new RecordingCarrier(false);
-    const conversations = t.app.deps.conversations;
-    assert.ok(conversations);
     // Polling once a minute: only a notice (or making up for a missed one) dials a new job in time.
-    d = new Dispatcher(
-      {
-        db: t.database.db,
-        telephony: carrier,
-        logger: createLogger("silent"),
-        onAnswered: conversations.onAnswered,
-      },
-      { ...QUICK_DISPATCH, pollMs: 60_000 },
-    );
+    d = testDispatcher(t, carrier, { pollMs: 60_000 });
     await d.start();
     const campaign = await newCampaign(t);
     assert.equal(await listeners(), 2);

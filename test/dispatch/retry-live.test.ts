@@ -2,10 +2,9 @@
 // call is over: the contact never gets a second call from one job while the first still rings.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Dispatcher } from "../../src/dispatcher/index.ts";
-import { createLogger } from "../../src/logging/index.ts";
+import type { Dispatcher } from "../../src/dispatcher/index.ts";
 import { newCampaign, newJob, startTestApp, type TestApp, waitFor } from "../helpers/app.ts";
-import { QUICK_DISPATCH, RecordingCarrier } from "../helpers/carriers.ts";
+import { RecordingCarrier, testDispatcher } from "../helpers/carriers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,17 +15,7 @@ describe("a job retried while its canceled call is still ending", () => {
   const carrier = new RecordingCarrier();
   before(async () => {
     t = await startTestApp();
-    const conversations = t.app.deps.conversations;
-    assert.ok(conversations);
-    d = new Dispatcher(
-      {
-        db: t.database.db,
-        telephony: carrier,
-        logger: createLogger("silent"),
-        onAnswered: conversations.onAnswered,
-      },
-      QUICK_DISPATCH,
-    );
+    d = testDispatcher(t, carrier);
     await d.start();
   });
   after(async () => {

@@ -1,7 +1,11 @@
 // Carriers for tests that drive the dispatcher: they speak the telephony port like the simulator,
 // with call endings the test controls.
-import type { DispatcherOptions } from "../../src/dispatcher/index.ts";
+import assert from "node:assert/strict";
+import { Dispatcher, type DispatcherOptions } from "../../src/dispatcher/index.ts";
+import { createLogger } from "../../src/logging/index.ts";
+import type { Db } from "../../src/store/index.ts";
 import type { CallOutcome, OutboundCallRequest, PlacedCall, Telephony } from "../../src/telephony/port.ts";
+import type { TestApp } from "./app.ts";
 
 /** Options for a dispatcher a test starts itself: small claims and a 20 ms poll. */
 export const QUICK_DISPATCH: DispatcherOptions = {
@@ -49,4 +53,22 @@ export class RecordingCarrier implements Telephony {
   async hangup(callId: string): Promise<void> {
     this.hungUp.push(callId);
   }
+}
+
+/**
+ * A dispatcher (not started) on the test app's database, or `db`, dialing through `carrier`; its
+ * answered calls go to the app's conversations.
+ */
+export function testDispatcher(
+  t: TestApp,
+  carrier: Telephony,
+  opts: Partial<DispatcherOptions> = {},
+  db: Db = t.database.db,
+): Dispatcher {
+  const conversations = t.app.deps.conversations;
+  assert.ok(conversations);
+  return new Dispatcher(
+    { db, telephony: carrier, logger: createLogger("silent"), onAnswered: conversations.onAnswered },
+    { ...QUICK_DISPATCH, ...opts },
+  );
 }
