@@ -53,6 +53,8 @@ export function canonicalJson(root: unknown): string {
 }
 
 const JOB_ID = /"(?:Id|JobId)":"(job_[0-9A-Za-z]+)"/g;
+/** A request still running after this long was cut off by a stop of its server. */
+const CUT_OFF_AFTER_SECONDS = 600;
 
 /**
  * Idempotency-Key on POST: the first request runs and its response is stored; a repeat with the
@@ -98,9 +100,13 @@ export function registerIdempotency(app: FastifyInstance, db: Db): void {
           "This Idempotency-Key was used with a different request body or path in the last 24 hours: use a new key for a new request.",
         );
       case "running":
+        // No request runs for minutes: one that old was cut off (the server stopped during it), and
+        // whether it took effect is not known, so it is not run again under its key.
         throw new AppError(
           "conflict",
-          "A request with this Idempotency-Key is still running: retry once it has finished.",
+          claim.seconds < CUT_OFF_AFTER_SECONDS
+            ? "A request with this Idempotency-Key is still running: retry once it has finished."
+            : `A request with this Idempotency-Key began ${Math.round(claim.seconds / 60)} minutes ago and never finished: the server stopped during it, and it may have taken effect. Check what it did (for jobs, GET /v1/jobs?ExternalId=...), then send it with a new key.`,
         );
       case "replay":
         void reply

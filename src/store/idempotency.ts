@@ -3,7 +3,8 @@ import type { Db, Queryable } from "./db.ts";
 export type IdempotencyClaim =
   | { kind: "new" }
   | { kind: "replay"; statusCode: number; body: string }
-  | { kind: "running" }
+  /** `seconds`: how long ago the running request took the key. */
+  | { kind: "running"; seconds: number }
   | { kind: "mismatch" };
 
 const TTL = "24 hours";
@@ -35,15 +36,18 @@ export async function claimIdempotencyKey(
     state: string;
     status_code: number;
     response_body: string;
+    seconds: number;
   }>(
-    "select method, path, request_hash, state, status_code, response_body from idempotency_keys where org_id = $1 and key = $2",
+    `select method, path, request_hash, state, status_code, response_body,
+       extract(epoch from now() - created_at)::float8 as seconds
+     from idempotency_keys where org_id = $1 and key = $2`,
     [orgId, key],
   );
   const row = r.rows[0];
   if (!row) return claimIdempotencyKey(q, orgId, key, method, path, requestHash);
   if (row.request_hash !== requestHash || row.method !== method || row.path !== path)
     return { kind: "mismatch" };
-  if (row.state === "running") return { kind: "running" };
+  if (row.state === "running") return { kind: "running", seconds: row.seconds };
   return { kind: "replay", statusCode: row.status_code, body: row.response_body };
 }
 

@@ -60,8 +60,17 @@ describe("Idempotency-Key", () => {
     const r = await post(body, "k3");
     assert.equal(r.status, 409);
     assert.equal(r.body.Error.Code, "conflict");
+    assert.match(r.body.Error.Message, /still running/);
     const list = await t.request("GET", `/v1/jobs?PhoneNumber=%2B14155550126`);
     assert.equal(list.body.Items.length, 0);
+    // Still "running" an hour later: its server stopped during it. The answer says so, and what to do.
+    await t.database.db.query(
+      "update idempotency_keys set created_at = now() - interval '1 hour' where org_id = $1 and key = 'k3'",
+      [t.orgId],
+    );
+    const late = await post(body, "k3");
+    assert.equal(late.status, 409);
+    assert.match(late.body.Error.Message, /began 60 minutes ago and never finished.*new key/);
   });
 
   test("a request that failed validation is replayed as it was", async () => {
