@@ -12,7 +12,7 @@ const isConfigurationPause = (reason: string | null): boolean =>
 
 /**
  * A configuration error's pause of the campaign. `whileAlreadyPaused`: the job's decision when the
- * campaign is already paused for a configuration error (back to pending, its attempt given back).
+ * campaign is already paused for a configuration error (a retry, when it has an attempt left).
  */
 export interface ConfigurationPause {
   campaignId: string;
@@ -43,7 +43,7 @@ export async function finishConversation(
         campaign?.status === "paused" &&
         isConfigurationPause(campaign.status_reason)
       )
-        decided = { ...close, decision: pause.whileAlreadyPaused, attemptGivenBack: true };
+        decided = { ...close, decision: pause.whileAlreadyPaused };
     }
     const closed = await closeCalls(q, [decided]);
     if (closed > 0 && optOut?.phone) {

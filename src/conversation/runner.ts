@@ -1,6 +1,6 @@
 import type { Config } from "../config/index.ts";
 import type { AnsweredCallHandler } from "../dispatcher/index.ts";
-import { type RetryCause, requeue, retryOrFail } from "../domain/outcomes.ts";
+import { type RetryCause, retryOrFail } from "../domain/outcomes.ts";
 import { isLlmError, type LlmClient } from "../llm/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { laterOf, primaryZone } from "../schedule/index.ts";
@@ -320,15 +320,11 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
           ? { kind: "restore" }
           : { kind: "fail", reason: "configuration_error", message };
     // Once another call paused the campaign for the same error, a job failing for it waits with the
-    // others instead: pending, its attempt given back (the call could do nothing), called again
-    // when the campaign resumes. Not a contact who finished the conversation (not called again for
-    // it), nor a test job (called at once even while paused: it would meet the error again).
+    // others instead, if it has an attempt left (its call was placed, so the attempt counts); a
+    // contact who finished the conversation is not called again for it.
     const waiting =
-      decision.kind === "fail" &&
-      decision.reason === "configuration_error" &&
-      !broke.state.finished &&
-      !job.test_job
-        ? requeue(job, job.campaign.Schedule, contactZonesOf(job), broke.now)
+      decision.kind === "fail" && decision.reason === "configuration_error" && !broke.state.finished
+        ? unfinished(call, job, "unfinished", broke.now)
         : null;
     await finishConversation(
       deps.db,
@@ -358,7 +354,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         ? {
             campaignId: job.campaign.Id,
             reason: configurationPauseReason(message),
-            ...(waiting ? { whileAlreadyPaused: waiting } : {}),
+            ...(waiting?.kind === "retry" ? { whileAlreadyPaused: waiting } : {}),
           }
         : null,
     );

@@ -60,7 +60,7 @@ const notDialed = (c: Claim, now: Date): CallClose => ({
   endedAt: now,
   durationSeconds: 0,
   billedSeconds: 0,
-  attemptGivenBack: true,
+  undialed: true,
   decision: requeue(c.job, c.job.schedule, c.job.zones, now),
   scheduleVersion: c.job.schedule_version,
 });

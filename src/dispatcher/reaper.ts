@@ -61,7 +61,7 @@ async function recoverLeases(db: Db, limit: number, owner?: string): Promise<Los
         endedAt: now,
         durationSeconds: Math.round(connectedMs / 1000),
         billedSeconds: Math.ceil(connectedMs / 1000),
-        attemptGivenBack: j.direction === "outbound" && !dialed,
+        undialed: j.direction === "outbound" && !dialed,
         // A dial that began but was never recorded counts as a call placed (usage, analytics,
         // call.started), at the time it began, like the attempt it counts as.
         ...(j.dialed_at === null && j.dial_started_at !== null

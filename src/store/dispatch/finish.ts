@@ -43,11 +43,8 @@ export interface CallClose {
    * close places the job by the windows as they are, from its wanted time.
    */
   scheduleVersion?: number;
-  /**
-   * The attempt is given back: an outbound claim never dialed (a lost worker's), or a call cut short
-   * by a configuration error its campaign is already paused for (the job waits for the resume).
-   */
-  attemptGivenBack?: boolean;
+  /** An outbound attempt that was never dialed (a lost worker's claim): its claim's attempt is given back. */
+  undialed?: boolean;
   /**
    * The call is being dialed and closed in one write (the carrier knew its ending when it took it):
    * what marking it dialed would have written, and call.started is written before call.ended.
@@ -103,7 +100,7 @@ function closeRow(i: CallClose, ord: number, placed: Map<CallClose, Date | null>
   put("objective_met", i.analysis?.objectiveMet);
   put("conversation", i.analysis?.conversation);
   put("event_props", i.eventProps);
-  if (i.attemptGivenBack) row.attempt_given_back = true;
+  if (i.undialed) row.undialed = true;
   if (placed.has(i)) {
     row.stale = true;
     put("placed_at", placed.get(i)?.toISOString());
@@ -138,7 +135,7 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
        select * from jsonb_to_recordset($1::jsonb) as x(call_id text, job_id text, fence bigint, status text,
          end_reason text, answered_by text, answered_at timestamptz, ended_at timestamptz, duration integer,
          billed integer, decision text, next_call_at timestamptz, due_at timestamptz, callback boolean, failure_reason text,
-         failure_message text, transcript jsonb, result jsonb, summary text, objective_met boolean, conversation jsonb, event_props jsonb, attempt_given_back boolean,
+         failure_message text, transcript jsonb, result jsonb, summary text, objective_met boolean, conversation jsonb, event_props jsonb, undialed boolean,
          carrier_call_id text, local_hour smallint, stale boolean, placed_at timestamptz, ord integer)
      ),
      c as (
@@ -170,8 +167,7 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
          -- restore and requeue put the job back as it was: its call-back, reason and judgement kept
          callback_due = case when x.decision in ('restore', 'requeue') then jobs.callback_due else coalesce(x.callback and x.decision = 'retry', false) end,
          callbacks = jobs.callbacks + case when x.callback then 1 else 0 end,
-         attempts = jobs.attempts - case when x.attempt_given_back then 1 else 0 end,
-         attempts_base = case when x.attempt_given_back then least(jobs.attempts_base, jobs.attempts - 1) else jobs.attempts_base end,
+         attempts = jobs.attempts - case when x.undialed then 1 else 0 end,
          failure_reason = case when x.decision in ('restore', 'requeue') then jobs.failure_reason else x.failure_reason end,
          failure_message = case when x.decision in ('restore', 'requeue') then jobs.failure_message else x.failure_message end,
          result = coalesce(x.result, jobs.result), summary = coalesce(x.summary, jobs.summary),
@@ -184,9 +180,9 @@ export async function closeLockedCalls(q: Queryable, items: readonly CallClose[]
      ),
      released as (
        update jobs set lease_owner = null, lease_expires_at = null, live_call_id = null,
-         attempts = jobs.attempts - case when x.attempt_given_back then 1 else 0 end,
+         attempts = jobs.attempts - case when x.undialed then 1 else 0 end,
          -- a retry since the claim started counting from the attempt given back here (abandonCalls)
-         attempts_base = case when x.attempt_given_back then least(jobs.attempts_base, jobs.attempts - 1) else jobs.attempts_base end,
+         attempts_base = case when x.undialed then least(jobs.attempts_base, jobs.attempts - 1) else jobs.attempts_base end,
          result = case when jobs.state = 'deleted' then jobs.result else coalesce(x.result, jobs.result) end,
          conversation = case when jobs.state = 'deleted' then jobs.conversation else coalesce(x.conversation, jobs.conversation) end
        from x where jobs.id = x.job_id and jobs.fence = x.fence and (jobs.state <> 'in_progress' or x.decision = 'none')
