@@ -79,6 +79,7 @@ export async function createCore(config: Config, opts: Omit<AppOptions, "extraRo
           logger,
           onAnswered,
           onHangup: (callId) => conversations.hangup(callId),
+          liveCalls: () => conversations.liveCallIds(),
           metrics: metrics.dispatch,
         },
         { ...config.dispatch, orgMaxConcurrentCalls: config.orgMaxConcurrentCalls },

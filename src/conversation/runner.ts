@@ -43,6 +43,8 @@ export interface ConversationRunner {
   onAnswered: AnsweredCallHandler;
   /** Ends a live call run here (cancel, opt-out, PII deletion). */
   hangup(callId: string): void;
+  /** The calls whose conversation runs here now. */
+  liveCallIds(): string[];
   /** Runs a connected call of a job already taken (in_progress, fenced): outbound or inbound. */
   converse(call: ConnectedCall): Promise<void>;
 }
@@ -404,6 +406,7 @@ export function createConversationRunner(deps: ConversationDeps): ConversationRu
         answeredAt: o.answeredAt,
         media: o.media,
       }),
+    liveCallIds: () => [...live.keys()],
     hangup(callId) {
       const call = live.get(callId);
       if (call) return call.abort.abort("canceled");

@@ -71,6 +71,8 @@ export class Dispatcher {
       onAnswered: AnsweredCallHandler;
       /** Ends a live call this process runs (the conversation), before the carrier hangs up. */
       onHangup?: (callId: string) => void;
+      /** The calls whose conversation this process runs (inbound ones too), for missed hang-ups. */
+      liveCalls?: () => readonly string[];
       /** Counts calls placed, their endings and the dial lag (GET /metrics). */
       metrics?: DispatchMetrics;
     },
@@ -86,22 +88,27 @@ export class Dispatcher {
     loadPhoneZones();
     // A listening session lost (the database restarted) is reopened; the notices sent meanwhile
     // are made up for: due jobs by a claim at once, hang-ups by a look at the calls held.
+    const lost = (channel: string) => () =>
+      logger.warn({ worker: this.id, channel }, "lost the database's notices: opening the session again");
+    const regained = (channel: string) =>
+      logger.info({ worker: this.id, channel }, "receiving the database's notices again");
     this.unlisten.push(
-      await db.listen(
-        DUE_CHANNEL,
-        () => this.nudge(),
-        () => this.nudge(),
-      ),
+      await db.listen(DUE_CHANNEL, () => this.nudge(), {
+        onLost: lost(DUE_CHANNEL),
+        onGap: () => {
+          regained(DUE_CHANNEL);
+          this.nudge();
+        },
+      }),
     );
     this.unlisten.push(
-      await db.listen(
-        HANGUP_CHANNEL,
-        (callId) => this.hangUp(callId),
-        () => {
-          logger.info({ worker: this.id }, "listening again after the database connection was lost");
+      await db.listen(HANGUP_CHANNEL, (callId) => this.hangUp(callId), {
+        onLost: lost(HANGUP_CHANNEL),
+        onGap: () => {
+          regained(HANGUP_CHANNEL);
           void this.hangUpMissed();
         },
-      ),
+      }),
     );
     const leaseMs = this.opts.leaseSeconds * 1000;
     this.timers.push(
@@ -125,10 +132,11 @@ export class Dispatcher {
     void this.deps.telephony.hangup(callId).catch(() => {});
   }
 
-  /** Hangs up the held calls whose job left in_progress, in case their notice was missed. */
+  /** Hangs up the calls held or run here whose job left in_progress, in case their notice was missed. */
   private async hangUpMissed(): Promise<void> {
     try {
-      for (const callId of await callsToHangUp(this.deps.db, [...this.held])) this.hangUp(callId);
+      const calls = await callsToHangUp(this.deps.db, [...this.held], this.deps.liveCalls?.() ?? []);
+      for (const callId of calls) this.hangUp(callId);
     } catch (e) {
       this.deps.logger.warn({ err: e, worker: this.id }, "looking for missed hang-ups failed");
     }

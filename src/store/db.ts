@@ -12,16 +12,21 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+export interface ListenGaps {
+  onLost?: () => void;
+  onGap?: () => void;
+}
+
 export interface Db extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** Runs fn in one transaction; rolls back when it throws. */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /**
    * Calls fn with the payload of each NOTIFY on the channel; returns how to stop listening. A
-   * listening session that is lost (the server restarted) is opened again, and `onGap` is then
-   * called: notifications sent meanwhile were missed.
+   * listening session that is lost (the server restarted) is opened again: `onLost` is called when
+   * it ends, `onGap` once it is open again (notifications sent meanwhile were missed).
    */
-  listen(channel: string, fn: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, fn: (payload: string) => void, gaps?: ListenGaps): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -69,7 +69,7 @@ export async function openPostgres(url: string, max = 10, opts: PostgresOptions 
         client.release(broken);
       }
     },
-    async listen(channel, fn, onGap) {
+    async listen(channel, fn, gaps) {
       // LISTEN needs a session of its own, outside the pool. When it ends other than by the stop
       // returned here (the server restarted, the session was terminated), it is opened again, every
       // 0.5 s at first, then at most every 10 s; the first open's failure is the caller's.
@@ -93,6 +93,7 @@ export async function openPostgres(url: string, max = 10, opts: PostgresOptions 
         client.once("end", () => {
           if (stopped || current !== client) return;
           current = null;
+          gaps?.onLost?.();
           reopen(500);
         });
         return client;
@@ -108,7 +109,7 @@ export async function openPostgres(url: string, max = 10, opts: PostgresOptions 
               return;
             }
             current = client;
-            onGap?.();
+            gaps?.onGap?.();
           } catch {
             reopen(Math.min(delayMs * 2, 10_000));
           }

@@ -107,20 +107,26 @@ export async function renewLeases(
 }
 
 /**
- * The live calls of these held jobs that should have been hung up: their job left in_progress
- * (canceled, opted out, PII deleted) while the call went on. The hang-up notice does that at once;
- * this finds the calls whose notice was missed (a listening session lost and reopened).
+ * Of these calls, the live ones that should have been hung up: their job left in_progress
+ * (canceled, opted out, PII deleted) while the call went on. `held`: outbound claims (job id and
+ * fencing token), ringing or answered; `callIds`: calls with a conversation under way here, inbound
+ * ones included. The hang-up notice ends them at once; this finds those whose notice was missed (a
+ * listening session lost and reopened).
  */
 export async function callsToHangUp(
   q: Queryable,
   held: ReadonlyArray<readonly [string, number]>,
+  callIds: readonly string[],
 ): Promise<string[]> {
-  if (held.length === 0) return [];
+  if (held.length === 0 && callIds.length === 0) return [];
   const r = await q.query<{ call_id: string }>(
     `select j.live_call_id as call_id from jobs j join jsonb_to_recordset($1::jsonb) as x(id text, fence bigint)
        on j.id = x.id and j.fence = x.fence
-     where j.live_call_id is not null and j.state <> 'in_progress'`,
-    [JSON.stringify(held.map(([id, fence]) => ({ id, fence })))],
+     where j.live_call_id is not null and j.state <> 'in_progress'
+     union
+     select c.id from calls c join jobs j on j.id = c.job_id
+     where c.id = any($2::text[]) and j.live_call_id = c.id and j.state <> 'in_progress'`,
+    [JSON.stringify(held.map(([id, fence]) => ({ id, fence }))), callIds],
   );
   return r.rows.map((x) => x.call_id);
 }
