@@ -366,6 +366,8 @@ CREATE TABLE public.campaigns (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     max_concurrent_calls integer GENERATED ALWAYS AS (((schedule ->> 'MaxConcurrentCalls'::text))::integer) STORED,
     schedule_version integer DEFAULT 0 NOT NULL,
+    reschedule_from text COLLATE pg_catalog."C",
+    reschedule_at timestamp with time zone,
     CONSTRAINT campaigns_inbound_mode_check CHECK ((inbound_mode = ANY (ARRAY['reject'::text, 'lookup'::text, 'lookup_failed'::text, 'create_if_not_exists'::text, 'create'::text]))),
     CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['active'::text, 'paused'::text, 'archived'::text])))
 );
@@ -818,6 +820,12 @@ CREATE INDEX campaign_numbers_campaign ON public.campaign_numbers USING btree (c
 --
 
 CREATE INDEX campaigns_org ON public.campaigns USING btree (org_id, id);
+
+--
+-- Name: campaigns_reschedule; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX campaigns_reschedule ON public.campaigns USING btree (reschedule_at) WHERE (reschedule_from IS NOT NULL);
 
 --
 -- Name: events_campaign; Type: INDEX; Schema: public; Owner: -

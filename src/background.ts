@@ -2,6 +2,7 @@ import { analyticsCompactionTask } from "./analytics/index.ts";
 import { liveCallCountersTask } from "./dispatcher/liveCounters.ts";
 import { posthogForwardingTask } from "./events/index.ts";
 import type { Telephony } from "./telephony/index.ts";
+import { rescheduleResumeTask } from "./usecases/campaigns/rescheduleJobs.ts";
 import type { Deps } from "./usecases/context.ts";
 import { webhookPruningTask, webhookTask } from "./webhooks/index.ts";
 
@@ -26,4 +27,5 @@ export const BACKGROUND_TASKS: BackgroundTaskFactory[] = [
   webhookPruningTask,
   analyticsCompactionTask,
   liveCallCountersTask,
+  rescheduleResumeTask,
 ];

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { renderTemplate } from "../../src/templates/index.ts";
+import { RESCHEDULE_TASK_NAME, resumeReschedules } from "../../src/usecases/campaigns/rescheduleJobs.ts";
 import { flowCampaign, startTestApp, type TestApp } from "../helpers/app.ts";
 
 describe("campaigns", () => {
@@ -522,5 +523,34 @@ describe("campaigns", () => {
     const after = (await t.request("GET", `/v1/jobs/${j.Id}`)).body;
     assert.ok(Date.parse(after.NextCallAt) <= Date.now(), `open now: due at once, got ${after.NextCallAt}`);
     assert.ok(Date.parse(after.NextCallAt) >= Date.parse(j.CreatedAt) - 1);
+    // The work was recorded with the change and is done: nothing is left for a later run.
+    const left = await t.database.db.query<{ from: string | null }>(
+      "select reschedule_from as from from campaigns where id = $1",
+      [c.Id],
+    );
+    assert.equal(left.rows[0]?.from, null);
+  });
+
+  test("a change whose re-placing of jobs a stopped process left undone is finished later", async () => {
+    const c = (await t.request("POST", "/v1/campaigns", flowCampaign({ Status: "paused" }))).body;
+    const jobs = [];
+    for (let i = 0; i < 3; i++)
+      jobs.push(
+        (await t.request("POST", `/v1/campaigns/${c.Id}/jobs`, { PhoneNumber: `+1415555014${i}` })).body,
+      );
+    // What a PATCH that closes every window commits before its process stops: the new windows, and
+    // the work still to do; none of the jobs re-placed yet.
+    await t.database.db.query(
+      `update campaigns set schedule = (schedule::jsonb || '{"Windows": []}')::json,
+         schedule_version = schedule_version + 1, reschedule_from = '', reschedule_at = now() - interval '1 hour'
+       where id = $1`,
+      [c.Id],
+    );
+    for (const j of jobs) assert.notEqual((await t.request("GET", `/v1/jobs/${j.Id}`)).body.NextCallAt, null);
+    assert.equal(await resumeReschedules(t.app.deps, 30), 1);
+    for (const j of jobs) assert.equal((await t.request("GET", `/v1/jobs/${j.Id}`)).body.NextCallAt, null);
+    assert.equal(await resumeReschedules(t.app.deps, 30), 0, "nothing left");
+    const names = t.app.newBackgroundTasks().map((x) => x.name);
+    assert.ok(names.includes(RESCHEDULE_TASK_NAME), names.join());
   });
 });

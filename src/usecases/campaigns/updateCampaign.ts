@@ -10,7 +10,7 @@ import {
 import type { Ctx } from "../context.ts";
 import { ensureNumbersFree } from "./createCampaign.ts";
 import { llmSettings } from "./llmSettings.ts";
-import { rescheduleCampaignJobs, windowsChanged } from "./rescheduleJobs.ts";
+import { markRescheduleNeeded, rescheduleCampaignJobs, windowsChanged } from "./rescheduleJobs.ts";
 
 /** PATCH: replaces the top-level fields given; Agent and Schedule merge field by field. */
 export async function updateCampaign({
@@ -22,7 +22,7 @@ export async function updateCampaign({
   id: string;
   input: unknown;
 }): Promise<Campaign> {
-  const { before, updated } = await ctx.deps.db.tx(async (q) => {
+  const { updated, reschedule } = await ctx.deps.db.tx(async (q) => {
     const current = await getCampaign(q, ctx.orgId, id, "update");
     if (!current) throw notFound("Campaign", id);
     if (current.Status === "archived")
@@ -39,13 +39,16 @@ export async function updateCampaign({
       parsed.value.Status === "active" ? null : current.StatusReason,
       windowsChanged(current.Schedule, parsed.value.Schedule),
     );
-    return { before: current, updated: next };
+    // (The current campaign is not archived: that was refused above.)
+    const archived = next.Status === "archived";
+    const fewerAttempts = next.Schedule.MaxAttempts < current.Schedule.MaxAttempts;
+    const reschedule = archived || fewerAttempts || windowsChanged(current.Schedule, next.Schedule);
+    // Recorded with the change: a process that stops before the jobs are all placed leaves the
+    // work to the next (resumeReschedules).
+    if (reschedule) await markRescheduleNeeded(q, id);
+    return { updated: next, reschedule };
   });
-  const archived = updated.Status === "archived" && before.Status !== "archived";
-  const fewerAttempts = updated.Schedule.MaxAttempts < before.Schedule.MaxAttempts;
-  if (archived || fewerAttempts || windowsChanged(before.Schedule, updated.Schedule)) {
-    await rescheduleCampaignJobs(ctx, id);
-  }
+  if (reschedule) await rescheduleCampaignJobs(ctx, id);
   return updated;
 }
 
