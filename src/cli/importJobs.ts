@@ -279,7 +279,9 @@ function summary(c: { rows: number; created: number; rejected: number }, listed:
  */
 function stopped(e: unknown, line: number | undefined, created: number): AppError {
   const where = line === undefined ? "" : ` at the batch starting on line ${line}`;
-  const done = ` ${fmt(created)} job${created === 1 ? " was" : "s were"} created before it.`;
+  // Batches go two at a time: one the server was writing when this one failed may have been
+  // created without its answer coming back, so the count is a floor.
+  const done = ` At least ${fmt(created)} job${created === 1 ? " was" : "s were"} created before it, and a batch sent with it may have been too: rows with an ExternalId are skipped when the file is imported again.`;
   if (e instanceof AppError) {
     return new AppError(
       e.code,

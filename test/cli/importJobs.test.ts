@@ -323,6 +323,39 @@ for (const kind of BACKENDS) {
       );
     });
 
+    test("an import the server stops answering says how many jobs were created at least", async () => {
+      const campaignId = await newCampaign();
+      let sent = 0;
+      const wrap =
+        <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+        async (...a: A): Promise<R> => {
+          // The first call is the early check; the third batch's answer never comes.
+          if (++sent === 4) throw new AppError("internal", "The running server stopped before it answered.");
+          return f(...a);
+        };
+      const failing: AdminOps = {
+        ...ops,
+        importBatch: wrap(ops.importBatch.bind(ops)),
+        ...(ops.importBulk ? { importBulk: wrap(ops.importBulk.bind(ops)) } : {}),
+      };
+      const rows = Array.from({ length: 8 }, (_, i) => `+1415555072${i}`).join("\n");
+      await assert.rejects(
+        run(campaignId, file(`PhoneNumber\n${rows}\n`), { batchRows: 2, ops: failing }),
+        (e: AppError) => {
+          assert.match(
+            e.message,
+            /^Import stopped at the batch starting on line \d+: The running server stopped/,
+          );
+          assert.match(
+            e.message,
+            /At least \d+ jobs were created before it, and a batch sent with it may have been too/,
+          );
+          assert.match(e.message, /ExternalId/);
+          return true;
+        },
+      );
+    });
+
     test("a missing file or campaign gives one clear error", async () => {
       const campaignId = await newCampaign();
       await assert.rejects(run(campaignId, path.join(dir, "nope.csv")), (e: AppError) => {
