@@ -50,16 +50,12 @@ export function checkMetadata(value: unknown, path: string, out: ErrorDetail[]):
     return;
   }
   // Every string, nested ones too (within the 8 KiB just checked, so the walk is short).
-  const stack: Array<[unknown, string]> = [[value, path]];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const [v, p] = item;
+  for (const { value: v, path: p } of jsonNodes(value, path)) {
     if (typeof v === "string" && longerThan(v, LIMITS.metadataStringLength)) {
       out.push({
         Path: p,
         Message: `is ${characters(v)} characters long; string values are limited to ${LIMITS.metadataStringLength}.`,
       });
-    } else if (v !== null && typeof v === "object") {
-      for (const [k, x] of Object.entries(v)) stack.push([x, `${p}/${escapePointer(k)}`]);
     }
   }
 }
@@ -149,9 +145,7 @@ export const storableText = (s: string): boolean => !s.includes("\u0000") && !LO
  * Reports the first problem; false when there was one.
  */
 export function checkStorable(value: unknown, path: string, out: ErrorDetail[]): boolean {
-  const stack: Array<[unknown, string, number]> = [[value, path, 0]];
-  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const [v, p, depth] = top;
+  for (const { value: v, path: p, depth } of jsonNodes(value, path)) {
     if (typeof v === "string") {
       if (storableText(v)) continue;
       out.push({
@@ -166,19 +160,31 @@ export function checkStorable(value: unknown, path: string, out: ErrorDetail[]):
       out.push({ Path: p, Message: `is nested more than ${LIMITS.jsonDepth} levels deep.` });
       return false;
     }
-    for (const [k, x] of Object.entries(v)) {
-      const at = `${p}/${escapePointer(k)}`;
-      if (!storableText(k)) {
-        out.push({
-          Path: at,
-          Message: "is a key holding a NUL character or a lone surrogate, which cannot be stored.",
-        });
-        return false;
-      }
-      stack.push([x, at, depth + 1]);
+    for (const k of Object.keys(v)) {
+      if (storableText(k)) continue;
+      out.push({
+        Path: `${p}/${escapePointer(k)}`,
+        Message: "is a key holding a NUL character or a lone surrogate, which cannot be stored.",
+      });
+      return false;
     }
   }
   return true;
+}
+
+/**
+ * Every value of a JSON document with its JSON pointer (under `path`) and depth, the document first.
+ * Without recursion: JSON.parse accepts nesting deeper than the call stack. A caller that stops
+ * early (a document nested too deep) stops the walk.
+ */
+function* jsonNodes(root: unknown, path: string): Generator<{ value: unknown; path: string; depth: number }> {
+  const stack = [{ value: root, path, depth: 0 }];
+  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
+    yield n;
+    if (n.value === null || typeof n.value !== "object") continue;
+    for (const [k, x] of Object.entries(n.value))
+      stack.push({ value: x, path: `${n.path}/${escapePointer(k)}`, depth: n.depth + 1 });
+  }
 }
 
 /**
