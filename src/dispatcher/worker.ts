@@ -255,8 +255,7 @@ export class Dispatcher {
     if (this.loop.stopping) return;
     this.graceEnds = Date.now() + graceMs;
     await this.loop.stop();
-    while (this.inFlight > 0 && Date.now() < this.graceEnds) await new Promise((r) => setTimeout(r, 20));
-    await this.closer.drain();
+    await this.settle(() => this.graceEnds);
     for (const t of this.timers) clearInterval(t);
     for (const u of this.unlisten) await u().catch(() => {});
     // After unlistening: the hand-back's own hang-up notices are not for this worker to act on twice.
@@ -265,11 +264,19 @@ export class Dispatcher {
       // The conversations of the calls just hung up end now: their last writes (fenced: they change
       // nothing) are let through before the caller closes the database under them.
       const until = Date.now() + HAND_BACK_SETTLE_MS;
-      while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      await this.closer.drain();
+      await this.settle(() => until);
     }
     await unregisterWorker(this.deps.db, this.id).catch(() => {});
     this.deps.logger.info({ worker: this.id, leftInFlight: this.inFlight }, "dispatcher stopped");
+  }
+
+  /**
+   * Waits for the calls in flight to end, until the time `until` gives (read as it goes: hurry()
+   * moves the grace's end), then writes what is pending.
+   */
+  private async settle(until: () => number): Promise<void> {
+    while (this.inFlight > 0 && Date.now() < until()) await new Promise((r) => setTimeout(r, 20));
+    await this.closer.drain();
   }
 
   /** Ends the grace of a stop under way: live calls are handed back now (a second SIGTERM). */
